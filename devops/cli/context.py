@@ -1,0 +1,57 @@
+"""What every command receives: global options, the lazily loaded config and the reporter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from devops.config import Config
+    from devops.report.console import Reporter
+
+
+@dataclass
+class AppContext:
+    config_path: str | None = None
+    json_mode: bool = False
+    verbose: bool = False
+    _config: Config | None = field(default=None, repr=False)
+    _reporter: Reporter | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from devops.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def reporter(self) -> Reporter:
+        if self._reporter is None:
+            from devops.report.console import Reporter
+
+            self._reporter = Reporter(json_mode=self.json_mode, verbose=self.verbose)
+        return self._reporter
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def json_option(func):  # type: ignore[no-untyped-def]
+    """`--json` accepted after the subcommand too (`devops plan --json`), as users type it."""
+
+    def set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.ensure_object(AppContext).json_mode = True
+
+    return click.option(
+        "--json", "json_flag", is_flag=True, expose_value=False, is_eager=True, callback=set_json,
+        help="Print the result as JSON on stdout; logs go to stderr.",
+    )(func)
+
+
+def dry_run_option(func):  # type: ignore[no-untyped-def]
+    return click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")(func)

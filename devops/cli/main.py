@@ -1,0 +1,105 @@
+"""Entry point: global options, lazy command discovery, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import click
+
+from devops import __version__
+from devops.cli.context import AppContext
+from devops.errors import DevopsError, ExitCode
+
+COMMANDS_PACKAGE = "devops.cli.commands"
+
+
+class LazyGroup(click.Group):
+    """Commands live one per module in `devops/cli/commands/`; a module is imported only when
+    its command runs (or help lists it), so `devops --help` stays fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        package = importlib.import_module(COMMANDS_PACKAGE)
+        names = [m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
+        return sorted(name.replace("_", "-") for name in names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = f"{COMMANDS_PACKAGE}.{cmd_name.replace('-', '_')}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        command: click.Command = module.cli
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), envvar="DEVOPS_CONFIG",
+    help="Configuration file [default: pipelines/devops.yaml found upwards, or $DEVOPS_CONFIG].",
+)
+@click.option("--json", "json_mode", is_flag=True, help="Print the result as JSON on stdout; logs go to stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="More detail, and tracebacks on errors.")
+@click.version_option(__version__, "--version", prog_name="devops")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, json_mode: bool, verbose: bool) -> None:
+    """Build, scan, gate, publish and release the techitfactory shop; run its cost schedules
+    and its Terraform.
+
+    Exit codes: 0 success, 1 a gate said no, 2 bad input, 3 an external system failed,
+    130 interrupted.
+    """
+    app = ctx.ensure_object(AppContext)
+    app.config_path = config_path
+    app.json_mode = app.json_mode or json_mode
+    app.verbose = verbose
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and map every outcome to the exit codes of docs/cli.md."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in args or "--verbose" in args
+    try:
+        result = cli.main(args=args, prog_name="devops", standalone_mode=False)
+    except DevopsError as exc:
+        _report_error(str(exc), verbose)
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("devops: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("devops: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        return int(ExitCode.BAD_INPUT)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except Exception as exc:  # a bug: say so plainly, traceback only with -v
+        if verbose:
+            import traceback
+
+            traceback.print_exc()
+        _report_error(
+            f"internal error ({type(exc).__name__}: {exc}); this is a bug in devops, rerun with -v for details",
+            verbose,
+        )
+        return int(ExitCode.EXTERNAL)
+    return int(result or 0) if isinstance(result, int) else 0
+
+
+def _report_error(message: str, verbose: bool) -> None:
+    from devops.report.github import GitHubActions
+
+    GitHubActions.from_environ().annotate("error", message)
+    if verbose:
+        import traceback
+
+        exc = sys.exc_info()[1]
+        if exc is not None and not isinstance(exc, click.ClickException):
+            traceback.print_exc()
+    click.echo(f"devops: error: {message}", err=True)

@@ -1,0 +1,218 @@
+"""Find, read and validate `pipelines/devops.yaml`.
+
+Every error names the file, the line, the key path and the bad value, and is a `ConfigError`
+(exit 2). Unknown keys are errors, with a "did you mean" when a known key is close.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from devops.config.model import REGISTRY_HOST_OVERRIDE, REGISTRY_NAMESPACE_OVERRIDE, Config
+from devops.errors import ConfigError
+
+CONFIG_ENV = "DEVOPS_CONFIG"
+DEFAULT_RELATIVE = Path("pipelines") / "devops.yaml"
+
+# pydantic's error types, said the way a person editing YAML thinks of them.
+_PLAIN_WORDS = {
+    "int_parsing": "expected an integer",
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "list_type": "expected a list",
+    "tuple_type": "expected a list",
+    "float_parsing": "expected a number",
+    "missing": "required key is missing",
+}
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
+    """`--config`, then `$DEVOPS_CONFIG`, then `pipelines/devops.yaml` upwards from `start`."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found; check the --config path")
+        return path
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found; check ${CONFIG_ENV}")
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / DEFAULT_RELATIVE
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {DEFAULT_RELATIVE} found in {here} or any parent folder; "
+        f"run from the project, pass --config PATH or set ${CONFIG_ENV}"
+    )
+
+
+def project_root(config_path: Path) -> Path:
+    """The folder relative paths are resolved against: the parent of `pipelines/`."""
+    folder = config_path.resolve().parent
+    return folder.parent if folder.name == "pipelines" else folder
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Config:
+    """Load and validate the configuration; raise `ConfigError` naming file, line and key."""
+    path = find_config(explicit, start)
+    document = _read_yaml(path)
+    data = _apply_environment_overrides(_plain(document))
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, document, exc)) from None
+    return config.bind(path, project_root(path))
+
+
+def _read_yaml(path: Path) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
+    try:
+        document = YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from None
+    if document is None:
+        raise ConfigError(f"{path}: the config file is empty; see docs/configuration.md")
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(document).__name__}")
+    return document
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip types as plain dicts/lists, so pydantic sees ordinary data."""
+    if isinstance(node, dict):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    return node
+
+
+def _apply_environment_overrides(data: dict[str, Any]) -> dict[str, Any]:
+    registry = dict(data.get("registry") or {}) if isinstance(data.get("registry", {}), dict) else None
+    if registry is None:
+        return data
+    if os.environ.get(REGISTRY_HOST_OVERRIDE):
+        registry["host"] = os.environ[REGISTRY_HOST_OVERRIDE]
+    if os.environ.get(REGISTRY_NAMESPACE_OVERRIDE):
+        registry["namespace"] = os.environ[REGISTRY_NAMESPACE_OVERRIDE]
+    if registry:
+        data = {**data, "registry": registry}
+    return data
+
+
+def _describe(path: Path, document: Any, exc: ValidationError) -> str:
+    """One line for the first error (the one to fix first), plus a count of the others."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    line = _line_of(document, loc)
+    where = f"{path}:{line}" if line else str(path)
+    key_path = ".".join(str(part) for part in loc) or "(top level)"
+    message = _message(first, loc)
+    more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{where}: {key_path}: {message}{more}"
+
+
+def _message(error: Any, loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "required key is missing"
+    words = _PLAIN_WORDS.get(kind)
+    if kind == "value_error":
+        words = str(error["msg"]).removeprefix("Value error, ")
+        return words
+    if kind == "literal_error":
+        expected = str(error.get("ctx", {}).get("expected", "")).replace("'", '"')
+        return f"expected one of {expected}, got {_show(value)}"
+    if kind == "string_pattern_mismatch":
+        return f"{_show(value)} does not match {error.get('ctx', {}).get('pattern')}"
+    if words is None:
+        words = str(error["msg"]).rstrip(".").lower()
+    return f"{words}, got {_show(value)}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict | list):
+        return type(value).__name__
+    return repr(value)
+
+
+def _line_of(document: Any, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the deepest key of `loc` that exists in the YAML document."""
+    node, line = document, None
+    for part in loc:
+        lc = getattr(node, "lc", None)
+        if isinstance(node, dict) and part in node:
+            if lc is not None:
+                line = lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            if lc is not None:
+                line = lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the model accepts at `loc`, for "did you mean"."""
+    model: Any = Config
+    for part in loc:
+        model = _descend(model, part)
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [field.alias or name for name, field in model.model_fields.items()]
+    return []
+
+
+def _descend(annotation: Any, part: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return _unwrap(field.annotation) if field else None
+    origin = typing.get_origin(annotation)
+    if origin in (dict, list, tuple):
+        args = typing.get_args(annotation)
+        return _unwrap(args[-1]) if args else None
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return inner[0] if len(inner) == 1 else annotation
+    return annotation

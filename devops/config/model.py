@@ -1,0 +1,208 @@
+"""Typed, frozen model of `pipelines/devops.yaml`.
+
+Paths in the file are relative to the project root (the folder that holds `pipelines/`);
+`Config.root` resolves them. Secrets never live in the file: only the names of the
+environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from devops.config.base import Section
+from devops.config.cost import CostConfig
+from devops.config.gates import GatesConfig
+from devops.config.infra import InfraConfig
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Overrides read from the environment, so one checked-in file serves the laptop (local
+# registry) and GitHub Actions (Docker Hub) without editing it.
+REGISTRY_HOST_OVERRIDE = "DEVOPS_REGISTRY_HOST"
+REGISTRY_NAMESPACE_OVERRIDE = "DEVOPS_REGISTRY_NAMESPACE"
+
+
+class RegistryCredentials(Section):
+    username_env: str = Field("DOCKERHUB_USERNAME", pattern=ENV_VAR_PATTERN)
+    token_env: str = Field("DOCKERHUB_TOKEN", pattern=ENV_VAR_PATTERN)
+
+    def username(self) -> str | None:
+        return os.environ.get(self.username_env) or None
+
+    def token(self) -> str | None:
+        return os.environ.get(self.token_env) or None
+
+
+class RegistryConfig(Section):
+    host: str = Field("127.0.0.1:5000", min_length=1)
+    namespace: str = Field("techitfactory", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+    credentials: RegistryCredentials = RegistryCredentials()
+    # Plain HTTP registry (the embedded local registry); never for Docker Hub.
+    insecure: bool = False
+
+    @field_validator("host")
+    @classmethod
+    def _host_has_no_scheme(cls, value: str) -> str:
+        if "://" in value or value.endswith("/"):
+            raise ValueError(f"expected a host[:port] without scheme or slash, got {value!r}")
+        return value
+
+    def repository(self, image: str) -> str:
+        """Full repository name of an image, e.g. `docker.io/techitfactory/cart`."""
+        return f"{self.host}/{self.namespace}/{image}"
+
+    @property
+    def is_docker_hub(self) -> bool:
+        return self.host in {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+
+class BuildConfig(Section):
+    # 0 means "one per core": builds are CPU bound, more only thrashes.
+    parallelism: int = Field(0, ge=0, le=64)
+    platforms: tuple[str, ...] = ("linux/amd64",)
+    builder: Literal["auto", "buildx", "classic"] = "auto"
+    # Build arguments given to every service, e.g. the base images.
+    build_args: dict[str, str] = Field(default_factory=dict)
+    # Cache layers to/from the registry when buildx is available.
+    registry_cache: bool = True
+    timeout_seconds: int = Field(1800, ge=10)
+
+    @field_validator("platforms")
+    @classmethod
+    def _platform_shape(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for platform in value:
+            if not re.fullmatch(r"[a-z0-9]+/[a-z0-9]+(/[a-z0-9]+)?", platform):
+                raise ValueError(f"expected os/arch like linux/amd64, got {platform!r}")
+        if not value:
+            raise ValueError("expected at least one platform")
+        return value
+
+
+class ServiceConfig(Section):
+    path: str = Field(min_length=1)
+    dockerfile: str = "Dockerfile"
+    port: int = Field(ge=1, le=65535)
+    language: Literal["typescript", "javascript", "python", "go", "java", "other"]
+    health_path: str = Field("/health", pattern=r"^/")
+    readiness_path: str = Field("/ready", pattern=r"^/")
+    # Repository name under the registry namespace; the service name when unset.
+    image: str | None = Field(None, pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
+    build_args: dict[str, str] = Field(default_factory=dict)
+    description: str = ""
+
+
+class ClusterRef(Section):
+    name: str = Field(min_length=1)
+    region: str = Field("ap-south-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class GitOpsTarget(Section):
+    # "." is the `gitops/` folder of this repository; otherwise a git URL or a local path.
+    repo: str = "."
+    branch: str = "main"
+    path: str = Field(min_length=1)
+    mode: Literal["commit", "pull-request"] = "commit"
+
+
+class EnvironmentConfig(Section):
+    gitops: GitOpsTarget
+    cluster: ClusterRef
+    url: str = Field(pattern=r"^https?://")
+    auto_sync: bool = True
+    promote_from: str | None = None
+
+
+class Config(Section):
+    """The whole file. Build with `devops.config.load_config`, not directly."""
+
+    project: str = Field(pattern=NAME_PATTERN)
+    registry: RegistryConfig = RegistryConfig()
+    build: BuildConfig = BuildConfig()
+    services: dict[str, ServiceConfig]
+    environments: dict[str, EnvironmentConfig]
+    gates: GatesConfig = GatesConfig()
+    cost: CostConfig = CostConfig()
+    infra: InfraConfig = InfraConfig()
+
+    _source: Path = PrivateAttr(default=Path("pipelines/devops.yaml"))
+    _root: Path = PrivateAttr(default=Path("."))
+
+    @field_validator("services", "environments")
+    @classmethod
+    def _names(cls, value: dict[str, object]) -> dict[str, object]:
+        for name in value:
+            if not re.fullmatch(NAME_PATTERN, name):
+                raise ValueError(f"expected a lower-case name like 'cart', got {name!r}")
+        if not value:
+            raise ValueError("expected at least one entry")
+        return value
+
+    @model_validator(mode="after")
+    def _promotions_name_known_environments(self) -> Config:
+        for name, env in self.environments.items():
+            if env.promote_from is not None and env.promote_from not in self.environments:
+                raise ValueError(
+                    f"environments.{name}.promote_from: unknown environment {env.promote_from!r}"
+                )
+        return self
+
+    @property
+    def source(self) -> Path:
+        """The file this configuration was read from."""
+        return self._source
+
+    @property
+    def root(self) -> Path:
+        """The project root that relative paths in the file are resolved against."""
+        return self._root
+
+    def bind(self, source: Path, root: Path) -> Config:
+        self._source = source
+        self._root = root
+        return self
+
+    def service(self, name: str) -> ServiceConfig:
+        from devops.errors import UnknownName
+
+        try:
+            return self.services[name]
+        except KeyError:
+            raise UnknownName(
+                f"{self._source}: unknown service {name!r}; known: {', '.join(sorted(self.services))}"
+                + _did_you_mean(name, self.services)
+            ) from None
+
+    def environment(self, name: str) -> EnvironmentConfig:
+        from devops.errors import UnknownName
+
+        try:
+            return self.environments[name]
+        except KeyError:
+            raise UnknownName(
+                f"{self._source}: unknown environment {name!r}; known: "
+                f"{', '.join(sorted(self.environments))}" + _did_you_mean(name, self.environments)
+            ) from None
+
+    def service_dir(self, name: str) -> Path:
+        return (self._root / self.service(name).path).resolve()
+
+    def dockerfile(self, name: str) -> Path:
+        return self.service_dir(name) / self.service(name).dockerfile
+
+    def image_name(self, name: str) -> str:
+        return self.service(name).image or name
+
+    def repository(self, name: str) -> str:
+        return self.registry.repository(self.image_name(name))
+
+
+def _did_you_mean(name: str, known: dict[str, object]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,1 @@
+"""Output: console (rich), GitHub Actions (annotations, summary, outputs), JSON, SARIF."""
