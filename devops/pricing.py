@@ -1,0 +1,50 @@
+"""On-demand prices used by `devops cost report` and `devops infra` cost estimates.
+
+Defaults are the seed's table (ap-south-1). A month is 730 hours, as Infracost counts.
+Prices can be overridden per region in `pipelines/devops.yaml` (`cost.prices`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+HOURS_PER_MONTH = 730.0
+
+# USD per hour. Instance prices for the sizes the platform uses; extend through config.
+DEFAULT_INSTANCE_HOURLY: Mapping[str, float] = {
+    "t3.small": 0.0208,
+    "t3.medium": 0.0416,
+    "t3.large": 0.0832,
+    "t3.xlarge": 0.1664,
+    "m5.large": 0.096,
+    "m5.xlarge": 0.192,
+}
+EKS_CONTROL_PLANE_HOURLY = 0.10
+NAT_GATEWAY_HOURLY = 0.045
+ALB_HOURLY = 0.0225
+ROUTE53_ZONE_MONTHLY = 0.50
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    region: str = "ap-south-1"
+    instance_hourly: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_INSTANCE_HOURLY))
+    eks_control_plane_hourly: float = EKS_CONTROL_PLANE_HOURLY
+    nat_gateway_hourly: float = NAT_GATEWAY_HOURLY
+    alb_hourly: float = ALB_HOURLY
+    route53_zone_monthly: float = ROUTE53_ZONE_MONTHLY
+    hours_per_month: float = HOURS_PER_MONTH
+
+    def instance(self, instance_type: str) -> float:
+        """Hourly price of one instance; KeyError names the type so config can add it."""
+        try:
+            return self.instance_hourly[instance_type]
+        except KeyError:
+            raise KeyError(
+                f"no price for instance type {instance_type!r} in region {self.region}; "
+                "add it under cost.prices in pipelines/devops.yaml"
+            ) from None
+
+    def monthly(self, hourly: float) -> float:
+        return round(hourly * self.hours_per_month, 2)
