@@ -48,3 +48,26 @@ class PriceTable:
 
     def monthly(self, hourly: float) -> float:
         return round(hourly * self.hours_per_month, 2)
+
+
+def price_table(region: str, overrides: Mapping[str, object] | None = None) -> PriceTable:
+    """The seed's prices with `cost.prices.<region>` from pipelines/devops.yaml applied.
+
+    `overrides` is `CostConfig.prices` (region -> RegionPrices); unset values keep the seed's."""
+    override = (overrides or {}).get(region)
+    if override is None:
+        return PriceTable(region=region)
+    instances = dict(DEFAULT_INSTANCE_HOURLY)
+    instances.update(getattr(override, "instances", {}) or {})
+
+    def pick(name: str, default: float) -> float:
+        value = getattr(override, name, None)
+        return default if value is None else float(value)
+
+    return PriceTable(
+        region=region,
+        instance_hourly=instances,
+        eks_control_plane_hourly=pick("eks_control_plane", EKS_CONTROL_PLANE_HOURLY),
+        nat_gateway_hourly=pick("nat_gateway", NAT_GATEWAY_HOURLY),
+        alb_hourly=pick("alb", ALB_HOURLY),
+    )

@@ -48,7 +48,7 @@ def session(policy: RetryPolicy = RetryPolicy(), *, token: str | None = None) ->
         respect_retry_after_header=True,
         raise_on_status=False,
     )
-    retry.max_retry_after = policy.max_retry_after  # type: ignore[attr-defined]
+    retry.max_retry_after = policy.max_retry_after
     http = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     http.mount("http://", adapter)

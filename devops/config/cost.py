@@ -1,12 +1,251 @@
-"""The `schedules:` and `cost:` blocks: when node groups run, and the prices used to report.
+"""The `cost:` block: schedules, targets and price overrides for the cost optimizer.
 
-Owned by the cost-optimizer work (issue 6); the foundation only fixes its place in the file.
+Layout (see docs/cost.md for the reference):
+
+```yaml
+cost:
+  opt_out_tag: devops.cost.opt-out       # "true" on a cluster or node group: never touched
+  schedules:
+    office-hours:
+      timezone: Asia/Kolkata
+      uptime: ["Mon-Fri 08:00-20:00"]    # kube-downscaler form; several allowed
+      holidays: ["2026-12-25", "2026-12-31..2027-01-01"]
+      overrides:
+        - {from: "2026-11-27T20:00", to: "2026-11-28T02:00", state: up, reason: release night}
+  targets:
+    dev:
+      cluster: techitfactory-dev
+      region: ap-south-1
+      schedule: office-hours
+      nodegroups: {include: ["*"], exclude: []}
+  prices:
+    ap-south-1: {instances: {t3.medium: 0.0416}, eks_control_plane: 0.10}
+```
+
+The grammar of uptime periods lives in `devops.cost.schedule` (one parser for config
+validation and for run time), so an error here and an error there read the same.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
 from devops.config.base import Section
+
+NAME = r"^[a-z][a-z0-9-]{0,62}$"
+REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
+# EKS names: letters, digits, hyphens and underscores, starting with a letter or digit.
+CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
+# A word "prod"/"production" inside a cluster name marks it as production.
+PRODUCTION_NAME = re.compile(r"(^|[-_.])(prod|production|prd)($|[-_.])", re.IGNORECASE)
+TAG_KEY = r"^[A-Za-z0-9 _.:/=+@-]{1,100}$"
+
+
+class Override(Section):
+    """A one-off absolute range that forces the schedule up or down (local time of the schedule
+    unless the timestamp carries an offset)."""
+
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    state: Literal["up", "down"] = "up"
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _range(self) -> Override:
+        start = _parse_local(self.start, "from")
+        end = _parse_local(self.end, "to")
+        # A date-only `to` includes that whole day.
+        stop = _comparable(end) + (timedelta(days=1) if not isinstance(end, datetime) else timedelta())
+        if stop <= _comparable(start):
+            raise ValueError(f"override 'to' {self.end!r} must be after 'from' {self.start!r}")
+        return self
+
+
+class ScheduleConfig(Section):
+    """When node groups run: an IANA zone, uptime periods, holidays and one-off overrides."""
+
+    timezone: str = "UTC"
+    uptime: tuple[str, ...] = Field(min_length=1)
+    # Whole local days that are down (dates or `first..last` ranges), e.g. public holidays.
+    holidays: tuple[str, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    description: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from devops.cost.schedule import load_zone
+
+        load_zone(value)  # raises ValueError naming the zone
+        return value
+
+    @field_validator("uptime")
+    @classmethod
+    def _periods(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from devops.cost.schedule import parse_period
+
+        for text in value:
+            parse_period(text)  # raises ValueError naming the bad period
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from devops.cost.schedule import parse_holiday
+
+        for text in value:
+            parse_holiday(str(text))
+        return tuple(str(text) for text in value)
+
+
+class NodegroupSelector(Section):
+    """Which node groups of the cluster the schedule applies to (shell-style patterns)."""
+
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+
+    def selects(self, name: str) -> bool:
+        """True when `name` matches an include pattern and no exclude pattern."""
+        return any(fnmatch.fnmatchcase(name, p) for p in self.include) and not any(
+            fnmatch.fnmatchcase(name, p) for p in self.exclude
+        )
+
+
+class Capacity(Section):
+    """A node group as the report should price it when AWS is not asked (`report --offline`)."""
+
+    instance_type: str = Field(min_length=1)
+    count: int = Field(ge=0, le=1000)
+
+
+class FixedCosts(Section):
+    """What keeps running while the nodes sleep (counts; prices come from `cost.prices`)."""
+
+    eks_control_planes: Annotated[int, Field(ge=0)] = 1
+    nat_gateways: Annotated[int, Field(ge=0)] = 1
+    load_balancers: Annotated[int, Field(ge=0)] = 1
+
+
+class TargetConfig(Section):
+    """One EKS cluster that a schedule scales."""
+
+    cluster: str = Field(pattern=CLUSTER_NAME)
+    region: Annotated[str, Field(pattern=REGION)] = "ap-south-1"
+    schedule: str = Field(pattern=NAME)
+    # A label; `prod`/`production` (or a cluster named like one) marks the target production.
+    environment: str | None = None
+    # Production is never scaled unless this is true (on purpose, in review).
+    allow_production: bool = False
+    nodegroups: NodegroupSelector = NodegroupSelector()
+    # Not touched at all until this local date/time of the schedule (e.g. a load-test week).
+    exclude_until: str | None = None
+    # Keep everything up (restore saved sizes), whatever the schedule says.
+    force_up: bool = False
+    # For the report: node groups by name, when AWS is not asked.
+    capacity: dict[str, Capacity] = Field(default_factory=dict)
+    fixed: FixedCosts = FixedCosts()
+
+    @field_validator("exclude_until", mode="before")
+    @classmethod
+    def _until(cls, value: object) -> object:
+        if isinstance(value, date | datetime):
+            value = value.isoformat()
+        if value is not None:
+            _parse_local(str(value), "exclude_until")
+        return value
+
+    @property
+    def production(self) -> bool:
+        """True when the label or the cluster name says production."""
+        label = (self.environment or "").lower()
+        return label in {"prod", "production", "prd"} or bool(PRODUCTION_NAME.search(self.cluster))
+
+
+class RegionPrices(Section):
+    """Price overrides for one region (USD per hour); unset values keep the seed's prices."""
+
+    instances: dict[str, float] = Field(default_factory=dict)
+    eks_control_plane: Annotated[float | None, Field(ge=0)] = None
+    nat_gateway: Annotated[float | None, Field(ge=0)] = None
+    alb: Annotated[float | None, Field(ge=0)] = None
+
+    @field_validator("instances")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, price in value.items():
+            if price < 0:
+                raise ValueError(f"instances.{name}: expected a price >= 0, got {price}")
+        return value
 
 
 class CostConfig(Section):
-    """Schedules and prices. Filled in by the cost-optimizer issue."""
+    """Schedules, the clusters they apply to, and the prices used to report savings."""
+
+    opt_out_tag: Annotated[str, Field(pattern=TAG_KEY)] = "devops.cost.opt-out"
+    # Clusters reconciled at once; each is independent, so threads hide API latency.
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
+    targets: dict[str, TargetConfig] = Field(default_factory=dict)
+    prices: dict[str, RegionPrices] = Field(default_factory=dict)
+
+    @field_validator("schedules", "targets")
+    @classmethod
+    def _names(cls, value: dict[str, object]) -> dict[str, object]:
+        for name in value:
+            if not re.fullmatch(NAME, name):
+                raise ValueError(f"expected a lower-case name like 'office-hours', got {name!r}")
+        return value
+
+    @field_validator("opt_out_tag")
+    @classmethod
+    def _own_prefix(cls, value: str) -> str:
+        # Those prefixes hold saved sizes and holds (devops/cost/state.py).
+        if value.startswith(("devops.cost/", "devops.cost.hold/")):
+            raise ValueError(f"{value!r} is reserved for saved sizes; use e.g. 'devops.cost.opt-out'")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> CostConfig:
+        seen: dict[tuple[str, str], str] = {}
+        for name, target in self.targets.items():
+            if target.schedule not in self.schedules:
+                known = ", ".join(sorted(self.schedules)) or "none defined"
+                raise ValueError(
+                    f"targets.{name}.schedule: unknown schedule {target.schedule!r} (known: {known})"
+                )
+            key = (target.cluster, target.region)
+            if key in seen:
+                raise ValueError(
+                    f"targets.{name}: cluster {target.cluster} in {target.region} is already "
+                    f"target {seen[key]!r}; one schedule per cluster"
+                )
+            seen[key] = name
+        return self
+
+
+def _parse_local(text: str, key: str) -> date | datetime:
+    """A date or an ISO date-time (naive = the schedule's zone); ValueError names the key."""
+    text = str(text).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{key}: expected a date (2026-12-24) or date-time (2026-12-24T20:00), got {text!r}"
+        ) from None
+
+
+def _comparable(value: date | datetime) -> datetime:
+    """Naive wall time for ordering `from`/`to`; aware values are compared in UTC."""
+
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    return datetime(value.year, value.month, value.day)

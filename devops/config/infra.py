@@ -1,12 +1,86 @@
 """The `infra:` block: Terraform state backend and the environments' Terraform roots.
 
-Owned by the Terraform work (issue 7); the foundation only fixes its place in the file.
+Names of the state bucket, lock table and KMS alias are templates: `{project}`, `{region}`
+and `{account_id}` are filled in at run time (the account id from STS), so one checked-in
+file serves every account. `devops infra` generates the backend configuration from this
+block; nobody types backend flags by hand.
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from pydantic import Field, field_validator
+
 from devops.config.base import Section
+
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
+_PLACEHOLDERS = {"project", "region", "account_id", "environment"}
+# A Terraform variable value: what a tfvars.json file can hold.
+TfValue = str | int | float | bool | list[Any] | dict[str, Any]
+
+
+def _check_template(value: str, allowed: set[str]) -> str:
+    used = set(re.findall(r"{([^{}]*)}", value))
+    unknown = used - allowed
+    if unknown:
+        raise ValueError(
+            f"unknown placeholder {{{sorted(unknown)[0]}}} in {value!r}; "
+            f"allowed: {', '.join('{' + name + '}' for name in sorted(allowed))}"
+        )
+    return value
+
+
+class StateBackendConfig(Section):
+    """Where Terraform keeps state: S3 bucket (KMS-encrypted), DynamoDB lock table."""
+
+    # Bucket names are global across AWS: the account id keeps them unique.
+    bucket: str = "{project}-tfstate-{account_id}"
+    lock_table: str = "{project}-tflock"
+    kms_alias: str = "alias/{project}-tfstate"
+    region: str = Field(default="ap-south-1", pattern=REGION_PATTERN)
+    # One state object per environment; the bootstrap root's own state goes to "bootstrap/".
+    key: str = "{environment}/terraform.tfstate"
+
+    @field_validator("bucket", "lock_table", "kms_alias")
+    @classmethod
+    def _names(cls, value: str) -> str:
+        return _check_template(value, _PLACEHOLDERS - {"environment"})
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        _check_template(value, _PLACEHOLDERS)
+        if "{environment}" not in value:
+            raise ValueError("the state key must contain {environment} so environments never share state")
+        return value
+
+
+class InfraEnvironmentConfig(Section):
+    """The Terraform root of one environment and the variables given to it."""
+
+    root: str = Field(min_length=1)
+    variables: dict[str, TfValue] = Field(default_factory=dict)
+    # Protected environments (prod) refuse `destroy` without --allow-prod.
+    protected: bool = False
+
+
+class BootstrapConfig(Section):
+    root: str = "infra/bootstrap"
+    variables: dict[str, TfValue] = Field(default_factory=dict)
 
 
 class InfraConfig(Section):
-    """Terraform settings. Filled in by the infra issue."""
+    """Terraform settings for `devops infra`."""
+
+    terraform: str = "terraform"
+    state: StateBackendConfig = StateBackendConfig()
+    bootstrap: BootstrapConfig = BootstrapConfig()
+    # Keys must be names under the top-level `environments:` block.
+    environments: dict[str, InfraEnvironmentConfig] = Field(default_factory=dict)
+    # Saved plans, generated backend files and plan summaries, relative to the project root.
+    work_dir: str = ".devops/infra"
+    # How long a command waits for a held state lock before failing ("0s": fail at once).
+    lock_timeout: str = Field(default="0s", pattern=r"^\d+(s|m)$")
+    timeout_seconds: int = Field(default=3600, ge=10)

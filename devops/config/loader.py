@@ -127,6 +127,8 @@ def _apply_environment_overrides(data: dict[str, Any]) -> dict[str, Any]:
 def _describe(path: Path, document: Any, exc: ValidationError) -> str:
     """One line for the first error (the one to fix first), plus a count of the others."""
     errors = exc.errors(include_url=False)
+    # A misspelt key also makes the real one "missing": report the misspelling first.
+    errors.sort(key=lambda error: error["type"] != "extra_forbidden")
     first = errors[0]
     loc = tuple(first["loc"])
     line = _line_of(document, loc)

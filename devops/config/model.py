@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -38,12 +39,21 @@ class RegistryCredentials(Section):
         return os.environ.get(self.token_env) or None
 
 
+class PushRetryConfig(Section):
+    attempts: int = Field(5, ge=1, le=20)
+    backoff_seconds: float = Field(2.0, ge=0)
+    max_backoff_seconds: float = Field(30.0, ge=0)
+    deadline_seconds: float = Field(600.0, gt=0)
+    timeout_seconds: float = Field(900.0, gt=0)
+
+
 class RegistryConfig(Section):
     host: str = Field("127.0.0.1:5000", min_length=1)
     namespace: str = Field("techitfactory", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")
     credentials: RegistryCredentials = RegistryCredentials()
     # Plain HTTP registry (the embedded local registry); never for Docker Hub.
     insecure: bool = False
+    push: PushRetryConfig = PushRetryConfig()
 
     @field_validator("host")
     @classmethod
@@ -201,7 +211,7 @@ class Config(Section):
         return self.registry.repository(self.image_name(name))
 
 
-def _did_you_mean(name: str, known: dict[str, object]) -> str:
+def _did_you_mean(name: str, known: Mapping[str, object]) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1)

@@ -44,5 +44,4 @@ def show(app: AppContext, environment: str | None) -> None:
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
     yaml.dump(data, sys.stdout)

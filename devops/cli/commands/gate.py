@@ -1,0 +1,102 @@
+"""`devops gate sonar`: wait for the Sonar analysis and apply its quality gate.
+
+Exit 0 when the gate is OK, 1 when it is ERROR (every failing condition listed), 3 when the
+gate cannot be evaluated (task FAILED/CANCELED, timeout, bad token, server errors).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from devops.cli.context import AppContext, json_option, pass_app
+
+
+@click.group("gate")
+def cli() -> None:
+    """Quality gates of external services (Sonar)."""
+
+
+@cli.command("sonar")
+@click.option("--service", help="Read the service's report-task.txt (its folder's .scannerwork/).")
+@click.option(
+    "--report-task",
+    "report_task",
+    type=click.Path(dir_okay=False),
+    help="Path of report-task.txt [default: gates.sonar.report_task under the service or root].",
+)
+@click.option(
+    "--timeout", type=float, help="Seconds to wait for the analysis [default: gates.sonar.timeout_seconds]."
+)
+@json_option
+@pass_app
+def sonar(app: AppContext, service: str | None, report_task: str | None, timeout: float | None) -> int:
+    """Poll the analysis task of report-task.txt, then read its quality-gate status."""
+    from devops.adapters.http import RetryPolicy
+    from devops.adapters.sonar import SonarClient
+    from devops.errors import BadInput, GateUnavailable
+    from devops.gates.sonar import find_report_task, read_report_task, wait_for_gate
+
+    config = app.config
+    settings = config.gates.sonar
+    if timeout is not None and timeout <= 0:
+        raise BadInput(f"--timeout: expected a positive number of seconds, got {timeout:g}")
+    reporter = app.reporter
+    token = os.environ.get(settings.token_env) or None
+    reporter.github.mask(token)
+    if report_task:
+        path = Path(report_task)
+        candidates = [path]
+    else:
+        folders = [config.service_dir(service)] if service else [config.root]
+        candidates = [folder / settings.report_task for folder in folders]
+    if token is None and not settings.required and not any(c.is_file() for c in candidates):
+        return _skipped(app, f"not configured: ${settings.token_env} is unset and no report-task.txt")
+    task = read_report_task(find_report_task(candidates))
+    if token is None and settings.required:
+        raise GateUnavailable(
+            f"${settings.token_env} is unset; gates.sonar.required is true",
+            hint="add the SONAR_TOKEN secret to the workflow environment",
+        )
+    client = SonarClient(
+        task.server_url,
+        token,
+        policy=RetryPolicy(
+            total=settings.http_retries, backoff_factor=settings.http_backoff_seconds, timeout=30
+        ),
+    )
+    verdict = wait_for_gate(client, task, settings, timeout=timeout, progress=reporter.debug)
+    for warning in verdict.warnings:
+        reporter.warn(f"Sonar: {warning}")
+    github = reporter.github
+    if verdict.outcome == "error":
+        raise GateUnavailable(verdict.message(), hint="set gates.sonar.on_none/on_warn to decide this status")
+    rows = [(c.metric, c.comparator, c.threshold or "-", c.actual, c.status) for c in verdict.conditions]
+    if rows:
+        reporter.table(
+            f"Sonar quality gate: {verdict.status}",
+            ("Metric", "Comparator", "Threshold", "Actual", "Status"),
+            rows,
+        )
+    if verdict.outcome == "fail":
+        for condition in verdict.failing:
+            github.annotate("error", condition.describe(), title="Sonar quality gate")
+    reporter.info(verdict.message())
+    from devops.report.github import markdown_table
+
+    summary = f"### Sonar quality gate: {verdict.status}\n\n[dashboard]({verdict.dashboard_url})\n\n"
+    if rows:
+        summary += markdown_table(("Metric", "Comparator", "Threshold", "Actual", "Status"), rows)
+    github.summary(summary)
+    github.output("sonar-gate", verdict.status)
+    reporter.result(verdict.to_dict())
+    return verdict.exit_code
+
+
+def _skipped(app: AppContext, reason: str) -> int:
+    app.reporter.info(f"Sonar reported as SKIPPED ({reason})")
+    app.reporter.github.summary(f"### Sonar quality gate: SKIPPED\n\n{reason}\n")
+    app.reporter.result({"gate": "sonar", "status": "SKIPPED", "reason": reason, "exit_code": 0})
+    return 0

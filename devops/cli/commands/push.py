@@ -1,0 +1,25 @@
+"""`devops push`: push built images and record their digests."""
+
+from __future__ import annotations
+
+import click
+
+from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
+
+
+@click.command("push")
+@click.argument("services", nargs=-1)
+@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
+              help="Build argument the images were built with (they are part of the identity).")
+@dry_run_option
+@json_option
+@pass_app
+def cli(app: AppContext, services: tuple[str, ...], build_args: tuple[str, ...], dry_run: bool) -> int:
+    """Push the images of SERVICES to the registry; the JSON result has each `repo@sha256:...`.
+
+    Logs in with $DOCKERHUB_USERNAME / $DOCKERHUB_TOKEN (through stdin) when they are set.
+    Retries 429, 5xx and connection resets with backoff, within a bounded time.
+    """
+    from devops.cli.images import build_and_push
+
+    return build_and_push(app, services, build_args, build=False, push=True, dry_run=dry_run)

@@ -1,0 +1,1 @@
+"""Terraform workflow of `devops infra`: backend generation, plan summary, cost, safe apply."""

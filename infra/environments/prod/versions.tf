@@ -1,0 +1,29 @@
+terraform {
+  required_version = ">= 1.6.0, < 2.0.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.81.0, < 6.0.0"
+    }
+    tls = {
+      source  = "hashicorp/tls"
+      version = ">= 4.0.0, < 5.0.0"
+    }
+  }
+
+  # Configured by `devops infra` from pipelines/devops.yaml (bucket, key, lock table, KMS).
+  backend "s3" {}
+}
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      project     = "techitfactory-shop"
+      environment = var.environment
+      managed-by  = "terraform"
+    }
+  }
+}

@@ -1,0 +1,19 @@
+output "oidc_provider_arn" {
+  description = "ARN of the GitHub Actions OIDC provider."
+  value       = local.provider_arn
+}
+
+output "release_role_arn" {
+  description = "Role for `devops release` (set as AWS_ROLE_ARN in the GitHub environment)."
+  value       = aws_iam_role.release.arn
+}
+
+output "cost_role_arn" {
+  description = "Role for the scheduled `devops cost schedule` workflow."
+  value       = aws_iam_role.cost.arn
+}
+
+output "plan_role_arn" {
+  description = "Role for `devops infra plan` in pull requests."
+  value       = aws_iam_role.plan.arn
+}

@@ -1,0 +1,64 @@
+"""Sessions: tests, lint, bench, demo. They run in the current Python environment, which
+`scripts/local-stack.sh up` (or `pip install -e .[test,lint]`) prepares: the suite needs the
+machine's Docker engine, registry and tools anyway, so a separate venv would only add time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+ROOT = Path(__file__).parent
+
+
+def _ensure_installed(session: nox.Session) -> None:
+    try:
+        import devops  # noqa: F401
+    except ImportError:
+        session.run("python", "-m", "pip", "install", "-q", "-e", ".[test,lint]", external=True)
+
+
+def _standin_args() -> str:
+    env_file = ROOT / ".devops-standins.env"
+    if env_file.is_file():
+        return " ".join(line.strip() for line in env_file.read_text().splitlines() if "=" in line)
+    return ""
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """The whole test suite (unit and integration against the real local components)."""
+    _ensure_installed(session)
+    args = session.posargs or ["-q", "-ra", "--durations=20"]
+    session.run("python", "-m", "pytest", *args, external=True)
+
+
+@nox.session(venv_backend="none")
+def lint(session: nox.Session) -> None:
+    """ruff on package and tests, mypy on the package."""
+    _ensure_installed(session)
+    session.run("python", "-m", "ruff", "check", "devops", "tests", "benchmarks", external=True)
+    session.run("python", "-m", "mypy", "devops", external=True)
+
+
+@nox.session(venv_backend="none")
+def bench(session: nox.Session) -> None:
+    """Every benchmarks/bench_*.py; each prints its figures as ratios measured in one run."""
+    _ensure_installed(session)
+    scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
+    chosen = [s for s in scripts if not session.posargs or s.stem.removeprefix("bench_") in session.posargs]
+    for script in chosen:
+        session.run("python", str(script), external=True, env={"DEVOPS_BUILD_ARGS": _standin_args()})
+
+
+@nox.session(venv_backend="none")
+def demo(session: nox.Session) -> None:
+    """The delivery end to end on the embedded defaults (local registry, stand-in base images)."""
+    _ensure_installed(session)
+    env = {"DEVOPS_BUILD_ARGS": os.environ.get("DEVOPS_BUILD_ARGS") or _standin_args()}
+    session.run("devops", "config", "validate", external=True, env=env)
+    session.run("devops", "plan", external=True, env=env)
+    session.run("devops", "build", "--push", *session.posargs, external=True, env=env)
+    session.run("devops", "plan", external=True, env=env)

@@ -1,0 +1,60 @@
+"""A throw-away project on disk: `pipelines/devops.yaml`, small services, a git repository."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+DOCKERFILE = """\
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+FROM ${DEBIAN_IMAGE}
+COPY app.txt /srv/app.txt
+CMD ["cat", "/srv/app.txt"]
+"""
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def make_project(root: Path, *, namespace: str = "test", services: tuple[str, ...] = ("alpha", "beta"),
+                 registry: str = "127.0.0.1:5000", extra: str = "", commit: bool = True) -> Path:
+    (root / "pipelines").mkdir(parents=True, exist_ok=True)
+    service_lines = "\n".join(
+        f"  {name}:\n    path: services/{name}\n    port: {8000 + i}\n    language: other"
+        for i, name in enumerate(services)
+    )
+    (root / "pipelines" / "devops.yaml").write_text(textwrap.dedent(f"""\
+        project: testshop
+        registry:
+          host: "{registry}"
+          namespace: {namespace}
+          insecure: true
+          push: {{attempts: 3, backoff_seconds: 0.2, max_backoff_seconds: 0.5, deadline_seconds: 60}}
+        build:
+          parallelism: 2
+        services:
+        """) + service_lines + "\n" + textwrap.dedent("""\
+        environments:
+          dev:
+            url: http://localhost:8080
+            cluster: {name: test-dev}
+            gitops: {path: gitops/environments/dev}
+        """) + extra)
+    for name in services:
+        folder = root / "services" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "Dockerfile").write_text(DOCKERFILE)
+        (folder / "app.txt").write_text(f"{name} v1\n")
+        (folder / ".dockerignore").write_text("*.log\nnode_modules\n")
+    if commit:
+        git(root, "init", "-q", "-b", "main")
+        git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+        git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "initial")
+    return root
+
+
+def commit_all(root: Path, message: str) -> None:
+    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", message)
