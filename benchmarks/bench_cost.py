@@ -66,8 +66,7 @@ def run() -> int:
         {
             "schedules": {"office-hours": {"timezone": "Asia/Kolkata", "uptime": ["Mon-Fri 08:00-20:00"]}},
             "targets": {
-                f"t{c:02d}": {"cluster": f"bench-{c:02d}", "schedule": "office-hours"}
-                for c in range(CLUSTERS)
+                f"t{c:02d}": {"cluster": f"bench-{c:02d}", "schedule": "office-hours"} for c in range(CLUSTERS)
             },
         }
     )

@@ -116,9 +116,7 @@ class EksAdapter:
     def describe_cluster(self, name: str) -> Cluster:
         """The cluster and its tags (where node-group state is kept)."""
         data = self._call("describe_cluster", f"DescribeCluster {name}", name=name)["cluster"]
-        return Cluster(
-            name=data["name"], region=self.region, arn=data["arn"], tags=dict(data.get("tags") or {})
-        )
+        return Cluster(name=data["name"], region=self.region, arn=data["arn"], tags=dict(data.get("tags") or {}))
 
     def list_nodegroups(self, cluster: str) -> list[str]:
         """Names of every managed node group of `cluster` (all pages)."""
@@ -175,9 +173,7 @@ class EksAdapter:
     def tag_cluster(self, cluster: Cluster, tags: Mapping[str, str]) -> None:
         """Set `tags` on the cluster in one call (a no-op for an empty mapping)."""
         if tags:
-            self._call(
-                "tag_resource", f"TagResource {cluster.name}", resourceArn=cluster.arn, tags=dict(tags)
-            )
+            self._call("tag_resource", f"TagResource {cluster.name}", resourceArn=cluster.arn, tags=dict(tags))
 
     def untag_cluster(self, cluster: Cluster, keys: Sequence[str]) -> None:
         """Remove tag `keys` from the cluster (a no-op for none).
@@ -185,6 +181,4 @@ class EksAdapter:
         One call per key: AWS takes a list, but moto (5.2) removes only the first key of it,
         and the same code must hold in tests and in production."""
         for key in keys:
-            self._call(
-                "untag_resource", f"UntagResource {cluster.name}", resourceArn=cluster.arn, tagKeys=[key]
-            )
+            self._call("untag_resource", f"UntagResource {cluster.name}", resourceArn=cluster.arn, tagKeys=[key])

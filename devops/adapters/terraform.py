@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +26,7 @@ from typing import Any
 from devops.adapters import process
 from devops.errors import ExternalError, ToolFailed, ToolMissing
 
-INSTALL_HINT = (
-    "install Terraform >= 1.6 (https://developer.hashicorp.com/terraform/install) or set infra.terraform"
-)
+INSTALL_HINT = "install Terraform >= 1.6 (https://developer.hashicorp.com/terraform/install) or set infra.terraform"
 
 
 class TerraformFailed(ToolFailed):
@@ -150,6 +149,46 @@ class Terraform:
             secrets=self.secrets,
         )
 
+    def _run_locking(self, name: str, *args: str) -> tuple[process.ProcessResult, list[dict[str, Any]]]:
+        """Run a command that takes the state lock; recover from a lock orphaned by itself.
+
+        A retried lock write can find the item its own first, answered-too-late attempt
+        wrote (the AWS SDK retries a PutItem whose response was lost), and Terraform then
+        reports the state as locked, by itself. The lock IDs Terraform tried to take are read
+        from its INFO log; when the held lock is one of them it is this run's own orphan: it
+        is released and the command run once more. A lock held by anyone else is never touched.
+        """
+        for attempt in (1, 2):
+            result, own_ids = self._run_traced(*args)
+            events = _events(result.stdout)
+            if result.returncode in (0, 2) or attempt == 2:
+                return result, events
+            error = _error_from_events(self._command([name]), result, _diagnostics(events), _applied(events))
+            if not (isinstance(error, StateLocked) and error.lock.id in own_ids) or _applied(events):
+                return result, events
+            self.force_unlock(error.lock.id)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run_traced(self, *args: str) -> tuple[process.ProcessResult, set[str]]:
+        """`_run` with Terraform's INFO log in a private file, to learn the lock IDs it tried.
+        Skipped when the user set TF_LOG/TF_LOG_PATH (their debugging wins)."""
+        if os.environ.get("TF_LOG") or os.environ.get("TF_LOG_PATH"):
+            return self._run(*args), set()
+        handle, log_path = tempfile.mkstemp(prefix="devops-terraform-", suffix=".log")
+        os.close(handle)
+        saved = dict(self.env)
+        self.env.update({"TF_LOG": "INFO", "TF_LOG_PATH": log_path})
+        try:
+            result = self._run(*args)
+            try:
+                text = Path(log_path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            return result, set(_LOCK_ATTEMPT.findall(text))
+        finally:
+            self.env = saved
+            Path(log_path).unlink(missing_ok=True)
+
     def _command(self, args: Sequence[str]) -> str:
         return f"terraform {' '.join(args)} ({_short(self.root)})"
 
@@ -199,14 +238,11 @@ class Terraform:
             args.append(f"-var-file={var_file}")
         if destroy:
             args.append("-destroy")
-        result = self._run(*args)
-        events = _events(result.stdout)
+        result, events = self._run_locking("plan", *args)
         diagnostics = _diagnostics(events)
         if result.returncode not in (0, 2):
             raise _error_from_events(self._command(["plan"]), result, diagnostics)
-        return PlanResult(
-            out, result.returncode == 2, tuple(d for d in diagnostics if d.severity == "warning")
-        )
+        return PlanResult(out, result.returncode == 2, tuple(d for d in diagnostics if d.severity == "warning"))
 
     def show_plan(self, plan: Path) -> dict[str, Any]:
         """`terraform show -json PLAN`: the plan as Terraform's JSON representation."""
@@ -224,8 +260,7 @@ class Terraform:
     def apply(self, plan: Path, *, lock_timeout: str = "0s") -> ApplyResult:
         """Apply a saved plan. On failure `TerraformFailed.applied` lists what was changed."""
         args = ["apply", "-input=false", "-json", "-auto-approve", f"-lock-timeout={lock_timeout}", str(plan)]
-        result = self._run(*args)
-        events = _events(result.stdout)
+        result, events = self._run_locking("apply", *args)
         applied = _applied(events)
         if not result.ok:
             raise _error_from_events(self._command(["apply"]), result, _diagnostics(events), applied)
@@ -350,6 +385,8 @@ def _applied(events: Sequence[Mapping[str, Any]]) -> list[str]:
     return done
 
 
+# Terraform's INFO log line when it tries to take the state lock (S3 backend).
+_LOCK_ATTEMPT = re.compile(r"Attempting to lock remote state[^\n]*?tf_backend\.lock\.id=([0-9a-fA-F-]{36})")
 _LOCK_FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Created):\s*(.*?)\s*$", re.MULTILINE)
 
 
@@ -376,8 +413,7 @@ def _special(command: str, text: str) -> ExternalError | None:
         held = f"by {lock.who} " if lock.who else ""
         since = f"since {lock.created} " if lock.created else ""
         return StateLocked(
-            f"{command}: the state lock is held {held}{since}"
-            f"(lock ID {lock.id}, {lock.operation or 'operation'})",
+            f"{command}: the state lock is held {held}{since}(lock ID {lock.id}, {lock.operation or 'operation'})",
             lock=lock,
             hint=f"wait for that run to finish; if it died, release it with "
             f"`devops infra unlock --env <env> --lock-id {lock.id}` (terraform force-unlock {lock.id})",
@@ -410,12 +446,8 @@ def _error_from_events(
         return special
     if errors:
         first = errors[0]
-        more = (
-            f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-        )
-        return TerraformFailed(
-            f"{command} failed: {first.one_line()}{more}", diagnostics=errors, applied=applied
-        )
+        more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        return TerraformFailed(f"{command} failed: {first.one_line()}{more}", diagnostics=errors, applied=applied)
     return TerraformFailed(f"{command} exited {result.returncode}: {result.tail(5)}", applied=applied)
 
 
@@ -441,6 +473,4 @@ def require(binary: str) -> str:
     try:
         return process.which(binary, hint=INSTALL_HINT)
     except ToolMissing:
-        raise ToolMissing(
-            f"{binary}: Terraform is not installed (not found on PATH)", hint=INSTALL_HINT
-        ) from None
+        raise ToolMissing(f"{binary}: Terraform is not installed (not found on PATH)", hint=INSTALL_HINT) from None

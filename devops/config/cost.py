@@ -55,6 +55,11 @@ class Override(Section):
     state: Literal["up", "down"] = "up"
     reason: str = ""
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _yaml_timestamps(cls, value: object) -> object:
+        return _iso(value)
+
     @model_validator(mode="after")
     def _range(self) -> Override:
         start = _parse_local(self.start, "from")
@@ -92,6 +97,12 @@ class ScheduleConfig(Section):
         for text in value:
             parse_period(text)  # raises ValueError naming the bad period
         return value
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _yaml_dates(cls, value: object) -> object:
+        # Unquoted `- 2026-12-25` is a date to YAML; keep the text form.
+        return [_iso(item) for item in value] if isinstance(value, list | tuple) else value
 
     @field_validator("holidays")
     @classmethod
@@ -153,8 +164,7 @@ class TargetConfig(Section):
     @field_validator("exclude_until", mode="before")
     @classmethod
     def _until(cls, value: object) -> object:
-        if isinstance(value, date | datetime):
-            value = value.isoformat()
+        value = _iso(value)
         if value is not None:
             _parse_local(str(value), "exclude_until")
         return value
@@ -189,6 +199,9 @@ class CostConfig(Section):
     opt_out_tag: Annotated[str, Field(pattern=TAG_KEY)] = "devops.cost.opt-out"
     # Clusters reconciled at once; each is independent, so threads hide API latency.
     concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    # After an update the node group is read back; while EKS says UPDATING, this often, this long.
+    readback_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    readback_interval_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     targets: dict[str, TargetConfig] = Field(default_factory=dict)
     prices: dict[str, RegionPrices] = Field(default_factory=dict)
@@ -215,9 +228,7 @@ class CostConfig(Section):
         for name, target in self.targets.items():
             if target.schedule not in self.schedules:
                 known = ", ".join(sorted(self.schedules)) or "none defined"
-                raise ValueError(
-                    f"targets.{name}.schedule: unknown schedule {target.schedule!r} (known: {known})"
-                )
+                raise ValueError(f"targets.{name}.schedule: unknown schedule {target.schedule!r} (known: {known})")
             key = (target.cluster, target.region)
             if key in seen:
                 raise ValueError(
@@ -228,6 +239,15 @@ class CostConfig(Section):
         return self
 
 
+def _iso(value: object) -> object:
+    """YAML turns unquoted dates and timestamps into objects: back to ISO text (naive stays naive)."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes") if not value.second else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def _parse_local(text: str, key: str) -> date | datetime:
     """A date or an ISO date-time (naive = the schedule's zone); ValueError names the key."""
     text = str(text).strip()
@@ -236,9 +256,7 @@ def _parse_local(text: str, key: str) -> date | datetime:
             return date.fromisoformat(text)
         return datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(
-            f"{key}: expected a date (2026-12-24) or date-time (2026-12-24T20:00), got {text!r}"
-        ) from None
+        raise ValueError(f"{key}: expected a date (2026-12-24) or date-time (2026-12-24T20:00), got {text!r}") from None
 
 
 def _comparable(value: date | datetime) -> datetime:

@@ -181,6 +181,7 @@ def reconcile(
     checkpoint: Callable[[str], None] = lambda _name: None,
     sleep: Callable[[float], None] | None = None,
     readback_attempts: int = 3,
+    readback_interval: float = 2.0,
 ) -> RunResult:
     """Decide and reconcile every target node group at instant `at`; see the module doc.
 
@@ -191,7 +192,7 @@ def reconcile(
     targets = list(targets)
     result = RunResult(at=at, dry_run=dry_run)
     pause = sleep or time.sleep
-    worker = _TargetRun(at, dry_run, manual, checkpoint, pause, readback_attempts)
+    worker = _TargetRun(at, dry_run, manual, checkpoint, pause, readback_attempts, readback_interval)
     lock = threading.Lock()
     adapters: dict[str, EksPort] = {}
 
@@ -221,6 +222,7 @@ class _TargetRun:
     checkpoint: Callable[[str], None]
     sleep: Callable[[float], None]
     readback_attempts: int
+    readback_interval: float
 
     def run(self, target: Target, eks: EksPort) -> list[Outcome]:
         rows: list[Outcome] = []
@@ -303,12 +305,38 @@ class _TargetRun:
             candidates = [chosen]
         else:
             candidates = [n for n in names if cfg.nodegroups.selects(n)]
-            # Restore what we scaled down even if the patterns changed since (never strand it at 0).
-            candidates += sorted(n for n in state.saved if n in names and n not in candidates)
+            # Restore what we scaled down even if the patterns changed since (never strand it at
+            # 0), and forget sizes saved for node groups deleted since.
+            candidates += sorted(n for n in state.saved if n not in candidates)
 
         plan = _Plan()
         for name in candidates:
             decision = self._decide(target, state, name)
+            if name not in names:
+                if decision.state == "up":
+                    plan.clear.append(name)
+                    plan.rows[name] = self._row(
+                        target,
+                        name,
+                        "up",
+                        decision.reason,
+                        "clear-state",
+                        message="node group is gone; clearing its saved size",
+                    )
+                    rows.append(plan.rows[name])
+                continue
+            if name in state.saved and not cfg.nodegroups.selects(name) and decision.state == "down":
+                rows.append(
+                    self._row(
+                        target,
+                        name,
+                        "down",
+                        decision.reason,
+                        "skipped",
+                        message="no longer selected by the include/exclude patterns: only restored, never scaled",
+                    )
+                )
+                continue
             try:
                 self._plan_one(target, eks, state, name, decision, plan, rows)
             except UnknownName as exc:
@@ -501,15 +529,18 @@ class _TargetRun:
         )
         plan.rows[name] = row("clear-state", before=group.size, saved=saved.size, message=note)
 
-    def _read_back(self, eks: EksPort, cluster: str, name: str, wanted: Size) -> Size:
-        """Read the node group until it shows `wanted` or attempts run out; return what it shows."""
+    def _read_back(self, eks: EksPort, cluster: str, name: str, wanted: Size) -> tuple[Size, bool]:
+        """Read the node group until it shows `wanted` or attempts run out.
+
+        Returns what it shows and whether EKS is still applying an update (status UPDATING):
+        that is not a mismatch yet, the next run confirms it."""
         seen = eks.describe_nodegroup(cluster, name)
         for _ in range(self.readback_attempts - 1):
             if seen.size == wanted or seen.status != "UPDATING":
                 break
-            self.sleep(2.0)
+            self.sleep(self.readback_interval)
             seen = eks.describe_nodegroup(cluster, name)
-        return seen.size
+        return seen.size, seen.size != wanted and seen.status == "UPDATING"
 
     def _scale_down(self, target: Target, eks: EksPort, cluster: Cluster, plan: _Plan, rows: list[Outcome]) -> None:
         if not plan.save and not plan.confirm:
@@ -523,11 +554,15 @@ class _TargetRun:
             out = plan.rows[group.name]
             try:
                 eks.update_scaling(target.cluster, group.name, wanted)
-                seen = self._read_back(eks, target.cluster, group.name, wanted)
+                seen, updating = self._read_back(eks, target.cluster, group.name, wanted)
             except DevopsError as exc:
                 out.action, out.message = "failed", f"{exc}; saved size kept, the next run retries"
                 continue
             out.after = seen
+            if updating:
+                # Saved size stays phase=saving, so the next run reads it again and confirms.
+                out.message = f"EKS is still updating (shows {seen}); the next run confirms"
+                continue
             if seen != wanted:
                 out.action, out.message = (
                     "mismatch",
@@ -548,11 +583,14 @@ class _TargetRun:
             out = plan.rows[group.name]
             try:
                 eks.update_scaling(target.cluster, group.name, size)
-                seen = self._read_back(eks, target.cluster, group.name, size)
+                seen, updating = self._read_back(eks, target.cluster, group.name, size)
             except DevopsError as exc:
                 out.action, out.message = "failed", f"{exc}; saved size kept, the next run retries"
                 continue
             out.after = seen
+            if updating:
+                out.message = f"EKS is still updating (shows {seen}); the next run clears the saved size"
+                continue
             if seen != size:
                 out.action, out.message = "mismatch", f"asked for {size}, EKS shows {seen}; saved size kept"
                 continue

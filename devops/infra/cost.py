@@ -128,9 +128,7 @@ def _line(change: ResourceChange, prices: PriceTable) -> CostLine | None:
         what_before, before = _hourly(change.before, change.type, prices)
         what_after, after = _hourly(change.after, change.type, prices)
         if before is None or after is None:
-            return CostLine(
-                change.address, change.type, change.action, f"{what_before} -> {what_after}", None
-            )
+            return CostLine(change.address, change.type, change.action, f"{what_before} -> {what_after}", None)
         if change.action == "update" and before == after:
             return None  # a tag change costs nothing
         what = what_after if what_before == what_after else f"{what_before} -> {what_after}"

@@ -66,9 +66,7 @@ class PlanSummary:
     def headline(self) -> str:
         c = self.counts
         if not self.changes:
-            return "no infrastructure changes" + (
-                f" ({len(self.outputs)} output change(s))" if self.outputs else ""
-            )
+            return "no infrastructure changes" + (f" ({len(self.outputs)} output change(s))" if self.outputs else "")
         text = f"{c['create']} to create, {c['update']} to update, {c['delete']} to delete"
         if c["replace"]:
             text += f", {c['replace']} to REPLACE (destroyed, then created)"
@@ -85,9 +83,7 @@ class PlanSummary:
                     "type": c.type,
                     "action": c.action,
                     "reason": c.reason,
-                    "attributes": [
-                        {"name": a.name, "before": a.before, "after": a.after} for a in c.attributes
-                    ],
+                    "attributes": [{"name": a.name, "before": a.before, "after": a.after} for a in c.attributes],
                 }
                 for c in self.changes
             ],
@@ -134,9 +130,7 @@ def mask(value: Any, sensitive: Any, unknown: Any = None) -> Any:
 def summarise(plan: Mapping[str, Any]) -> PlanSummary:
     """Summarise a plan's JSON representation; `ToolFailed` when it is not shaped like one."""
     if "format_version" not in plan or not isinstance(plan.get("resource_changes", []), list):
-        raise ToolFailed(
-            "terraform show -json: not a plan representation (no format_version/resource_changes)"
-        )
+        raise ToolFailed("terraform show -json: not a plan representation (no format_version/resource_changes)")
     changes: list[ResourceChange] = []
     for rc in plan.get("resource_changes", []):
         if rc.get("mode") == "data":

@@ -33,7 +33,16 @@ from devops.adapters.terraform import (
 )
 from devops.config import Config
 from devops.config.infra import InfraEnvironmentConfig
-from devops.errors import BadInput, ConfigError, DevopsError, ExitCode, GateFailed, ToolTimeout, UnknownName
+from devops.errors import (
+    BadInput,
+    ConfigError,
+    DevopsError,
+    ExitCode,
+    ExternalError,
+    GateFailed,
+    ToolTimeout,
+    UnknownName,
+)
 from devops.infra import backend as backend_mod
 from devops.infra.backend import BackendSettings
 from devops.infra.cost import CostEstimate, estimate
@@ -129,6 +138,7 @@ class BootstrapReport:
     created: bool
     dry_run: bool
     steps: tuple[str, ...]
+    needed: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -136,6 +146,7 @@ class BootstrapReport:
             "lock_table": self.lock_table,
             "kms_alias": self.kms_alias,
             "state_key": self.state_key,
+            "needed": self.needed,
             "created": self.created,
             "dry_run": self.dry_run,
             "steps": list(self.steps),
@@ -156,15 +167,11 @@ def target(config: Config, environment: str, probe: Probe) -> Target:
         )
     extra = sorted(set(infra.environments) - set(config.environments))
     if extra:
-        raise ConfigError(
-            f"{config.source}: infra.environments.{extra[0]}: not an environment under environments:"
-        )
+        raise ConfigError(f"{config.source}: infra.environments.{extra[0]}: not an environment under environments:")
     root = (config.root / env_cfg.root).resolve()
     if not root.is_dir():
         raise ConfigError(f"{config.source}: infra.environments.{environment}.root: {root} is not a folder")
-    settings = backend_mod.settings(
-        infra, project=config.project, environment=environment, account_id=probe.account_id
-    )
+    settings = backend_mod.settings(infra, project=config.project, environment=environment, account_id=probe.account_id)
     cluster = config.environments[environment].cluster
     # Given to every root, from the one place they are configured; they win over
     # infra.environments.<env>.variables so the two can never disagree.
@@ -267,8 +274,7 @@ def check_plan(tgt: Target, plan_file: Path, tf: Terraform, *, destroy: bool = F
     if not plan_file.is_file():
         what = "destroy plan" if destroy else "saved plan"
         raise BadInput(
-            f"{plan_file}: no {what} for {tgt.environment}; run `devops infra plan --env "
-            f"{tgt.environment}` first"
+            f"{plan_file}: no {what} for {tgt.environment}; run `devops infra plan --env {tgt.environment}` first"
         )
     meta_file = _meta_path(plan_file)
     try:
@@ -290,17 +296,14 @@ def check_plan(tgt: Target, plan_file: Path, tf: Terraform, *, destroy: bool = F
             f"s3://{tgt.backend.bucket}/{tgt.backend.key}"
         )
     if meta.get("sha256") != _sha256(plan_file):
-        raise GateFailed(
-            f"{plan_file}: refusing to apply: the plan file changed after it was made; plan again"
-        )
+        raise GateFailed(f"{plan_file}: refusing to apply: the plan file changed after it was made; plan again")
     if bool(meta.get("destroy")) != destroy:
         kind = "a destroy plan" if meta.get("destroy") else "not a destroy plan"
         raise GateFailed(f"{plan_file}: refusing to apply: it is {kind}")
     shown_env = tf.show_plan(plan_file).get("variables", {}).get("environment", {}).get("value")
     if shown_env is not None and shown_env != tgt.environment:
         raise GateFailed(
-            f"{plan_file}: refusing to apply: the plan's environment variable is {shown_env!r}, "
-            f"not {tgt.environment!r}"
+            f"{plan_file}: refusing to apply: the plan's environment variable is {shown_env!r}, not {tgt.environment!r}"
         )
     planned = plan_state_stamp(plan_file)
     current = tf.state_stamp()
@@ -417,29 +420,43 @@ def outputs(
 
 @_env_in_hints
 def unlock(
-    config: Config, environment: str, lock_id: str, *, factory: TerraformFactory, probe: Probe
-) -> None:
-    """Release a state lock left behind by a run that died."""
+    config: Config, environment: str, lock_id: str, *, factory: TerraformFactory, probe: Probe, dry_run: bool = False
+) -> bool:
+    """Release a state lock left behind by a run that died. False when no lock was held;
+    with `dry_run` only the checks run.
+
+    The ID must be the one held: releasing a lock by a guessed or stale ID is refused (exit 2)
+    so a typo cannot release somebody else's live lock.
+    """
     tgt = target(config, environment, probe)
+    held = probe.held_lock(tgt.backend.lock_table, tgt.backend.lock_id)
+    if held is None:
+        return False
+    if held.id != lock_id:
+        who = f" by {held.who}" if held.who else ""
+        since = f" since {held.created}" if held.created else ""
+        raise BadInput(
+            f"the state lock of {environment} is {held.id} (held{who}{since}), not {lock_id}; "
+            "check the ID in the error that reported the lock"
+        )
+    if dry_run:
+        return True
     tf, _ = _prepare(config, tgt, factory)
     tf.force_unlock(lock_id)
+    return True
 
 
 # -- bootstrap ----------------------------------------------------------------------------
-def bootstrap(
-    config: Config, *, factory: TerraformFactory, probe: Probe, dry_run: bool = False
-) -> BootstrapReport:
+def bootstrap(config: Config, *, factory: TerraformFactory, probe: Probe, dry_run: bool = False) -> BootstrapReport:
     """Create the state bucket, lock table and KMS key with local state, then move that state
     into the bucket it created. Nothing to do when both bucket and table exist."""
     infra = config.infra
-    settings = backend_mod.settings(
-        infra, project=config.project, environment=None, account_id=probe.account_id
-    )
+    settings = backend_mod.settings(infra, project=config.project, environment=None, account_id=probe.account_id)
     root = (config.root / infra.bootstrap.root).resolve()
     if not root.is_dir():
         raise ConfigError(f"{config.source}: infra.bootstrap.root: {root} is not a folder")
 
-    def report(created: bool, steps: list[str]) -> BootstrapReport:
+    def report(created: bool, steps: list[str], needed: bool = True) -> BootstrapReport:
         return BootstrapReport(
             settings.bucket,
             settings.lock_table,
@@ -448,12 +465,27 @@ def bootstrap(
             created,
             dry_run,
             tuple(steps),
+            needed,
         )
 
     have_bucket = probe.bucket_exists(settings.bucket)
     have_table = probe.table_exists(settings.lock_table)
     if have_bucket and have_table:
-        return report(False, [f"s3://{settings.bucket} and table {settings.lock_table} exist: nothing to do"])
+        return report(
+            False, [f"s3://{settings.bucket} and table {settings.lock_table} exist: nothing to do"], needed=False
+        )
+    if have_bucket or have_table:
+        # Creating the other half would fail on the existing one ("already exists"), and
+        # deleting anything here could lose state: a person decides.
+        present, absent = (
+            (f"bucket {settings.bucket}", f"table {settings.lock_table}")
+            if have_bucket
+            else (f"table {settings.lock_table}", f"bucket {settings.bucket}")
+        )
+        raise ExternalError(
+            f"partially bootstrapped: {present} exists but {absent} does not",
+            hint="see docs/runbooks/aws-bootstrap.md, 'Partial bootstrap' (import the existing one, then rerun)",
+        )
     steps = [
         f"terraform apply {root} with local state (bucket {settings.bucket}, table {settings.lock_table}, "
         f"key {settings.kms_alias})",

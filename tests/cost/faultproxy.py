@@ -45,6 +45,8 @@ class FaultProxy:
         self.fail_status = 429
         # After an update, answer DescribeNodegroup with desiredSize+1: EKS "did not do it".
         self.lie_after_update = False
+        # ... and with this status instead of ACTIVE (e.g. UPDATING: EKS still applying it).
+        self.lie_status: str | None = None
         self._lock = threading.Lock()
         proxy = self
 
@@ -72,8 +74,11 @@ class FaultProxy:
                 conn.request(self.command, self.path, body=body, headers=headers)
                 answer = conn.getresponse()
                 data = answer.read()
-                if op == "DescribeNodegroup" and proxy.lie_after_update and proxy.requests["UpdateNodegroupConfig"]:
+                lie = proxy.lie_after_update and proxy.requests["UpdateNodegroupConfig"]
+                if op == "DescribeNodegroup" and lie:
                     data = re.sub(rb'"desiredSize":\s*(\d+)', lambda m: b'"desiredSize": %d' % (int(m[1]) + 1), data)
+                    if proxy.lie_status:
+                        data = data.replace(b'"status": "ACTIVE"', b'"status": "%s"' % proxy.lie_status.encode())
                 self.send_response(answer.status)
                 for key, value in answer.getheaders():
                     if key.lower() not in (

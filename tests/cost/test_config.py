@@ -103,3 +103,34 @@ def test_the_shipped_config_schedules_dev_and_never_prod(repo_root: Path) -> Non
     prod_cluster = config.environments["prod"].cluster.name
     assert prod_cluster not in targets or targets[prod_cluster].allow_production is False
     assert not any(t.allow_production for t in cost.targets.values())
+
+
+def test_unquoted_yaml_dates_and_timestamps_are_accepted(tmp_path: Path) -> None:
+    from devops.cost.schedule import Schedule
+    from tests.cost.conftest import BASE_CONFIG
+
+    path = tmp_path / "devops.yaml"
+    path.write_text(
+        BASE_CONFIG
+        + """\
+cost:
+  schedules:
+    office-hours:
+      timezone: Europe/Berlin
+      uptime: ["Mon-Fri 08:00-20:00"]
+      holidays: [2026-12-25, 2026-12-31..2027-01-01]
+      overrides:
+        - {from: 2026-11-27T20:00:00, to: 2026-11-28 02:00:00, state: up}
+  targets:
+    dev: {cluster: techitfactory-dev, schedule: office-hours, exclude_until: 2026-12-01}
+""",
+        encoding="utf-8",
+    )
+    cost = load_config(path).cost
+    schedule = cost.schedules["office-hours"]
+    assert schedule.holidays == ("2026-12-25", "2026-12-31..2027-01-01")
+    assert cost.targets["dev"].exclude_until == "2026-12-01"
+    parsed = Schedule.from_config("office-hours", schedule)
+    # Naive timestamps are the schedule's local time (CET = UTC+1).
+    assert parsed.overrides[0].start.isoformat() == "2026-11-27T19:00:00+00:00"
+    assert parsed.overrides[0].end.isoformat() == "2026-11-28T01:00:00+00:00"

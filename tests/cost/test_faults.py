@@ -160,3 +160,25 @@ def test_killed_between_scaling_up_and_clearing_state(
         assert eks.size(CLUSTER, "general") == (0, 0, 5)
         cli("cost", "schedule", "--at", "2026-11-27T09:00:00+05:30", config=config)
         assert eks.size(CLUSTER, "general") == (2, 3, 5)
+
+
+def test_an_update_still_in_progress_is_confirmed_by_the_next_run(
+    eks: Eks, fault_proxy: FaultProxy, cli: Callable[..., Run], write_config: Callable[[str], Path]
+) -> None:
+    from tests.cost.conftest import DEFAULT_COST
+
+    eks.cluster(CLUSTER, {"general": (2, 3, 5)})
+    config = write_config(DEFAULT_COST.replace("cost:\n", "cost:\n  readback_interval_seconds: 0\n"))
+    fault_proxy.lie_after_update, fault_proxy.lie_status = True, "UPDATING"
+    run = cli("cost", "schedule", "--at", NIGHT, config=config)
+    assert run.code == 0, run.err  # not a failure: EKS is still applying it
+    row = run.rows()[f"{CLUSTER}/general"]
+    assert row["action"] == "scale-down"
+    assert row["message"] == "EKS is still updating (shows 0/1/5); the next run confirms"
+    assert run.json["api_calls"]["DescribeNodegroup"] == 1 + 3  # the first read, then 3 read-backs
+    assert eks.state(CLUSTER)["devops.cost/general"].startswith("phase=saving")
+    fault_proxy.lie_after_update = False
+    run = cli("cost", "schedule", "--at", NIGHT, config=config)
+    assert run.rows()[f"{CLUSTER}/general"]["action"] == "confirm"
+    assert run.json["api_calls"].get("UpdateNodegroupConfig") is None
+    assert eks.state(CLUSTER)["devops.cost/general"].startswith("phase=down")

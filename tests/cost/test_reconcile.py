@@ -12,6 +12,7 @@ from tests.cost.conftest import DEFAULT_COST, Eks, Run
 NIGHT = "2026-11-25T23:00:00+05:30"  # Wednesday, after office hours in Asia/Kolkata
 MORNING = "2026-11-26T09:00:00+05:30"  # Thursday, office hours
 SATURDAY = "2026-11-28T12:00:00+05:30"
+NEXT_NIGHT = "2026-11-26T23:00:00+05:30"
 CLUSTER = "techitfactory-dev"
 
 
@@ -21,8 +22,22 @@ def dev_cluster(eks: Eks, **kwargs: object) -> None:
 
 def test_down_saves_sizes_then_up_restores_them(eks: Eks, cli: Callable[..., Run]) -> None:
     dev_cluster(eks)
+    eks.cluster("not-a-target", {"general": (2, 3, 5)})
     run = cli("cost", "schedule", "--at", NIGHT)
     assert run.code == 0, run.err
+    assert run.json["schedules"] == [
+        {
+            "target": "dev",
+            "schedule": "office-hours",
+            "state": "down",
+            "reason": "outside uptime (Asia/Kolkata Wed 23:00)",
+            "next_change": "2026-11-26T02:30:00Z",
+        }
+    ]
+    # Never touched: a cluster outside the targets.
+    assert eks.size("not-a-target", "general") == (2, 3, 5)
+    assert eks.state("not-a-target") == {}
+    assert {r["cluster"] for r in run.json["nodegroups"]} == {CLUSTER}
     rows = run.rows()
     assert rows[f"{CLUSTER}/general"]["action"] == "scale-down"
     assert eks.size(CLUSTER, "general") == (0, 0, 5)  # max kept: EKS needs max >= 1
@@ -194,6 +209,11 @@ def test_dry_run_changes_nothing(eks: Eks, cli: Callable[..., Run], monkeypatch:
     assert eks.size(CLUSTER, "general") == (2, 3, 5)
     assert eks.state(CLUSTER) == {}
     human = cli("cost", "schedule", "--at", NIGHT, "--dry-run", json_mode=False)
+    assert "| 2/3/5 -> 0/0/5" in human.out.replace("│", "|")
+    assert (
+        "dev (techitfactory-dev): schedule office-hours says down (outside uptime (Asia/Kolkata Wed 23:00)); "
+        "next change Thu 2026-11-26 08:00 Asia/Kolkata" in human.out
+    )
     assert "devops cost schedule at 2026-11-25 17:30Z (dry run: nothing changed)" in human.out
     assert "scale-down" in human.out
 
@@ -301,3 +321,44 @@ def test_ending_a_late_night_early_removes_the_hold(eks: Eks, cli: Callable[...,
     assert cli("cost", "schedule", "--at", "2026-11-26T01:00:00+05:30").writes == 0
     cli("cost", "schedule", "--at", MORNING)
     assert eks.size(CLUSTER, "general") == (2, 3, 5)
+
+
+def test_a_down_hold_keeps_one_node_group_down_in_office_hours(eks: Eks, cli: Callable[..., Run]) -> None:
+    dev_cluster(eks)
+    run = cli("cost", "down", "--cluster", CLUSTER, "--nodegroup", "spot", "--until", "12:00", "--at", MORNING)
+    assert run.code == 0, run.err
+    assert eks.state(CLUSTER)["devops.cost.hold/spot"] == "state=down until=2026-11-26T06:30:00Z"
+    later = cli("cost", "schedule", "--at", "2026-11-26T11:00:00+05:30")
+    assert later.writes == 0
+    assert eks.size(CLUSTER, "spot") == (0, 0, 4)
+    assert eks.size(CLUSTER, "general") == (2, 3, 5)
+    cli("cost", "schedule", "--at", "2026-11-26T12:05:00+05:30")
+    assert eks.size(CLUSTER, "spot") == (1, 1, 4)
+    assert eks.state(CLUSTER) == {}
+
+
+def test_node_groups_leaving_the_patterns_are_restored_never_scaled(
+    eks: Eks, cli: Callable[..., Run], write_config: Callable[[str], Path]
+) -> None:
+    dev_cluster(eks)
+    eks.client.create_nodegroup(
+        clusterName=CLUSTER,
+        nodegroupName="temp",
+        nodeRole="arn:aws:iam::123456789012:role/eks-nodes",
+        subnets=["subnet-1"],
+        scalingConfig={"minSize": 1, "desiredSize": 1, "maxSize": 1},
+    )
+    cli("cost", "schedule", "--at", NIGHT)
+    assert eks.size(CLUSTER, "spot") == (0, 0, 4)
+    eks.client.delete_nodegroup(clusterName=CLUSTER, nodegroupName="temp")
+    # `spot` is excluded from now on: the morning still restores it (never stranded at zero)...
+    narrowed = write_config(DEFAULT_COST.replace('exclude: ["keep-*"]', 'exclude: ["keep-*", "spot"]'))
+    run = cli("cost", "schedule", "--at", MORNING, config=narrowed)
+    assert run.rows()[f"{CLUSTER}/spot"]["action"] == "restore"
+    assert run.rows()[f"{CLUSTER}/temp"]["message"] == "node group is gone; clearing its saved size"
+    assert eks.size(CLUSTER, "spot") == (1, 1, 4)
+    assert eks.state(CLUSTER) == {}
+    # ...and the next night leaves it alone.
+    cli("cost", "schedule", "--at", NEXT_NIGHT, config=narrowed)
+    assert eks.size(CLUSTER, "spot") == (1, 1, 4)
+    assert eks.size(CLUSTER, "general") == (0, 0, 5)

@@ -134,6 +134,8 @@ def test_eks_cluster_is_private_encrypted_logged_and_has_irsa_and_addons(tf: dic
     assert cluster["encryption_config"][0]["provider"][0]["key_arn"] == "${aws_kms_key.secrets.arn}"
     assert eks["resource"]["aws_kms_key"]["secrets"]["enable_key_rotation"] is True
     assert set(default(eks, "cluster_log_types")) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
+    assert eks["resource"]["aws_cloudwatch_log_group"]["cluster"]["kms_key_id"] == "${aws_kms_key.logs.arn}"
+    assert eks["resource"]["aws_kms_key"]["logs"]["enable_key_rotation"] is True
     assert cluster["access_config"][0]["authentication_mode"] == "API"
     addons = {body["addon_name"] for body in eks["resource"]["aws_eks_addon"].values()}
     assert addons == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"}

@@ -151,11 +151,22 @@ def test_held_lock_makes_plan_fail_with_a_clear_message(project: InfraProject, b
     assert "devops infra unlock --env dev --lock-id 4f6d1c2a-0000-4000-8000-00000000beef" in line
     # The lock of another environment does not block this one.
     assert project.devops("infra", "plan", "--env", "prod").code == 0
+    # A wrong ID is refused (exit 2) and releases nothing.
+    wrong = project.devops("infra", "unlock", "--env", "dev", "--lock-id", "00000000-0000-0000-0000-000000000000")
+    assert wrong.code == 2
+    assert ("the state lock of dev is 4f6d1c2a-0000-4000-8000-00000000beef (held by alice@laptop since "
+            "2026-11-25T10:00:00Z), not 00000000-0000-0000-0000-000000000000") in wrong.error_line
+    assert lock_item("dev") is not None
+    dry = project.devops("infra", "unlock", "--env", "dev", "--lock-id", info["ID"], "--dry-run")
+    assert dry.code == 0 and f"dry run: would release state lock {info['ID']} of dev" in dry.out
+    assert lock_item("dev") is not None
     # `unlock` releases it through terraform force-unlock, then plans work again.
     released = project.devops("infra", "unlock", "--env", "dev", "--lock-id", info["ID"])
     assert released.code == 0, released.err
     assert lock_item("dev") is None
     assert project.devops("infra", "plan", "--env", "dev").code == 0
+    nothing = project.devops("infra", "unlock", "--env", "dev", "--lock-id", info["ID"])
+    assert nothing.code == 0 and "no state lock is held; nothing to release" in nothing.out
 
 
 def test_backend_bucket_missing_says_run_bootstrap(project: InfraProject, aws_env: str) -> None:
@@ -289,3 +300,34 @@ def test_github_actions_summary_and_outputs(project: InfraProject, backend: obje
     text = summary.read_text()
     assert "### Terraform plan: dev" in text and "| create | terraform_data.network |" in text
     assert "has_changes=true" in output.read_text()
+    assert project.devops("infra", "apply", "--env", "dev").code == 0
+    assert "### Terraform apply: dev" in summary.read_text() and "- `create terraform_data.network`" in summary.read_text()
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_lock_orphaned_by_a_lost_answer_is_recovered(project: InfraProject, backend: object, aws_env: str,
+                                                       monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    from tests.infra.lossy_proxy import LossyProxy
+
+    with LossyProxy(aws_env, drop=0) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        if command == "apply":
+            # A saved plan carries its backend configuration: plan through the proxy too.
+            assert project.devops("infra", "plan", "--env", "dev").code == 0
+        proxy.remaining = 1
+        run = project.devops("infra", command, "--env", "dev")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws_env)
+    assert proxy.dropped == 1, run.err  # the fault really happened
+    assert run.code == 0, run.err
+    assert lock_item("dev") is None
+
+
+def test_a_lock_held_by_someone_else_is_never_released_by_the_retry(project: InfraProject, backend: object) -> None:
+    import boto3
+
+    info = {"ID": "99999999-0000-4000-8000-000000000001", "Operation": "OperationTypePlan", "Who": "bob@ci",
+            "Version": "1.11.4", "Created": "2026-11-25T10:00:00Z", "Info": "", "Path": ""}
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName=TABLE, Item={"LockID": {"S": f"{BUCKET}/dev/terraform.tfstate"}, "Info": {"S": json.dumps(info)}})
+    assert project.devops("infra", "plan", "--env", "dev").code == 3
+    assert lock_item("dev")["ID"] == info["ID"]

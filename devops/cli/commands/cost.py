@@ -92,7 +92,31 @@ def _eks_factory() -> tuple[CallCounter, Callable[[str], EksAdapter]]:
     return counter, (lambda region: EksAdapter(region, counter))
 
 
-def _render(app: AppContext, result: RunResult, title: str) -> None:
+def _schedule_lines(targets: list[Target], at: datetime) -> list[dict[str, str | None]]:
+    """What each target's schedule says at `at`, and when that changes next."""
+    lines: list[dict[str, str | None]] = []
+    for target in targets:
+        decision = target.schedule.decide(at)
+        nxt = target.schedule.next_change(at)
+        zone = target.schedule.zone
+        when = f"{nxt.astimezone(zone):%a %Y-%m-%d %H:%M} {zone.key}" if nxt else "not within 15 days"
+        lines.append(
+            {
+                "target": target.name,
+                "schedule": target.schedule.name,
+                "state": decision.state,
+                "reason": decision.reason,
+                "next_change": nxt.astimezone(UTC).isoformat().replace("+00:00", "Z") if nxt else None,
+                "text": f"{target.name} ({target.cluster}): schedule {target.schedule.name} says {decision.state} "
+                f"({decision.reason}); next change {when}",
+            }
+        )
+    return lines
+
+
+def _render(
+    app: AppContext, result: RunResult, title: str, schedules: list[dict[str, str | None]] | None = None
+) -> None:
     from devops.report.github import markdown_table
 
     reporter = app.reporter
@@ -116,9 +140,24 @@ def _render(app: AppContext, result: RunResult, title: str) -> None:
             )
         return out
 
+    def console_rows() -> list[list[str]]:
+        # Narrower than the summary: CI logs are 80 columns wide.
+        out = []
+        for row in rows():
+            before, after = row[4], row[5]
+            size = before if after in ("-", before) else f"{before} -> {after}"
+            out.append([row[0], row[1], row[2], row[3], size, row[7]])
+        return out
+
     suffix = " (dry run: nothing changed)" if result.dry_run else ""
     when = result.at.astimezone(UTC)
-    reporter.table(f"{title} at {when:%Y-%m-%d %H:%M}Z{suffix} (sizes are min/desired/max)", headers, rows())
+    reporter.table(
+        f"{title} at {when:%Y-%m-%d %H:%M}Z{suffix} (sizes are min/desired/max)",
+        ["cluster", "node group", "want", "action", "size", "why"],
+        console_rows(),
+    )
+    for line in schedules or []:
+        reporter.info(str(line["text"]))
     reads = sum(n for op, n in result.calls.items() if op.startswith(("Describe", "List")))
     writes = sum(result.calls.values()) - reads
     reporter.info(
@@ -138,7 +177,10 @@ def _render(app: AppContext, result: RunResult, title: str) -> None:
             github.annotate("notice", f"{o.cluster}: skipped: {o.message}", title="devops cost")
     for o in result.having("refused"):
         reporter.warn(f"{o.cluster}/{o.nodegroup}: refused: {o.message}")
-    reporter.result(result.to_dict())
+    data = result.to_dict()
+    if schedules is not None:
+        data["schedules"] = [{k: v for k, v in line.items() if k != "text"} for line in schedules]
+    reporter.result(data)
 
 
 def _fail_if_broken(result: RunResult) -> None:
@@ -167,11 +209,19 @@ def schedule(app: AppContext, at_text: str | None, names: tuple[str, ...], dry_r
         app.reporter.result({"at": at.isoformat(), "nodegroups": [], "changed": 0})
         return
     counter, factory = _eks_factory()
+    cost = app.config.cost
     result = reconcile(
-        targets, at, factory, dry_run=dry_run, concurrency=app.config.cost.concurrency, checkpoint=_checkpoint
+        targets,
+        at,
+        factory,
+        dry_run=dry_run,
+        concurrency=cost.concurrency,
+        checkpoint=_checkpoint,
+        readback_attempts=cost.readback_attempts,
+        readback_interval=cost.readback_interval_seconds,
     )
     result.calls, result.attempts = dict(counter.calls), dict(counter.attempts)
-    _render(app, result, "devops cost schedule")
+    _render(app, result, "devops cost schedule", _schedule_lines(targets, at))
     _fail_if_broken(result)
 
 
@@ -191,7 +241,17 @@ def _by_hand(
     until = _parse_until(until_text, at, target)
     counter, factory = _eks_factory()
     manual = Manual(state, nodegroup, until)  # type: ignore[arg-type]
-    result = reconcile([target], at, factory, dry_run=dry_run, manual=manual, checkpoint=_checkpoint)
+    cost = app.config.cost
+    result = reconcile(
+        [target],
+        at,
+        factory,
+        dry_run=dry_run,
+        manual=manual,
+        checkpoint=_checkpoint,
+        readback_attempts=cost.readback_attempts,
+        readback_interval=cost.readback_interval_seconds,
+    )
     result.calls, result.attempts = dict(counter.calls), dict(counter.attempts)
     _render(app, result, f"devops cost {state} {target.cluster}")
     _fail_if_broken(result)

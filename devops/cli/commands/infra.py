@@ -14,9 +14,7 @@ from devops.errors import BadInput, GateFailed
 if TYPE_CHECKING:
     from devops.infra.workflow import PlanReport
 
-ENV_OPTION = click.option(
-    "--env", "environment", required=True, help="Environment name from pipelines/devops.yaml."
-)
+ENV_OPTION = click.option("--env", "environment", required=True, help="Environment name from pipelines/devops.yaml.")
 
 
 def _deps(app: AppContext) -> dict[str, Any]:
@@ -53,9 +51,7 @@ def _render_plan(app: AppContext, report: PlanReport) -> None:
     rep.info(f"{report.target.environment}: {title}: {summary.headline()}")
     rows = []
     for change in summary.changes:
-        detail = ", ".join(
-            f"{a.name}: {json.dumps(a.before)} -> {json.dumps(a.after)}" for a in change.attributes[:4]
-        )
+        detail = ", ".join(f"{a.name}: {json.dumps(a.before)} -> {json.dumps(a.after)}" for a in change.attributes[:4])
         if len(change.attributes) > 4:
             detail += f", +{len(change.attributes) - 4} more"
         rows.append(
@@ -66,9 +62,7 @@ def _render_plan(app: AppContext, report: PlanReport) -> None:
             )
         )
     if rows:
-        rep.table(
-            f"Changes ({report.target.environment})", ("action", "resource", "changed attributes"), rows
-        )
+        rep.table(f"Changes ({report.target.environment})", ("action", "resource", "changed attributes"), rows)
     for output in summary.outputs:
         rep.info(f"output {output.name}: {output.action} -> {json.dumps(output.value)}")
     cost_rows = [
@@ -106,7 +100,7 @@ def bootstrap(app: AppContext, dry_run: bool) -> None:
     from devops.infra import workflow
 
     report = workflow.bootstrap(app.config, dry_run=dry_run, **_deps(app))
-    prefix = "dry run: would " if dry_run and not report.created else ""
+    prefix = "dry run: would " if dry_run and report.needed else ""
     for step in report.steps:
         app.reporter.info(f"{prefix}{step}")
     if report.created:
@@ -159,6 +153,8 @@ def _render_apply(app: AppContext, report: Any) -> None:
             rep.info(f"  {line}")
         for name, value in report.outputs.items():
             rep.info(f"output {name} = {json.dumps(value)}")
+        applied = "\n".join(f"- `{line}`" for line in report.applied) or "- nothing"
+        rep.github.summary(f"### Terraform apply: {env}\n\n{applied}\n")
     rep.result(report.to_dict())
 
 
@@ -184,9 +180,7 @@ def output(app: AppContext, environment: str, show_sensitive: bool) -> None:
 @cli.command("destroy")
 @ENV_OPTION
 @click.option("--yes", is_flag=True, help="Do not ask to type the environment name.")
-@click.option(
-    "--allow-prod", is_flag=True, help="Required to destroy an environment marked protected (prod)."
-)
+@click.option("--allow-prod", is_flag=True, help="Required to destroy an environment marked protected (prod).")
 @dry_run_option
 @json_option
 @pass_app
@@ -204,9 +198,7 @@ def destroy(app: AppContext, environment: str, yes: bool, allow_prod: bool, dry_
     report = workflow.plan(app.config, environment, destroy=True, prices=_prices(app), **deps)
     _render_plan(app, report)
     if dry_run:
-        app.reporter.info(
-            f"dry run: nothing destroyed; {report.summary.count('delete')} resource(s) would be"
-        )
+        app.reporter.info(f"dry run: nothing destroyed; {report.summary.count('delete')} resource(s) would be")
         app.reporter.result({**report.to_dict(), "dry_run": True})
         return
     if not yes:
@@ -232,12 +224,20 @@ def destroy(app: AppContext, environment: str, yes: bool, allow_prod: bool, dry_
 @cli.command("unlock")
 @ENV_OPTION
 @click.option("--lock-id", required=True, help="The lock ID Terraform or devops printed.")
+@dry_run_option
 @json_option
 @pass_app
-def unlock(app: AppContext, environment: str, lock_id: str) -> None:
+def unlock(app: AppContext, environment: str, lock_id: str, dry_run: bool) -> None:
     """Release a state lock left behind by a run that died (terraform force-unlock)."""
     from devops.infra import workflow
 
-    workflow.unlock(app.config, environment, lock_id, **_deps(app))
-    app.reporter.info(f"{environment}: released state lock {lock_id}")
-    app.reporter.result({"environment": environment, "released": lock_id})
+    released = workflow.unlock(app.config, environment, lock_id, dry_run=dry_run, **_deps(app))
+    if released and dry_run:
+        app.reporter.info(f"dry run: would release state lock {lock_id} of {environment}")
+    elif released:
+        app.reporter.info(f"{environment}: released state lock {lock_id}")
+    else:
+        app.reporter.info(f"{environment}: no state lock is held; nothing to release")
+    app.reporter.result(
+        {"environment": environment, "released": lock_id if released and not dry_run else None, "dry_run": dry_run}
+    )

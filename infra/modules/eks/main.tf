@@ -20,10 +20,12 @@ resource "aws_kms_alias" "secrets" {
   target_key_id = aws_kms_key.secrets.key_id
 }
 
-# Created here (not by EKS) so retention and encryption are ours, and destroy removes it.
+# Created here (not by EKS) so retention and encryption (logs_kms.tf) are ours, and destroy
+# removes it.
 resource "aws_cloudwatch_log_group" "cluster" {
   name              = "/aws/eks/${var.cluster_name}/cluster"
   retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.logs.arn
   tags              = var.tags
 }
 

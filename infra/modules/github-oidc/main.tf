@@ -33,7 +33,10 @@ resource "aws_iam_openid_connect_provider" "github" {
 
   url            = "https://${local.issuer}"
   client_id_list = ["sts.amazonaws.com"]
-  tags           = var.tags
+  # AWS validates GitHub's certificate through its own trust store and ignores these; they
+  # are set so provider versions that still require the argument accept the resource.
+  thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
+  tags            = var.tags
 }
 
 data "aws_iam_openid_connect_provider" "github" {

@@ -3,8 +3,6 @@ terraform {
 
   required_providers {
     aws = {
-      # >= 5.81: thumbprint_list of aws_iam_openid_connect_provider is optional (AWS trusts
-      # GitHub's OIDC endpoint through its own CA store).
       source  = "hashicorp/aws"
       version = ">= 5.81.0, < 6.0.0"
     }

@@ -16,7 +16,9 @@ function cartConfig() {
   } catch {
     throw new Error(`PRODUCT_SERVICE_URL must be an http(s) URL, got "${productServiceUrl}"`);
   }
-  const timeout = Number(process.env.UPSTREAM_TIMEOUT_MS || 3000);
+  // Longer than the product service's own database timeout (3 s), so a product service without
+  // its database answers 503 before the cart gives up on it.
+  const timeout = Number(process.env.UPSTREAM_TIMEOUT_MS || 5000);
   if (!Number.isInteger(timeout) || timeout <= 0) throw new Error('UPSTREAM_TIMEOUT_MS must be a positive integer');
   return { ...base, productServiceUrl, upstreamTimeoutMs: timeout };
 }

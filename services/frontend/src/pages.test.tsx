@@ -61,6 +61,18 @@ describe("catalogue", () => {
     ]);
   });
 
+  it("never shows the previous results under a new query while loading", async () => {
+    renderApp("/products");
+    await screen.findAllByTestId("product-card");
+    shop.delay = 50;
+    await userEvent.type(screen.getByLabelText("Search by name"), "Runner 1");
+    await userEvent.click(screen.getByRole("button", { name: "Search" }));
+    expect(screen.queryByTestId("result-count")).toBeNull();
+    expect(screen.queryAllByTestId("product-card")).toHaveLength(0);
+    expect(screen.getByTestId("loading")).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByTestId("result-count")).toHaveTextContent("2 products matching"));
+  });
+
   it("says so when nothing matches", async () => {
     renderApp("/products?q=nothing-like-this");
     expect(await screen.findByTestId("no-results")).toBeInTheDocument();

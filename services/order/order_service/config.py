@@ -45,7 +45,8 @@ class Config:
     # the prices the cart service read from the product service.
     product_service_url: str | None = None
     db_timeout_ms: int = 3000
-    upstream_timeout_ms: int = 3000
+    # Longer than the cart's own chain (its database, then the product service).
+    upstream_timeout_ms: int = 8000
     log_level: str = "info"
 
     @classmethod

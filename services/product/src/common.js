@@ -243,7 +243,7 @@ function mongoOptions(timeoutMs) {
   return {
     serverSelectionTimeoutMS: timeoutMs,
     connectTimeoutMS: timeoutMs,
-    socketTimeoutMS: timeoutMs * 2,
+    socketTimeoutMS: timeoutMs,
     maxPoolSize: 20,
     appName: process.env.SERVICE_NAME || undefined,
   };
@@ -282,6 +282,11 @@ function serve(app, { port, host, shutdownTimeoutMs, logger, onClose }) {
   const server = app.listen(port, host, () => logger.info('listening', { port, host }));
   server.keepAliveTimeout = 65000; // longer than the ALB's 60 s idle timeout
   let closing = false;
+  // While draining, every response tells the client to close its keep-alive connection, and
+  // idle connections are closed as they appear, so server.close() completes promptly.
+  server.prependListener('request', (req, res) => {
+    if (closing) res.setHeader('Connection', 'close');
+  });
   const shutdown = (signal) => {
     if (closing) return;
     closing = true;
@@ -300,6 +305,7 @@ function serve(app, { port, host, shutdownTimeoutMs, logger, onClose }) {
       }
     });
     server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 200).unref();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -22,9 +22,7 @@ def docker(*args: str, timeout: float = 120, check: bool = True) -> subprocess.C
     """Run the docker CLI; on failure raise with the command and the end of its stderr."""
     done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
-        raise RuntimeError(
-            f"docker {' '.join(args[:3])} ... failed ({done.returncode}): {done.stderr[-3000:]}"
-        )
+        raise RuntimeError(f"docker {' '.join(args[:3])} ... failed ({done.returncode}): {done.stderr[-3000:]}")
     return done
 
 
@@ -105,7 +103,8 @@ def wait_http(
     last = "no answer"
     while time.monotonic() < deadline:
         try:
-            answer = requests.get(url, timeout=3)
+            # Generous: an API may take its DB timeout (seconds) to say 503.
+            answer = requests.get(url, timeout=10)
             if answer.status_code == status:
                 return answer
             last = f"HTTP {answer.status_code}: {answer.text[:200]}"

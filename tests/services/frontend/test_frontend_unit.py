@@ -40,9 +40,7 @@ def test_vitest_suite_passes(frontend_dir: Path) -> None:
 
 
 def test_typecheck_and_production_build(frontend_dir: Path) -> None:
-    done = subprocess.run(
-        ["npm", "run", "build"], cwd=frontend_dir, capture_output=True, text=True, timeout=600
-    )
+    done = subprocess.run(["npm", "run", "build"], cwd=frontend_dir, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     assets = list((frontend_dir / "dist" / "assets").glob("index-*.js"))
     assert assets, "vite produced no hashed bundle"

@@ -44,15 +44,11 @@ def extra_roots() -> list[Path]:
 
 
 def _image_id(ref: str) -> str | None:
-    done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", ref], capture_output=True, text=True
-    )
+    done = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", ref], capture_output=True, text=True)
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def trusting_build_args(
-    build_args: dict[str, str], prefix: str = "localhost:5000/e2e-trust"
-) -> dict[str, str]:
+def trusting_build_args(build_args: dict[str, str], prefix: str = "localhost:5000/e2e-trust") -> dict[str, str]:
     """`build_args` with each package-installing base image replaced by a trusting variant."""
     roots = extra_roots()
     if not roots:
