@@ -175,6 +175,21 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e-screenshots")
 
 
+def assert_accessible(page: Any, where: str) -> None:
+    """axe-core's WCAG rules in the real browser (colour contrast included, unlike jsdom)."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        unavailable("axe-playwright-python is not installed (pip install axe-playwright-python)")
+        return
+    results = Axe().run(page, options={"resultTypes": ["violations"], "runOnly": ["wcag2a", "wcag2aa"]})
+    found = [
+        f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:3])}"
+        for v in results.response["violations"]
+    ]
+    assert not found, f"accessibility violations on {where}: {found}"
+
+
 def money(text: str) -> float:
     """'$1,234.50' -> 1234.5 (the storefront formats prices as en-US dollars)."""
     return float(re.sub(r"[^0-9.]", "", text))
@@ -226,6 +241,7 @@ def test_customer_shops_and_checks_out(shop: Shop, browser: Any, screenshots: Pa
         page.get_by_test_id("shop-now").click()
         page.wait_for_url(re.compile(r"/products"))
         page.get_by_test_id("product-grid").wait_for()
+        assert_accessible(page, "the catalogue")
         total_products = requests.get(f"{shop.url}/api/products", timeout=5).json()["total"]
         assert page.get_by_test_id("result-count").inner_text().startswith(f"{total_products} product")
 
@@ -252,7 +268,7 @@ def test_customer_shops_and_checks_out(shop: Shop, browser: Any, screenshots: Pa
                 chosen.append(
                     {
                         "id": card.get_attribute("data-product-id"),
-                        "name": card.locator("h3").inner_text(),
+                        "name": card.locator(".product-name").inner_text(),
                         "price": money(card.get_by_test_id("product-price").inner_text()),
                     }
                 )
@@ -267,7 +283,7 @@ def test_customer_shops_and_checks_out(shop: Shop, browser: Any, screenshots: Pa
         page.get_by_label("Search by name").fill(chosen[0]["name"])
         page.get_by_role("button", name="Search", exact=True).click()
         page.get_by_test_id("result-count").filter(has_text=f"matching “{chosen[0]['name']}”").wait_for()
-        found = page.locator("[data-testid=product-card] h3").all_inner_texts()
+        found = page.locator("[data-testid=product-card] .product-name").all_inner_texts()
         assert chosen[0]["name"] in found and chosen[1]["name"] not in found, found
 
         # Cart: both items; raise the first one's quantity to 2.
@@ -279,9 +295,12 @@ def test_customer_shops_and_checks_out(shop: Shop, browser: Any, screenshots: Pa
         expected = round(chosen[0]["price"] * 2 + chosen[1]["price"], 2)
         page.get_by_test_id("cart-total").filter(has_text=f"{expected:,.2f}").wait_for()
         assert page.get_by_label(f"Quantity of {chosen[0]['name']}", exact=True).input_value() == "2"
+        assert_accessible(page, "the cart")
 
         # Checkout: shipping details, then a double click on "Place order".
         page.get_by_test_id("go-to-checkout").click()
+        page.get_by_label("Full name").wait_for()
+        assert_accessible(page, "the checkout")
         page.get_by_label("Full name").fill("Ada Lovelace")
         page.get_by_label("Address").fill("12 Analytical Row, London")
         page.get_by_test_id("place-order").dblclick()
@@ -290,6 +309,7 @@ def test_customer_shops_and_checks_out(shop: Shop, browser: Any, screenshots: Pa
         assert re.fullmatch(r"[0-9a-f]{24}", order_id), order_id
         assert money(page.get_by_test_id("order-total").inner_text()) == pytest.approx(expected)
         assert page.get_by_test_id("cart-count").inner_text() == "0"
+        assert_accessible(page, "the order confirmation")
         page.screenshot(path=str(screenshots / "order-confirmation.png"), full_page=True)
 
         # What the APIs recorded for this browser's session: exactly one order, the cart emptied.
@@ -309,9 +329,14 @@ def test_customer_shops_and_checks_out(shop: Shop, browser: Any, screenshots: Pa
         cart = requests.get(shop.api("cart", "/cart"), headers=headers, timeout=5).json()
         assert cart["items"] == []
 
-        # The confirmation survives a reload (fetched by id through the proxy).
+        # The confirmation survives a reload (fetched by id through the proxy), and the order is
+        # the only one on the "Orders" page.
         page.reload()
         page.get_by_test_id("order-id").filter(has_text=order_id).wait_for()
+        page.get_by_role("link", name="Orders", exact=True).click()
+        page.get_by_test_id("order-row").first.wait_for()
+        assert page.get_by_test_id("order-row").all_inner_texts()[0].startswith(order_id)
+        assert page.get_by_test_id("order-row").count() == 1
     except Exception:
         page.screenshot(path=str(screenshots / "failure.png"), full_page=True)
         raise

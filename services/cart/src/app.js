@@ -111,21 +111,27 @@ function createApp({ db, logger, metrics, config }) {
    * created first (an idempotent upsert of an empty cart) so the CAS always has a target.
    */
   async function mutate(userId, change) {
-    await users.updateOne(
-      { userId },
-      { $setOnInsert: { userId, createdAt: new Date() } },
-      { upsert: true },
-    );
     const _id = cartId(userId);
-    if (!(await load(userId))) {
+    let doc = await load(userId);
+    if (!doc) {
+      // First change of this user's cart: record the user, then create the empty cart. A
+      // concurrent first request may create it too; either way the CAS below decides.
+      await users.updateOne(
+        { userId },
+        { $setOnInsert: { userId, createdAt: new Date() } },
+        { upsert: true },
+      );
+      const fresh = { _id, userId, items: [], version: 0, createdAt: new Date() };
       try {
-        await carts.insertOne({ _id, userId, items: [], version: 0, createdAt: new Date() });
+        await carts.insertOne(fresh);
+        doc = fresh;
       } catch (err) {
         if (err.code !== 11000) throw err; // created by a concurrent request: fine
+        doc = await load(userId);
       }
     }
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt += 1) {
-      const doc = await load(userId);
+      if (attempt > 0) doc = await load(userId);
       const items = await change(doc.items.map((i) => ({ ...i })));
       const result = await carts.updateOne(
         { _id, version: doc.version },

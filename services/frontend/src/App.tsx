@@ -7,6 +7,7 @@ import { Checkout } from "./pages/Checkout";
 import { Home } from "./pages/Home";
 import { NotFound } from "./pages/NotFound";
 import { OrderConfirmation } from "./pages/OrderConfirmation";
+import { Orders } from "./pages/Orders";
 
 export function App() {
   return (
@@ -17,6 +18,7 @@ export function App() {
           <Route path="products" element={<Catalog />} />
           <Route path="cart" element={<CartPage />} />
           <Route path="checkout" element={<Checkout />} />
+          <Route path="orders" element={<Orders />} />
           <Route path="orders/:id" element={<OrderConfirmation />} />
           <Route path="*" element={<NotFound />} />
         </Route>

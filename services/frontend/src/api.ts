@@ -140,6 +140,10 @@ export function placeOrder(shipping: Shipping, idempotencyKey: string): Promise<
   });
 }
 
+export function listOrders(signal?: AbortSignal): Promise<{ items: Order[] }> {
+  return request<{ items: Order[] }>("/api/orders", { signal });
+}
+
 export function getOrder(id: string, signal?: AbortSignal): Promise<Order> {
   return request<Order>(`/api/orders/${encodeURIComponent(id)}`, { signal });
 }

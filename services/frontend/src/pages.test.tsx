@@ -55,7 +55,7 @@ describe("catalogue", () => {
     await userEvent.type(screen.getByLabelText("Search by name"), "Runner 1");
     await userEvent.click(screen.getByRole("button", { name: "Search" }));
     await waitFor(() => expect(screen.getByTestId("result-count")).toHaveTextContent(/matching “Runner 1”/));
-    expect(screen.getAllByTestId("product-card").map((c) => c.querySelector("h3")?.textContent)).toEqual([
+    expect(screen.getAllByTestId("product-card").map((c) => c.querySelector(".product-name")?.textContent)).toEqual([
       "Runner 1",
       "Runner 10",
     ]);
@@ -219,6 +219,40 @@ describe("checkout", () => {
   it("shows not found for another user's order", async () => {
     renderApp("/orders/ffffffffffffffffffffffff");
     expect(await screen.findByRole("alert")).toHaveTextContent("order not found");
+  });
+});
+
+describe("orders", () => {
+  it("lists the session's orders with links to each", async () => {
+    const user = await cartWithTwo();
+    await user.click(screen.getByRole("link", { name: "Proceed to checkout" }));
+    await user.type(await screen.findByLabelText("Full name"), "Ada");
+    await user.type(screen.getByLabelText("Address"), "1 Loop");
+    await user.click(screen.getByRole("button", { name: "Place order" }));
+    await screen.findByTestId("order-confirmation");
+    await user.click(screen.getByRole("link", { name: "Orders" }));
+    const rows = await screen.findAllByTestId("order-row");
+    expect(rows).toHaveLength(1);
+    expect(within(rows[0]).getByRole("link", { name: shop.orders[0].id })).toHaveAttribute(
+      "href",
+      `/orders/${shop.orders[0].id}`,
+    );
+    expect(rows[0]).toHaveTextContent("$22.98");
+  });
+
+  it("says when there are none", async () => {
+    renderApp("/orders");
+    expect(await screen.findByTestId("orders-empty")).toBeInTheDocument();
+  });
+});
+
+describe("header", () => {
+  it("hides the cart count while the cart API is down", async () => {
+    shop.failNext = { match: /GET \/api\/cart/, status: 503, code: "unavailable", message: "db down" };
+    renderApp("/");
+    await screen.findAllByTestId("product-card");
+    expect(screen.getByTestId("cart-count")).not.toBeVisible();
+    expect(screen.getByRole("link", { name: "Cart" })).toBeInTheDocument();
   });
 });
 

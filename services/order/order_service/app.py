@@ -281,7 +281,8 @@ def create_app(config: Config | None = None, *, metrics: Metrics | None = None) 
                     raise ApiError(409, "conflict", f"product {line.product_id} is no longer sold", "cart")
                 name, cents = current
             items.append(
-                {"id": line.id, "productId": line.product_id, "name": name, "priceCents": cents, "quantity": line.quantity}
+                {"id": line.id, "productId": line.product_id, "name": name,
+                 "priceCents": cents, "quantity": line.quantity}
             )
         return items
 

@@ -55,7 +55,9 @@ class Upstreams:
     def cart(self, user_id: str, request_id: str) -> list[CartLine]:
         """The caller's cart lines; raises ApiError when the cart service fails or lies."""
         try:
-            r = self.session.get(f"{self.cart_url}/cart", headers=self._headers(user_id, request_id), timeout=self.timeout)
+            r = self.session.get(
+                f"{self.cart_url}/cart", headers=self._headers(user_id, request_id), timeout=self.timeout
+            )
         except requests.RequestException as exc:
             raise _fail("cart service", exc=exc) from None
         if r.status_code != 200:

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
-
 from order_service import Config, create_app
 from order_service.app import close, create_indexes
 from order_service.observability import Metrics
+from werkzeug.serving import make_server
 
 STANDIN = Path(
     os.environ.get(

@@ -2,7 +2,9 @@ import { NavLink, Outlet } from "react-router";
 import { useCart } from "../cart-context";
 
 export function Layout() {
-  const { count } = useCart();
+  const { cart, count } = useCart();
+  // Until the cart has loaded (or while the cart API is down) the count is unknown, not 0.
+  const known = cart !== null;
   return (
     <>
       <a className="skip-link" href="#main">
@@ -23,8 +25,16 @@ export function Layout() {
               <NavLink to="/products">Products</NavLink>
             </li>
             <li>
-              <NavLink to="/cart" aria-label={`Cart, ${count} ${count === 1 ? "item" : "items"}`}>
-                Cart <span className="badge" data-testid="cart-count">{count}</span>
+              <NavLink to="/orders" end>
+                Orders
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to="/cart" aria-label={known ? `Cart, ${count} ${count === 1 ? "item" : "items"}` : "Cart"}>
+                Cart{" "}
+                <span className="badge" data-testid="cart-count" hidden={!known}>
+                  {count}
+                </span>
               </NavLink>
             </li>
           </ul>

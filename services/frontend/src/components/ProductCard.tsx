@@ -4,7 +4,9 @@ import { useCart } from "../cart-context";
 import { formatPrice } from "../money";
 import type { Product } from "../types";
 
-export function ProductCard({ product }: { product: Product }) {
+/** A product with its "Add to cart" button; `level` keeps the page's heading outline intact. */
+export function ProductCard({ product, level = 3 }: { product: Product; level?: 2 | 3 }) {
+  const Heading = level === 2 ? "h2" : "h3";
   const { add } = useCart();
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
@@ -37,7 +39,9 @@ export function ProductCard({ product }: { product: Product }) {
           {product.name.slice(0, 1)}
         </div>
       )}
-      <h3 id={headingId}>{product.name}</h3>
+      <Heading id={headingId} className="product-name">
+        {product.name}
+      </Heading>
       <p className="category">{product.category}</p>
       <p className="description">{product.description}</p>
       <p className="price" data-testid="product-price">

@@ -98,7 +98,7 @@ export function Catalog() {
           ) : (
             <div className="grid" data-testid="product-grid">
               {data.items.map((product) => (
-                <ProductCard key={product.id} product={product} />
+                <ProductCard key={product.id} product={product} level={2} />
               ))}
             </div>
           )}

@@ -167,6 +167,10 @@ export class FakeShop {
       this.cartOf(user).items = [];
       return this.json(201, order);
     }
+    if (path === "/api/orders" && method === "GET") {
+      const mine = this.orders.filter((o) => o.userId === user).reverse();
+      return this.json(200, { items: mine });
+    }
     const orderMatch = /^\/api\/orders\/([^/]+)$/.exec(path);
     if (orderMatch && method === "GET") {
       const order = this.orders.find((o) => o.id === orderMatch[1] && o.userId === user);
