@@ -4,8 +4,8 @@
 
 Measures, with wrk on loopback against the MongoDB stand-in (CongoDB, in memory):
   * GET /products?limit=20  (product service)
-  * POST /cart              (cart service; each request a new user's cart, the price read
-                             from the product service over HTTP)
+  * POST /cart              (cart service; 200 shoppers adding one item at a time, the price
+                             read from the product service over HTTP for every add)
 The service under test is pinned to CPU 0 with `taskset` (one core); the stand-in, the
 product service when it serves the cart as upstream, and wrk share CPU 1. Prints requests/s,
 p50/p99 latency, non-2xx counts, and POST /cart relative to GET /products. Needs node, npm
@@ -85,7 +85,8 @@ def wrk(url: str, duration: int, connections: int, script: str | None = None) ->
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total,
+    by_status = dict(re.findall(r"^status (\d+) (\d+)$", out, re.M))
+    return {"statuses": by_status,"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total,
             "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else "none"}
 
 
@@ -95,8 +96,25 @@ request = function()
   n = n + 1
   local headers = {}
   headers["Content-Type"] = "application/json"
-  headers["X-User-Id"] = "bench-" .. n .. "-" .. math.random(1, 1000000000)
+  -- 200 shoppers: the first request of each creates the cart, the others add to it
+  headers["X-User-Id"] = "bench-" .. math.fmod(n, 200)
   return wrk.format("POST", "/cart", headers, '{"productId": "%s", "quantity": 1}')
+end
+-- Each wrk thread has its own Lua state: count there, collect in done() via setup().
+statuses = {}
+local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+end
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      io.write("status " .. status .. " " .. count .. "\\n")
+    end
+  end
 end
 """
 
@@ -169,6 +187,8 @@ def main() -> int:
     for name, r in results.items():
         print(f"{name:15s} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['requests']:9.0f} "
               f"{r['non_2xx']:8.0f}  {r['socket_errors']}")
+        if r["statuses"]:
+            print(f"{'':15s} answers by status: {r['statuses']}")
     get, post = results["GET /products"], results["POST /cart"]
     print(f"ratio POST /cart / GET /products: throughput {post['rps'] / get['rps']:.2f}x, "
           f"p99 {post['p99_ms'] / get['p99_ms']:.2f}x")

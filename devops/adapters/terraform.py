@@ -156,12 +156,14 @@ class Terraform:
         wrote (the AWS SDK retries a PutItem whose response was lost), and Terraform then
         reports the state as locked, by itself. The lock IDs Terraform tried to take are read
         from its INFO log; when the held lock is one of them it is this run's own orphan: it
-        is released and the command run once more. A lock held by anyone else is never touched.
+        is released and the command run again (at most twice). A lock held by anyone else is
+        never touched.
         """
-        for attempt in (1, 2):
+        attempts = 3  # a lost answer is rare; twice in a row is possible on a bad network
+        for attempt in range(1, attempts + 1):
             result, own_ids = self._run_traced(*args)
             events = _events(result.stdout)
-            if result.returncode in (0, 2) or attempt == 2:
+            if result.returncode in (0, 2) or attempt == attempts:
                 return result, events
             error = _error_from_events(self._command([name]), result, _diagnostics(events), _applied(events))
             if not (isinstance(error, StateLocked) and error.lock.id in own_ids) or _applied(events):

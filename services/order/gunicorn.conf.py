@@ -6,7 +6,23 @@ service scales by replicas (Kubernetes HPA), not by forking inside the container
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+
+# The `gunicorn` console script does not put the working directory on sys.path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from order_service.config import Config, ConfigError  # noqa: E402
+
+# Check the configuration in the master: a bad variable stops the server at once (exit 2)
+# instead of workers failing to boot in a loop.
+try:
+    Config.from_env()
+except ConfigError as exc:
+    print(json.dumps({"level": "error", "service": "order", "msg": "bad configuration", "error": str(exc)}),
+          file=sys.stderr)
+    sys.exit(2)
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3003')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))

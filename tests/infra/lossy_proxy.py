@@ -48,6 +48,9 @@ class LossyProxy:
                     if key.lower() not in HOP_BY_HOP and key.lower() != "content-length":
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
+                # One request per connection: no keep-alive races add faults of their own.
+                self.send_header("Connection", "close")
+                self.close_connection = True
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)

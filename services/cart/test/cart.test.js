@@ -238,6 +238,8 @@ test('the connection cut as the cart update travels: 503, nothing half-written',
   assert.deepEqual(cart.items.map((i) => i.name), ['Shoe']);
 });
 
+// The stand-in does not enforce the unique index on carts.userId: one cart per user rests on
+// the `_id` derived from the user id, and lost updates are prevented by the version CAS.
 test('concurrent adds are all kept (compare-and-set on the cart version)', async () => {
   const results = await Promise.all(Array.from({ length: 8 }, () => add('grace', SHOE, 1)));
   assert.ok(results.every((r) => r.status === 201), results.map((r) => r.status).join(','));

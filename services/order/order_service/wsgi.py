@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 from order_service.app import create_app
@@ -10,7 +11,9 @@ from order_service.config import Config, ConfigError
 try:
     config = Config.from_env()
 except ConfigError as exc:
-    print(f'{{"level": "error", "service": "order", "msg": "bad configuration", "error": "{exc}"}}', file=sys.stderr)
-    raise SystemExit(2) from None
+    print(json.dumps({"level": "error", "service": "order", "msg": "bad configuration", "error": str(exc)}),
+          file=sys.stderr)
+    # 3 is gunicorn's "worker failed to boot": the master stops instead of respawning.
+    raise SystemExit(3) from None
 
 app = create_app(config)

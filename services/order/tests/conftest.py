@@ -87,6 +87,7 @@ class Proxy:
         self.port = self.server.getsockname()[1]
         self.down = False
         self.armed: bytes | None = None
+        self.delay: tuple[bytes, float] | None = None
         self.lock = threading.Lock()
         self.conns: set[socket.socket] = set()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -124,6 +125,10 @@ class Proxy:
                         self.armed = None
                         self.cut()
                         raise OSError("cut")
+                    if sock is client and self.delay and self.delay[0] in data:
+                        seconds = self.delay[1]
+                        self.delay = None
+                        time.sleep(seconds)  # a slow database, for this connection only
                     pair[sock].sendall(data)
         except OSError:
             pass
@@ -146,6 +151,9 @@ class Proxy:
 
     def cut_on(self, marker: bytes) -> None:
         self.armed = marker
+
+    def delay_on(self, marker: bytes, seconds: float) -> None:
+        self.delay = (marker, seconds)
 
     def heal(self) -> None:
         self.down = False

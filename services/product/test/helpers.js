@@ -85,6 +85,7 @@ async function startStandin({ port, storagePath } = {}) {
  */
 async function startProxy(targetPort) {
   let armed = null;
+  let delay = null; // { marker, ms }
   let down = false;
   const sockets = new Set();
   const cut = () => {
@@ -101,6 +102,16 @@ async function startProxy(targetPort) {
       if (armed && chunk.includes(armed)) {
         armed = null;
         cut();
+        return;
+      }
+      if (delay && chunk.includes(delay.marker)) {
+        const { ms } = delay;
+        delay = null;
+        client.pause();
+        setTimeout(() => {
+          upstream.write(chunk);
+          client.resume();
+        }, ms);
         return;
       }
       upstream.write(chunk);
@@ -122,6 +133,10 @@ async function startProxy(targetPort) {
     port,
     cutOn(marker) {
       armed = Buffer.from(marker);
+    },
+    /** Hold the first client packet containing `marker` for `ms` (a slow database). */
+    delayOn(marker, ms) {
+      delay = { marker: Buffer.from(marker), ms };
     },
     cut,
     heal() {

@@ -64,4 +64,35 @@ fi
 nginx="$prefix/nginx:bookworm"
 build "$nginx" "$here/nginx"
 
+# Where downloads go through an intercepting TLS proxy (this sandbox and its CI), the host
+# trusts the proxy's CA in /usr/local/share/ca-certificates but Debian-built images do not:
+# `npm ci` and `pip install` inside `docker build` would fail with SELF_SIGNED_CERT_IN_CHAIN.
+# Bake those extra roots into the stand-ins that download over TLS; the label records which
+# roots, so a changed set rebuilds and an unchanged one is left alone.
+extra_ca=/usr/local/share/ca-certificates
+trust() { # image
+  local image="$1" roots want have_label work
+  roots=$(find "$extra_ca" -maxdepth 1 -name '*.crt' -type f 2>/dev/null | sort)
+  [ -n "$roots" ] || return 0
+  want=$(cat $roots | sha256sum | cut -c1-16)
+  have_label=$("$docker" image inspect -f '{{index .Config.Labels "devops.standin.trust"}}' "$image" 2>/dev/null || true)
+  [ "$have_label" = "$want" ] && return 0
+  log "add this machine's extra CA roots to $image"
+  work="$(mktemp -d)"
+  mkdir "$work/extra-ca" && cp $roots "$work/extra-ca/"
+  cat > "$work/Dockerfile" <<DOCKERFILE
+ARG BASE
+FROM \${BASE}
+USER root
+COPY extra-ca/ /usr/local/share/ca-certificates/
+RUN update-ca-certificates >/dev/null 2>&1 || cat /usr/local/share/ca-certificates/*.crt >> /etc/ssl/certs/ca-certificates.crt
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt PIP_CERT=/etc/ssl/certs/ca-certificates.crt REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+LABEL devops.standin.trust=$want
+DOCKERFILE
+  "$docker" build -q --build-arg "BASE=$image" -t "$image" "$work" >/dev/null
+  rm -rf "$work"
+}
+trust "$node"
+trust "$python"
+
 printf 'DEBIAN_IMAGE=%s\nPYTHON_IMAGE=%s\nNODE_IMAGE=%s\nNGINX_IMAGE=%s\n' "$debian" "$python" "$node" "$nginx"
