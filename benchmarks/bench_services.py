@@ -74,11 +74,19 @@ def unit(value: str) -> float:
     return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[m.group(2)]
 
 
-def wrk(url: str, duration: int, connections: int, script: str | None = None) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (taskset execs, so the pid is node's)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, duration: int, connections: int, script: str | None = None, pid: int | None = None) -> dict:
     args = pinned(1) + ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
     if script:
         args += ["-s", script]
+    cpu0, t0 = (cpu_seconds(pid), time.monotonic()) if pid else (0.0, 0.0)
     out = subprocess.run([*args, url], capture_output=True, text=True, timeout=duration + 60).stdout
+    busy = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0) * 100 if pid else float("nan")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = unit(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = unit(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
@@ -86,7 +94,7 @@ def wrk(url: str, duration: int, connections: int, script: str | None = None) ->
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     by_status = dict(re.findall(r"^status (\d+) (\d+)$", out, re.M))
-    return {"statuses": by_status,"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total,
+    return {"statuses": by_status, "cpu_pct": busy,"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total,
             "non_2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else "none"}
 
 
@@ -152,7 +160,8 @@ def main() -> int:
         if not items:
             raise SystemExit("bench: the catalogue was not seeded")
 
-        results = {"GET /products": wrk(f"{product}/products?limit=20", opts.duration, opts.connections)}
+        results = {"GET /products": wrk(f"{product}/products?limit=20", opts.duration, opts.connections,
+                                        pid=procs[1].pid)}
 
         # For POST /cart the cart service has CPU 0; product moves next to the database.
         procs[1].send_signal(signal.SIGTERM)
@@ -168,7 +177,7 @@ def main() -> int:
             f.write(POST_CART % items[0]["id"])
             script = f.name
         try:
-            results["POST /cart"] = wrk(cart, opts.duration, opts.connections, script)
+            results["POST /cart"] = wrk(cart, opts.duration, opts.connections, script, pid=procs[-1].pid)
         finally:
             os.unlink(script)
     finally:
@@ -183,13 +192,16 @@ def main() -> int:
 
     print(f"services benchmark: wrk -t1 -c{opts.connections} -d{opts.duration}s on loopback, "
           f"service under test on 1 core, MongoDB stand-in (CongoDB, in memory)")
-    print(f"{'endpoint':15s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'requests':>9s} {'non-2xx':>8s}  socket errors")
+    print(f"{'endpoint':15s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'requests':>9s} {'non-2xx':>8s} "
+          f"{'svc CPU%':>9s}  socket errors")
     for name, r in results.items():
         print(f"{name:15s} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['requests']:9.0f} "
-              f"{r['non_2xx']:8.0f}  {r['socket_errors']}")
+              f"{r['non_2xx']:8.0f} {r['cpu_pct']:9.0f}  {r['socket_errors']}")
         if r["statuses"]:
             print(f"{'':15s} answers by status: {r['statuses']}")
     get, post = results["GET /products"], results["POST /cart"]
+    print("svc CPU% is the service under test's share of its one core: well under 100 means the")
+    print("MongoDB stand-in (a single-threaded JavaScript server) is the bottleneck, not the service.")
     print(f"ratio POST /cart / GET /products: throughput {post['rps'] / get['rps']:.2f}x, "
           f"p99 {post['p99_ms'] / get['p99_ms']:.2f}x")
     return 0

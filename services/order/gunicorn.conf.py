@@ -32,6 +32,8 @@ timeout = 30
 # SIGTERM: stop accepting, let in-flight requests finish for up to this long.
 graceful_timeout = int(os.environ.get("SHUTDOWN_TIMEOUT_S", "20"))
 keepalive = 65  # longer than the ALB's 60 s idle timeout
+# Long URLs reach the app, which answers in the JSON error shape (gunicorn would send HTML).
+limit_request_line = 8190
 accesslog = None  # the app logs each request as JSON with its request id
 # No runtime control socket: nothing in the container should reconfigure the server.
 control_socket_disable = True

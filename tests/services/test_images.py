@@ -137,6 +137,39 @@ def test_order_bad_input(api_stack):
     assert requests.get(orders, headers=user, timeout=10).json()["items"] == []
 
 
+HOSTILE_BODIES = ["", "null", "[]", '"x"', "1", "{", '{"a":1}', "\xff\xfe", '{"productId":null,"quantity":null}',
+                  '{"__proto__":{"x":1}}', '{"quantity":1e400}', '{"name":"a","price":NaN}',
+                  '{"price":1e400,"name":"a","stock":1,"category":"c"}', '{"shipping":{"name":{"$gt":""}}}']
+CONTENT_TYPES = ["application/json", "application/json; charset=latin1", "text/plain", None]
+
+
+def test_hostile_requests_never_get_a_5xx(api_stack):
+    """A sweep of malformed bodies, content types, methods, paths and query strings: every
+    answer is below 500 and every 4xx carries the JSON error body."""
+    product, cart, order = (api_stack.url(s) for s in ("product", "cart", "order"))
+    user = {"X-User-Id": "hostile"}
+    answers = []
+    for url in (f"{product}/products", f"{cart}/cart", f"{cart}/cart/abc", f"{order}/orders"):
+        for body in HOSTILE_BODIES:
+            for ctype in CONTENT_TYPES:
+                headers = {**user, **({"Content-Type": ctype} if ctype else {})}
+                for method in ("POST", "PATCH"):
+                    r = requests.request(method, url, data=body.encode("latin1"), headers=headers, timeout=15)
+                    answers.append((f"{method} {url} {ctype} {body!r}", r))
+    for query in ("page=1e3", "limit=%00", "q=%ff", "category[]=x", "q[$ne]=1", "page=-1", "q=(((", "limit="):
+        answers.append((query, requests.get(f"{product}/products?{query}", timeout=15)))
+    for base in (product, cart, order):
+        for path in ("/products/%00", "/products/%FF", "/cart/%ff", "/orders/%00", "/orders/" + "a" * 5000):
+            answers.append((base + path[:30], requests.get(base + path, headers=user, timeout=15)))
+    for label, r in answers:
+        assert r.status_code < 500, f"{label}: {r.status_code} {r.text[:200]}"
+        if r.status_code >= 400:
+            assert set(r.json()["error"]) == JSON_ERROR_KEYS, label
+    # Nothing was written for this user by any of it.
+    assert requests.get(f"{cart}/cart", headers=user, timeout=10).json()["items"] == []
+    assert requests.get(f"{order}/orders", headers=user, timeout=10).json()["items"] == []
+
+
 def test_duplicated_order_post_makes_one_order(api_stack):
     user = {"X-User-Id": "twice"}
     pid = _products(api_stack)[3]["id"]

@@ -159,6 +159,14 @@ function errorHandler(logger) {
     } else if (err && (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported')) {
       status = 415;
       body = { code: 'validation_failed', message: 'send UTF-8 JSON', field: 'body' };
+    } else if (err instanceof URIError) {
+      // A path parameter that is not valid percent-encoding (`/cart/%FF`).
+      status = 400;
+      body = { code: 'validation_failed', message: 'the URL has malformed percent-encoding', field: 'path' };
+    } else if (err && Number.isInteger(err.status) && err.status >= 400 && err.status < 500) {
+      // Other client errors raised by Express and body-parser (http-errors).
+      status = err.status;
+      body = { code: 'validation_failed', message: err.expose ? String(err.message) : 'bad request', field: null };
     } else if (isDbDown(err)) {
       status = 503;
       body = { code: 'unavailable', message: 'the database is unavailable, try again later', field: null };

@@ -193,6 +193,12 @@ test("another user's cart item: 404 naming the item, and their cart untouched", 
   assert.equal((await h.call(`${app.url}/cart`, { headers: as('alice') })).json.items[0].quantity, 2);
 });
 
+test('malformed percent-encoding in an item id is a 400, not a 500', async () => {
+  const r = await h.call(`${app.url}/cart/%FF`, { method: 'DELETE', headers: as('alice') });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.field, 'path');
+});
+
 test('PATCH validates the quantity', async () => {
   const alice = await add('alice', SHOE, 2);
   const itemId = alice.json.items[0].id;

@@ -181,6 +181,12 @@ test('bad query parameters are 400 naming the parameter', async () => {
   }
 });
 
+test('malformed percent-encoding in the path is a 400, not a 500', async () => {
+  const r = await h.call(`${app.url}/products/%FF`);
+  assert.equal(r.status, 400);
+  assert.deepEqual([r.json.error.code, r.json.error.field], ['validation_failed', 'path']);
+});
+
 test('unknown routes are JSON 404s', async () => {
   const r = await h.call(`${app.url}/nope`);
   assert.equal(r.status, 404);
