@@ -140,9 +140,15 @@ def _answer(client: socket.socket, status: int, headers: dict[str, str]) -> None
 def _forward_some(client: socket.socket, upstream: socket.socket, rest: bytes, limit: int) -> None:
     sent = 0
     chunk = rest
+    # A client that sends less than `limit` and then waits must not hang the cut: give up
+    # waiting after a moment and cut where we are.
+    client.settimeout(2.0)
     while sent < limit:
         if not chunk:
-            chunk = client.recv(65536)
+            try:
+                chunk = client.recv(65536)
+            except TimeoutError:
+                return
             if not chunk:
                 return
         piece = chunk[: limit - sent]

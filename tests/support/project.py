@@ -31,7 +31,7 @@ def make_project(root: Path, *, namespace: str = "test", services: tuple[str, ..
           host: "{registry}"
           namespace: {namespace}
           insecure: true
-          push: {{attempts: 3, backoff_seconds: 0.2, max_backoff_seconds: 0.5, deadline_seconds: 60}}
+          push: {{attempts: 3, backoff_seconds: 0.2, max_backoff_seconds: 0.5, deadline_seconds: 120, timeout_seconds: 60}}
         build:
           parallelism: 2
         services:
