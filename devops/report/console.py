@@ -15,6 +15,13 @@ from typing import Any, TextIO
 from devops.report.github import GitHubActions
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 class Reporter:
     """One per command run; created by the CLI and handed to what renders results."""
 
@@ -33,9 +40,12 @@ class Reporter:
         self.verbose = verbose
         self._out = out or sys.stdout
         err = err or sys.stderr
-        # People read stdout unless stdout carries JSON.
-        self.console = Console(file=err if json_mode else self._out, highlight=False, soft_wrap=True)
-        self.errors = Console(file=err, highlight=False, soft_wrap=True)
+        # People read stdout unless stdout carries JSON. CI logs are not terminals: rich would
+        # squeeze tables into 80 columns there, so give them room unless COLUMNS says otherwise.
+        people = err if json_mode else self._out
+        width = None if _is_terminal(people) or os.environ.get("COLUMNS") else 160
+        self.console = Console(file=people, highlight=False, soft_wrap=True, width=width)
+        self.errors = Console(file=err, highlight=False, soft_wrap=True, width=width)
         self.github = github or GitHubActions.from_environ(stream=self._out)
 
     @property
