@@ -62,6 +62,7 @@ class BuildSpec:
     platforms: tuple[str, ...] = ()
     cache_from: tuple[str, ...] = ()
     cache_to: str | None = None
+    no_cache: bool = False
 
 
 class DockerEngine:
@@ -120,6 +121,8 @@ class DockerEngine:
                 args += ["--cache-to", spec.cache_to]
         else:
             args += ["build"]
+        if spec.no_cache:
+            args.append("--no-cache")
         args += ["--file", str(spec.dockerfile)]
         for key, value in sorted(spec.build_args.items()):
             args += ["--build-arg", f"{key}={value}"]

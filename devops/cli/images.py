@@ -22,6 +22,7 @@ def build_and_push(
     build: bool,
     push: bool,
     dry_run: bool = False,
+    no_cache: bool = False,
 ) -> int:
     """Build (when `build`) and push (when `push`) the services; return the exit code."""
     from devops.pipeline.build import BuildResult, BuildSettings, Status, build_services
@@ -55,6 +56,7 @@ def build_and_push(
             timeout=config.build.timeout_seconds,
             platforms=config.build.platforms,
             registry_cache=config.build.registry_cache,
+            no_cache=no_cache,
             remote_exists=_remote_lookup(registry),
         )
         with progress(reporter, "build", [p.service for p in plan.services]) as sink:

@@ -44,6 +44,8 @@ class BuildSettings:
     timeout: float
     platforms: tuple[str, ...] = ()
     registry_cache: bool = False
+    # Rebuild every layer (docker build --no-cache); the input-hash skip still applies.
+    no_cache: bool = False
     # Look up `repo:tag` in the registry: set when the build will be pushed.
     remote_exists: Callable[[str, str], bool] | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -139,6 +141,7 @@ def build_services(
                 platforms=settings.platforms,
                 cache_from=cache_from,
                 cache_to=cache_to,
+                no_cache=settings.no_cache,
             )
             engine.build(spec, use_buildx=settings.use_buildx, timeout=settings.timeout)
             return BuildResult(plan.service, Status.BUILT, plan.image, tags, time.monotonic() - started)

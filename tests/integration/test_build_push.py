@@ -128,3 +128,28 @@ def test_plan_without_base_uses_built_images(built_project: Path) -> None:
     assert run_cli("build", "alpha", cwd=built_project).code == 0
     result = run_cli("--json", "plan", cwd=built_project)
     assert [e["service"] for e in result.json()["include"]] == ["beta"]  # type: ignore[index]
+
+
+def _layer_times(image: str) -> list[str]:
+    out = subprocess.run(["docker", "history", "--no-trunc", "--format", "{{.CreatedAt}} {{.CreatedBy}}", image],
+                         capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if "COPY" in line]
+
+
+def test_no_cache_rebuilds_every_layer(built_project: Path) -> None:
+    first = run_cli("--json", "build", "alpha", cwd=built_project)
+    image = first.json()["services"][0]["image"]  # type: ignore[index]
+    copied_before = _layer_times(image)
+    import time
+
+    time.sleep(1.1)  # history times have one-second resolution
+    (built_project / "services" / "alpha" / "Dockerfile").write_text(
+        (built_project / "services" / "alpha" / "Dockerfile").read_text() + "ENV REBUILT=1\n")
+    cached = run_cli("--json", "build", "alpha", cwd=built_project).json()["services"][0]["image"]  # type: ignore[index]
+    assert _layer_times(cached) == copied_before  # the COPY layer came from the cache
+    (built_project / "services" / "alpha" / "Dockerfile").write_text(
+        (built_project / "services" / "alpha" / "Dockerfile").read_text() + "ENV REBUILT=2\n")
+    fresh = run_cli("--json", "build", "alpha", "--no-cache", cwd=built_project)
+    assert fresh.code == 0, fresh.err
+    rebuilt = fresh.json()["services"][0]["image"]  # type: ignore[index]
+    assert _layer_times(rebuilt) != copied_before

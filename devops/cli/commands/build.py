@@ -12,10 +12,12 @@ from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 @click.option("--push", is_flag=True, help="Push to the registry and record digests; skip images it has.")
 @click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
               help="Build argument (repeatable); also read from $DEVOPS_BUILD_ARGS.")
+@click.option("--no-cache", is_flag=True, help="Do not reuse Docker's layer cache for the images that are built.")
 @dry_run_option
 @json_option
 @pass_app
-def cli(app: AppContext, services: tuple[str, ...], push: bool, build_args: tuple[str, ...], dry_run: bool) -> int:
+def cli(app: AppContext, services: tuple[str, ...], push: bool, build_args: tuple[str, ...], dry_run: bool,
+        no_cache: bool) -> int:
     """Build the images of SERVICES (all when none are named), in parallel.
 
     Tags: in-<input hash>, sha-<commit>, and X.Y.Z/X.Y/X on a vX.Y.Z tag. An image whose
@@ -23,4 +25,4 @@ def cli(app: AppContext, services: tuple[str, ...], push: bool, build_args: tupl
     """
     from devops.cli.images import build_and_push
 
-    return build_and_push(app, services, build_args, build=True, push=push, dry_run=dry_run)
+    return build_and_push(app, services, build_args, build=True, push=push, dry_run=dry_run, no_cache=no_cache)
