@@ -71,18 +71,33 @@ class RegistryClient:
             return []
         return list(response.json().get("tags") or [])
 
+    def tag(self, repository: str, digest: str, tag: str) -> bool:
+        """Point `tag` at the manifest `digest` (as `crane tag` does, no layers move).
+        Returns False when the tag already pointed there."""
+        if self.manifest_digest(repository, tag) == digest:
+            return False
+        source = f"{self.base_url}/{repository}/manifests/{digest}"
+        manifest = self._send("GET", source, repository, ok=(200,), scope_action="pull,push")
+        media_type = manifest.headers.get("Content-Type", "application/vnd.docker.distribution.manifest.v2+json")
+        target = f"{self.base_url}/{repository}/manifests/{tag}"
+        self._send("PUT", target, repository, ok=(201,), scope_action="pull,push",
+                   data=manifest.content, content_type=media_type)
+        return True
+
     def delete(self, repository: str, digest: str) -> None:
         url = f"{self.base_url}/{repository}/manifests/{digest}"
         self._send("DELETE", url, repository, ok=(202, 404), scope_action="delete")
 
     def _send(self, method: str, url: str, repository: str, *, ok: tuple[int, ...],
-              scope_action: str = "pull") -> Any:
+              scope_action: str = "pull", data: bytes | None = None, content_type: str | None = None) -> Any:
         headers = {"Accept": MANIFEST_TYPES}
+        if content_type:
+            headers["Content-Type"] = content_type
         bearer = self._bearer.get(repository)
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
         hint = f"check that {self.host} is up and reachable"
-        response = request(self.http, method, url, ok=(*ok, 401), headers=headers, hint=hint)
+        response = request(self.http, method, url, ok=(*ok, 401), headers=headers, hint=hint, data=data)
         if response.status_code == 401:
             challenge = response.headers.get("WWW-Authenticate", "")
             if bearer or not challenge.lower().startswith("bearer"):
@@ -91,7 +106,8 @@ class RegistryClient:
                     hint="check DOCKERHUB_USERNAME/DOCKERHUB_TOKEN (a read/write access token)",
                 )
             self._bearer[repository] = self._token(challenge, repository, scope_action)
-            return self._send(method, url, repository, ok=ok, scope_action=scope_action)
+            return self._send(method, url, repository, ok=ok, scope_action=scope_action,
+                              data=data, content_type=content_type)
         return response
 
     def _token(self, challenge: str, repository: str, action: str) -> str:

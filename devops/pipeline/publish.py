@@ -23,6 +23,7 @@ class Pusher(Protocol):
 
 class DigestReader(Protocol):
     def manifest_digest(self, repository: str, reference: str) -> str | None: ...
+    def tag(self, repository: str, digest: str, tag: str) -> bool: ...
 
 
 @dataclass(frozen=True)

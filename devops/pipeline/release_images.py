@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from devops.errors import DevopsError
 from devops.pipeline.build import BuildResult, Status
 from devops.pipeline.plan import ServicePlan
 from devops.pipeline.publish import DigestReader, Pusher, PushResult, RetrySettings, push_service
@@ -69,9 +70,18 @@ def push_outcomes(
         # The identity tag names the inputs: if the registry has it, it has this image.
         digest = registry.manifest_digest(path, plan.inputs.tag)
         if digest:
-            outcome.push = PushResult(plan.service, plan.repository, [plan.inputs.tag], digest=digest,
+            # Same inputs, maybe a new commit or release tag: add those tags in the registry
+            # without pushing anything again.
+            tags = [tag.rsplit(":", 1)[1] for tag in build.tags]
+            outcome.push = PushResult(plan.service, plan.repository, tags, digest=digest,
                                       skipped_reason="already in the registry")
-            on_event(plan.service, "already in the registry")
+            try:
+                added = [tag for tag in tags[1:] if registry.tag(path, digest, tag)]
+            except DevopsError as exc:
+                outcome.push.error = str(exc)
+                added = []
+            note = f"; tagged {', '.join(added)}" if added else ""
+            on_event(plan.service, f"already in the registry{note}")
             continue
         on_event(plan.service, "pushing")
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.support.cli import run_cli
-from tests.support.project import git
+from tests.support.project import commit_all, git
 
 pytestmark = pytest.mark.docker
 ACCEPT = {"Accept": "application/vnd.docker.distribution.manifest.v2+json"}
@@ -153,3 +153,18 @@ def test_no_cache_rebuilds_every_layer(built_project: Path) -> None:
     assert fresh.code == 0, fresh.err
     rebuilt = fresh.json()["services"][0]["image"]  # type: ignore[index]
     assert _layer_times(rebuilt) != copied_before
+
+
+def test_new_commit_with_the_same_inputs_gets_its_tags_without_a_push(
+        built_project: Path, registry: str, namespace: str) -> None:
+    first = run_cli("--json", "build", "alpha", "--push", cwd=built_project).json()["services"][0]  # type: ignore[index]
+    (built_project / "NOTES.md").write_text("not a build input\n")
+    commit_all(built_project, "docs only")
+    git(built_project, "tag", "v2.0.0")
+    commit = git(built_project, "rev-parse", "HEAD").strip()
+    again = run_cli("--json", "build", "alpha", "--push", cwd=built_project)
+    assert again.code == 0, again.err
+    entry = again.json()["services"][0]  # type: ignore[index]
+    assert entry["build"]["status"] == "skipped" and entry["push"]["skipped"] == "already in the registry"
+    for tag in (f"sha-{commit[:7]}", "2.0.0", "2.0", "2"):
+        assert registry_digest(registry, f"{namespace}/alpha", tag) == first["digest"]
