@@ -25,7 +25,7 @@ def build_and_push(
     no_cache: bool = False,
 ) -> int:
     """Build (when `build`) and push (when `push`) the services; return the exit code."""
-    from devops.pipeline.build import BuildResult, BuildSettings, Status, build_services
+    from devops.pipeline.build import BuildSettings, build_services, built_earlier
     from devops.pipeline.plan import make_plan, parse_build_args
     from devops.pipeline.release_images import push_outcomes
     from devops.report.progress import progress
@@ -64,19 +64,8 @@ def build_and_push(
         for outcome, result in zip(report.outcomes, results, strict=True):
             outcome.build = result
     else:
-        from devops.pipeline.build import image_tags
-
-        for outcome in report.outcomes:
-            p = outcome.plan
-            if not engine.image_exists(p.image):
-                raise BadInput(
-                    f"{p.service}: no local image {p.image} for the current inputs",
-                    hint=f"run `devops build {p.service}` first",
-                )
-            tags = [
-                f"{p.repository}:{t}" for t in image_tags(p, revision) if engine.image_exists(f"{p.repository}:{t}")
-            ]
-            outcome.build = BuildResult(p.service, Status.SKIPPED, p.image, tags, reason="built earlier")
+        for outcome, result in zip(report.outcomes, built_earlier(plan.services, engine, revision), strict=True):
+            outcome.build = result
     if push and registry is not None:
         with progress(reporter, "push", [p.service for p in plan.services]) as sink:
             push_outcomes(

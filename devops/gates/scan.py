@@ -150,7 +150,8 @@ def scan_images(
         if target.service and not image_id:
             raise GateUnavailable(
                 f"{target.ref}: the image of service {target.service} is not in the local Docker engine",
-                hint=f"run `devops build {target.service}` first, or scan a pushed image with --image REF",
+                hint=f"run `devops build {target.service}` first with the same --build-arg / $DEVOPS_BUILD_ARGS, "
+                "or scan a pushed image with --image REF",
             )
         key = None
         note = ""

@@ -164,3 +164,24 @@ def _ensure_tags(engine: Engine, source: str, tags: Sequence[str]) -> None:
     for tag in tags:
         if tag != source and not engine.image_exists(tag):
             engine.tag(source, tag)
+
+
+def built_earlier(plans: Sequence[ServicePlan], engine: Engine, revision: Revision) -> list[BuildResult]:
+    """The local images of the current inputs, for a push without a build.
+
+    Raises `BadInput` for a service whose image is not there: the inputs (files or build
+    arguments) differ from the last build, so pushing anything else would publish a stale image.
+    """
+    from devops.errors import BadInput
+
+    results = []
+    for plan in plans:
+        if not engine.image_exists(plan.image):
+            raise BadInput(
+                f"{plan.service}: no local image {plan.image} for the current inputs",
+                hint=f"run `devops build {plan.service}` first, with the same --build-arg / $DEVOPS_BUILD_ARGS",
+            )
+        candidates = [f"{plan.repository}:{tag}" for tag in image_tags(plan, revision)]
+        tags = [tag for tag in candidates if engine.image_exists(tag)]
+        results.append(BuildResult(plan.service, Status.SKIPPED, plan.image, tags, reason="built earlier"))
+    return results

@@ -303,7 +303,8 @@ def test_service_whose_image_is_not_built_is_exit_3(project, run_cli, gates_imag
     assert line.startswith("devops: error: 127.0.0.1:5000/gates-test/app:")
     assert line.endswith(
         "the image of service app is not in the local Docker engine "
-        "(run `devops build app` first, or scan a pushed image with --image REF)"
+        "(run `devops build app` first with the same --build-arg / $DEVOPS_BUILD_ARGS, "
+        "or scan a pushed image with --image REF)"
     )
 
 
