@@ -69,6 +69,8 @@ def aws_env(moto_server: stack.MotoServer, monkeypatch: pytest.MonkeyPatch) -> I
 def _no_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see a laptop unless they opt into Actions by setting the variables themselves."""
     for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "DEVOPS_CONFIG",
-                 "DEVOPS_REGISTRY_HOST", "DEVOPS_REGISTRY_NAMESPACE", "DEVOPS_BUILD_ARGS"):
+                 "DEVOPS_REGISTRY_HOST", "DEVOPS_REGISTRY_NAMESPACE", "DEVOPS_BUILD_ARGS", "DEVOPS_GITOPS_REPO",
+                 "GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_ACTOR", "GITHUB_RUN_ID", "GITHUB_SERVER_URL",
+                 "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_WORKFLOW"):
         monkeypatch.delenv(name, raising=False)
     os.environ.setdefault("TF_CLI_CONFIG_FILE", os.devnull)

@@ -144,6 +144,19 @@ class DockerEngine:
     def tag(self, source: str, target: str) -> None:
         run([self.executable, "tag", source, target], timeout=60)
 
+    def pull(self, reference: str, *, timeout: float = 900) -> str:
+        """Pull `reference` (e.g. `repo@sha256:...`); return the local image ID."""
+        result = run([self.executable, "pull", "--quiet", reference], check=False, timeout=timeout,
+                     install_hint=INSTALL_HINT)
+        if not result.ok:
+            self._raise_for_daemon(result)
+            raise ExternalError(f"docker pull {reference}: {result.tail(1)}",
+                                hint="check that the image still exists in the registry and the credentials")
+        image = self.image_id(reference)
+        if image is None:
+            raise ToolFailed(f"docker pull {reference} succeeded but the image is not in the engine")
+        return image
+
     def login(self, server: str, username: str, token: str) -> None:
         """`docker login --password-stdin`: the token never appears on a command line."""
         result = run([self.executable, "login", "--username", username, "--password-stdin", server],

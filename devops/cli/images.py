@@ -11,7 +11,9 @@ from devops.errors import BadInput, ExitCode
 from devops.pipeline.release_images import ImagesReport, ServiceOutcome
 
 if TYPE_CHECKING:
+    from devops.adapters.docker import DockerEngine
     from devops.adapters.registry import RegistryClient
+    from devops.pipeline.plan import ServicePlan
 
 
 def build_and_push(
@@ -25,10 +27,7 @@ def build_and_push(
     no_cache: bool = False,
 ) -> int:
     """Build (when `build`) and push (when `push`) the services; return the exit code."""
-    from devops.pipeline.build import BuildSettings, build_services, built_earlier
     from devops.pipeline.plan import make_plan, parse_build_args
-    from devops.pipeline.release_images import push_outcomes
-    from devops.report.progress import progress
 
     config = app.config
     reporter = app.reporter
@@ -37,7 +36,7 @@ def build_and_push(
     plan = make_plan(config, services, overrides=overrides, image_exists=engine.image_exists)
     registry = wiring.registry_client(config) if push else None
     if push:
-        _login(app, engine)
+        login(app, engine)
 
     if dry_run:
         rows = [(s.service, "build" if s.changed else "skip", s.image, s.reason) for s in plan.services]
@@ -45,7 +44,29 @@ def build_and_push(
         reporter.result({"dry_run": True, "services": [s.to_dict() for s in plan.services]})
         return int(ExitCode.OK)
 
-    report = ImagesReport([ServiceOutcome(p) for p in plan.services])
+    report = run_images(app, plan.services, engine, registry, build=build, push=push, no_cache=no_cache)
+    render(app, report, push)
+    return int(ExitCode.EXTERNAL) if report.failed else int(ExitCode.OK)
+
+
+def run_images(
+    app: AppContext,
+    plans: Sequence[ServicePlan],
+    engine: DockerEngine,
+    registry: RegistryClient | None,
+    *,
+    build: bool,
+    push: bool,
+    no_cache: bool = False,
+) -> ImagesReport:
+    """Build (or find the earlier build of) and push the planned services; nothing rendered."""
+    from devops.pipeline.build import BuildSettings, build_services, built_earlier
+    from devops.pipeline.release_images import push_outcomes
+    from devops.report.progress import progress
+
+    config = app.config
+    reporter = app.reporter
+    report = ImagesReport([ServiceOutcome(p) for p in plans])
     revision = wiring.revision(config)
     if build:
         settings = BuildSettings(
@@ -59,15 +80,15 @@ def build_and_push(
             no_cache=no_cache,
             remote_exists=_remote_lookup(registry),
         )
-        with progress(reporter, "build", [p.service for p in plan.services]) as sink:
-            results = build_services(plan.services, engine, settings, on_event=sink)
+        with progress(reporter, "build", [p.service for p in plans]) as sink:
+            results = build_services(plans, engine, settings, on_event=sink)
         for outcome, result in zip(report.outcomes, results, strict=True):
             outcome.build = result
     else:
-        for outcome, result in zip(report.outcomes, built_earlier(plan.services, engine, revision), strict=True):
+        for outcome, result in zip(report.outcomes, built_earlier(plans, engine, revision), strict=True):
             outcome.build = result
     if push and registry is not None:
-        with progress(reporter, "push", [p.service for p in plan.services]) as sink:
+        with progress(reporter, "push", [p.service for p in plans]) as sink:
             push_outcomes(
                 report.outcomes,
                 engine,
@@ -76,8 +97,7 @@ def build_and_push(
                 wiring.retry_settings(config),
                 on_event=sink,
             )
-    _render(app, report, push)
-    return int(ExitCode.EXTERNAL) if report.failed else int(ExitCode.OK)
+    return report
 
 
 def _remote_lookup(registry: RegistryClient | None) -> Callable[[str, str], bool] | None:
@@ -101,7 +121,7 @@ def _use_buildx(choice: str, available: bool) -> bool:
     return available if choice == "auto" else choice == "buildx"
 
 
-def _login(app: AppContext, engine: object) -> None:
+def login(app: AppContext, engine: object) -> None:
     config = app.config
     creds = config.registry.credentials
     username, token = creds.username(), creds.token()
@@ -115,7 +135,7 @@ def _login(app: AppContext, engine: object) -> None:
         )
 
 
-def _render(app: AppContext, report: ImagesReport, pushed: bool) -> None:
+def render(app: AppContext, report: ImagesReport, pushed: bool) -> None:
     from devops.report.github import markdown_table
 
     reporter = app.reporter

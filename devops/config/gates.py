@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
 
@@ -131,5 +131,16 @@ class GatesConfig(Section):
     cache_dir: str = ".devops/cache/scan"
     # `devops scan --config`: folders scanned besides the services' Dockerfiles.
     config_paths: tuple[str, ...] = ("charts", "gitops", "infra")
+    # Per entry of config_paths: values Trivy renders the Helm charts there with (`--helm-set
+    # K=V`); a chart that cannot be rendered fails the scan (exit 3) instead of being skipped.
+    helm_set: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _helm_set_names_config_paths(self) -> GatesConfig:
+        known = {path.rstrip("/") for path in self.config_paths}
+        for name in self.helm_set:
+            if name not in known:
+                raise ValueError(f"helm_set.{name}: not an entry of config_paths ({', '.join(sorted(known))})")
+        return self
     services: dict[str, ServiceGates] = Field(default_factory=dict)
     sonar: SonarSettings = SonarSettings()

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from devops.config.model import REGISTRY_HOST_OVERRIDE, REGISTRY_NAMESPACE_OVERRIDE, Config
+from devops.config.model import GITOPS_REPO_OVERRIDE, REGISTRY_HOST_OVERRIDE, REGISTRY_NAMESPACE_OVERRIDE, Config
 from devops.errors import ConfigError
 
 CONFIG_ENV = "DEVOPS_CONFIG"
@@ -112,6 +112,11 @@ def _plain(node: Any) -> Any:
 
 
 def _apply_environment_overrides(data: dict[str, Any]) -> dict[str, Any]:
+    data = _override_registry(data)
+    return _override_gitops_repo(data)
+
+
+def _override_registry(data: dict[str, Any]) -> dict[str, Any]:
     registry = dict(data.get("registry") or {}) if isinstance(data.get("registry", {}), dict) else None
     if registry is None:
         return data
@@ -122,6 +127,20 @@ def _apply_environment_overrides(data: dict[str, Any]) -> dict[str, Any]:
     if registry:
         data = {**data, "registry": registry}
     return data
+
+
+def _override_gitops_repo(data: dict[str, Any]) -> dict[str, Any]:
+    """$DEVOPS_GITOPS_REPO points every environment at one GitOps repository (a URL or a path)."""
+    repo = os.environ.get(GITOPS_REPO_OVERRIDE)
+    environments = data.get("environments")
+    if not repo or not isinstance(environments, dict):
+        return data
+    changed = {}
+    for name, environment in environments.items():
+        if isinstance(environment, dict) and isinstance(environment.get("gitops"), dict):
+            environment = {**environment, "gitops": {**environment["gitops"], "repo": repo}}
+        changed[name] = environment
+    return {**data, "environments": changed}
 
 
 def _describe(path: Path, document: Any, exc: ValidationError) -> str:

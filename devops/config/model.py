@@ -26,6 +26,7 @@ ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # registry) and GitHub Actions (Docker Hub) without editing it.
 REGISTRY_HOST_OVERRIDE = "DEVOPS_REGISTRY_HOST"
 REGISTRY_NAMESPACE_OVERRIDE = "DEVOPS_REGISTRY_NAMESPACE"
+GITOPS_REPO_OVERRIDE = "DEVOPS_GITOPS_REPO"
 
 
 class RegistryCredentials(Section):
@@ -111,12 +112,54 @@ class ClusterRef(Section):
     region: str = Field("ap-south-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
+class GitOpsPushConfig(Section):
+    """Compare-and-swap pushes: a rejected push is re-applied on the new tip, never forced."""
+
+    attempts: int = Field(5, ge=1, le=20)
+    backoff_seconds: float = Field(1.0, ge=0)
+    max_backoff_seconds: float = Field(15.0, ge=0)
+    timeout_seconds: float = Field(120.0, gt=0)
+
+
+class PullRequestConfig(Section):
+    # The branch the pull request targets; the target's `branch` when unset.
+    base: str | None = None
+    branch_prefix: str = Field("devops/release", pattern=r"^[A-Za-z0-9._/-]+$")
+    labels: tuple[str, ...] = ()
+    draft: bool = False
+    token_env: str = Field("GITHUB_TOKEN", pattern=ENV_VAR_PATTERN)
+    # GitHub Enterprise or a recorded stand-in; GitHub Actions sets $GITHUB_API_URL.
+    api_url: str = Field("https://api.github.com", pattern=r"^https?://")
+
+
+class GitAuthor(Section):
+    name: str = Field("devops", min_length=1)
+    email: str = Field("devops@users.noreply.github.com", pattern=r"^[^@\s]+@[^@\s]+$")
+
+
 class GitOpsTarget(Section):
-    # "." is the `gitops/` folder of this repository; otherwise a git URL or a local path.
+    # "." is the `gitops/` folder of this repository (as its `origin` remote has it);
+    # otherwise a git URL or a local path. $DEVOPS_GITOPS_REPO overrides it for every environment.
     repo: str = "."
     branch: str = "main"
     path: str = Field(min_length=1)
     mode: Literal["commit", "pull-request"] = "commit"
+    # Per service values file, relative to `path`; `{service}` is replaced.
+    values_file: str = Field("values/{service}.yaml", pattern=r"\{service\}")
+    # The release record, relative to `path`.
+    record_file: str = "release.json"
+    push: GitOpsPushConfig = GitOpsPushConfig()
+    pull_request: PullRequestConfig = PullRequestConfig()
+    author: GitAuthor = GitAuthor()
+
+
+class VerifyEvidencePolicy(Section):
+    """What a promotion accepts as evidence from the environment it promotes from."""
+
+    # Scan verdicts older than this are re-checked by a rescan of the same digest; null: never expire.
+    scan_max_age_days: int | None = Field(7, ge=1)
+    # Promotion refuses digests whose Sonar verdict was SKIPPED when this is true.
+    require_sonar: bool = False
 
 
 class EnvironmentConfig(Section):
@@ -125,6 +168,7 @@ class EnvironmentConfig(Section):
     url: str = Field(pattern=r"^https?://")
     auto_sync: bool = True
     promote_from: str | None = None
+    evidence: VerifyEvidencePolicy = VerifyEvidencePolicy()
 
 
 class Config(Section):
@@ -158,6 +202,14 @@ class Config(Section):
             if env.promote_from is not None and env.promote_from not in self.environments:
                 raise ValueError(
                     f"environments.{name}.promote_from: unknown environment {env.promote_from!r}"
+                )
+            if env.promote_from == name:
+                raise ValueError(f"environments.{name}.promote_from: an environment cannot promote from itself")
+            if env.promote_from and self.environments[env.promote_from].promote_from:
+                # Promotion reads the source's release record, which only a building release writes.
+                raise ValueError(
+                    f"environments.{name}.promote_from: {env.promote_from!r} promotes too; chain promotions "
+                    "from an environment that builds"
                 )
         return self
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,7 +27,8 @@ class Scanner(Protocol):
 
     def scan_image(self, ref: str, scanners: Sequence[str]) -> Any: ...
 
-    def scan_config(self, path: Path, *, skip_dirs: Sequence[str] = ()) -> Any: ...
+    def scan_config(self, path: Path, *, skip_dirs: Sequence[str] = (),
+                    helm_set: Mapping[str, str] | None = None) -> Any: ...
 
     def convert_sbom(self, raw_report: str, output: Path) -> Path: ...
 
@@ -88,6 +89,7 @@ class ScanRun:
     db: str = ""
     seconds: float = 0.0
     kind: str = "image"
+    db_updated_at: str = ""  # when the vulnerability DB was built (release evidence)
 
     @property
     def passed(self) -> bool:
@@ -205,6 +207,7 @@ def scan_images(
         trivy_version=version.version,
         db=version.db_fingerprint,
         seconds=time.monotonic() - started,
+        db_updated_at=version.db_updated_at,
     )
 
 
@@ -216,6 +219,8 @@ class ConfigTarget:
     path: Path
     policy: Policy
     service: str | None = None
+    # Values Trivy renders the Helm charts below `path` with (gates.helm_set.<path>).
+    helm_set: Mapping[str, str] = field(default_factory=dict)
 
 
 def config_targets_present(
@@ -249,7 +254,7 @@ def scan_configs(
     scans: list[ImageScan] = []
     for target in present:
         progress(f"{target.name}: trivy config")
-        run = trivy.scan_config(target.path, skip_dirs=skip_dirs)
+        run = trivy.scan_config(target.path, skip_dirs=skip_dirs, helm_set=target.helm_set)
         report = _relocate(run.report, target)
         verdict = evaluate(report, target.policy, today=today)
         image_target = ImageTarget(

@@ -81,5 +81,7 @@ def config_targets(
             scanners=("misconfig",),
         )
         for folder in config.gates.config_paths:
-            targets.append(ConfigTarget(name=folder.rstrip("/"), path=config.root / folder, policy=policy))
+            name = folder.rstrip("/")
+            targets.append(ConfigTarget(name=name, path=config.root / folder, policy=policy,
+                                        helm_set=dict(config.gates.helm_set.get(name, {}))))
     return targets

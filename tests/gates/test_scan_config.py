@@ -88,3 +88,32 @@ def test_nothing_configured_is_skipped_not_passed(project, run_cli) -> None:  # 
     data = result.json()
     assert data["targets"] == []
     assert all(s["status"] == "SKIPPED" for s in data["skipped"]) and len(data["skipped"]) == 4
+
+
+CHART_REQUIRING_A_DIGEST = {
+    "Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    "values.yaml": "image:\n  digest: \"\"\n",
+    "templates/deployment.yaml": DEPLOYMENT.replace(
+        "image: 127.0.0.1:5000/gates-test/app:1",
+        'image: "repo@{{ required "image.digest is empty" .Values.image.digest }}"',
+    ).replace("privileged: true", "privileged: false"),
+}
+
+
+def test_a_chart_trivy_cannot_render_fails_closed_until_gates_helm_set_gives_its_values(
+    project, run_cli, trivy_bin
+) -> None:  # type: ignore[no-untyped-def]
+    """Trivy only warns when it skips a chart; an unrendered chart was not checked: exit 3."""
+    for rel, text in CHART_REQUIRING_A_DIGEST.items():
+        path = project.root / "charts" / "web" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (project.root / "services" / "app" / "Dockerfile").write_text("FROM scratch\nUSER 1000\n")
+    blind = run_cli("--config", str(project.config), "scan", "--config")
+    assert blind.code == 3, blind.err
+    assert "could not render Helm chart 'web'" in blind.err and "gates.helm_set" in blind.err
+    project.write_config('  helm_set: {charts: {image.digest: "sha256:' + "0" * 64 + '"}}\n')
+    rendered = run_cli("--config", str(project.config), "scan", "--config", "--json")
+    assert rendered.code in (0, 1), rendered.err  # judged now: findings or not, it was checked
+    charts = next(t for t in rendered.json()["targets"] if t["image"] == "charts")
+    assert any(f["path"].startswith("charts/web/templates/") for f in charts["findings"])

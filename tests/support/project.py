@@ -18,14 +18,23 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-def make_project(root: Path, *, namespace: str = "test", services: tuple[str, ...] = ("alpha", "beta"),
-                 registry: str = "127.0.0.1:5000", extra: str = "", commit: bool = True) -> Path:
-    (root / "pipelines").mkdir(parents=True, exist_ok=True)
+DEV_ENVIRONMENT = """\
+environments:
+  dev:
+    url: http://localhost:8080
+    cluster: {name: test-dev}
+    gitops: {path: gitops/environments/dev}
+"""
+
+
+def config_text(*, namespace: str = "test", services: tuple[str, ...] = ("alpha", "beta"),
+                registry: str = "127.0.0.1:5000", environments: str = DEV_ENVIRONMENT, extra: str = "") -> str:
+    """pipelines/devops.yaml of a throw-away project: the registry, small services, environments."""
     service_lines = "\n".join(
         f"  {name}:\n    path: services/{name}\n    port: {8000 + i}\n    language: other"
         for i, name in enumerate(services)
     )
-    (root / "pipelines" / "devops.yaml").write_text(textwrap.dedent(f"""\
+    return textwrap.dedent(f"""\
         project: testshop
         registry:
           host: "{registry}"
@@ -35,13 +44,14 @@ def make_project(root: Path, *, namespace: str = "test", services: tuple[str, ..
         build:
           parallelism: 2
         services:
-        """) + service_lines + "\n" + textwrap.dedent("""\
-        environments:
-          dev:
-            url: http://localhost:8080
-            cluster: {name: test-dev}
-            gitops: {path: gitops/environments/dev}
-        """) + extra)
+        """) + service_lines + "\n" + environments + extra
+
+
+def make_project(root: Path, *, namespace: str = "test", services: tuple[str, ...] = ("alpha", "beta"),
+                 registry: str = "127.0.0.1:5000", extra: str = "", commit: bool = True) -> Path:
+    (root / "pipelines").mkdir(parents=True, exist_ok=True)
+    (root / "pipelines" / "devops.yaml").write_text(
+        config_text(namespace=namespace, services=services, registry=registry, extra=extra))
     for name in services:
         folder = root / "services" / name
         folder.mkdir(parents=True, exist_ok=True)

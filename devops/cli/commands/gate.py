@@ -6,9 +6,6 @@ gate cannot be evaluated (task FAILED/CANCELED, timeout, bad token, server error
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import click
 
 from devops.cli.context import AppContext, json_option, pass_app
@@ -34,45 +31,22 @@ def cli() -> None:
 @pass_app
 def sonar(app: AppContext, service: str | None, report_task: str | None, timeout: float | None) -> int:
     """Poll the analysis task of report-task.txt, then read its quality-gate status."""
-    from devops.adapters.http import RetryPolicy
-    from devops.adapters.sonar import SonarClient
-    from devops.errors import BadInput, GateUnavailable
-    from devops.gates.sonar import find_report_task, read_report_task, wait_for_gate
+    from devops.cli.sonar_check import evaluate_sonar
+    from devops.errors import BadInput
 
-    config = app.config
-    settings = config.gates.sonar
     if timeout is not None and timeout <= 0:
         raise BadInput(f"--timeout: expected a positive number of seconds, got {timeout:g}")
     reporter = app.reporter
-    token = os.environ.get(settings.token_env) or None
-    reporter.github.mask(token)
-    if report_task:
-        path = Path(report_task)
-        candidates = [path]
-    else:
-        folders = [config.service_dir(service)] if service else [config.root]
-        candidates = [folder / settings.report_task for folder in folders]
-    if token is None and not settings.required and not any(c.is_file() for c in candidates):
-        return _skipped(app, f"not configured: ${settings.token_env} is unset and no report-task.txt")
-    task = read_report_task(find_report_task(candidates))
-    if token is None and settings.required:
-        raise GateUnavailable(
-            f"${settings.token_env} is unset; gates.sonar.required is true",
-            hint="add the SONAR_TOKEN secret to the workflow environment",
-        )
-    client = SonarClient(
-        task.server_url,
-        token,
-        policy=RetryPolicy(
-            total=settings.http_retries, backoff_factor=settings.http_backoff_seconds, timeout=30
-        ),
+    outcome = evaluate_sonar(
+        app.config, service, report_task=report_task, timeout=timeout,
+        mask=reporter.github.mask, progress=reporter.debug,
     )
-    verdict = wait_for_gate(client, task, settings, timeout=timeout, progress=reporter.debug)
+    if outcome.verdict is None:
+        return _skipped(app, outcome.reason)
+    verdict = outcome.verdict
     for warning in verdict.warnings:
         reporter.warn(f"Sonar: {warning}")
     github = reporter.github
-    if verdict.outcome == "error":
-        raise GateUnavailable(verdict.message(), hint="set gates.sonar.on_none/on_warn to decide this status")
     rows = [(c.metric, c.comparator, c.threshold or "-", c.actual, c.status) for c in verdict.conditions]
     if rows:
         reporter.table(

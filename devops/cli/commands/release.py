@@ -1,0 +1,53 @@
+"""`devops release --env E`: release to an environment, or promote into it.
+
+An environment without `promote_from` builds: plan -> build -> Trivy -> Sonar -> push -> one
+GitOps commit. One with `promote_from` (prod) promotes: the digests in the source environment's
+release record, checked for evidence and existence, written through the configured mode.
+Exit 0 released or nothing to do, 1 a gate or the promotion policy said no, 2 bad input,
+3 something could not be checked or reached (nothing is written then).
+"""
+
+from __future__ import annotations
+
+import click
+
+from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
+
+
+@click.command("release")
+@click.option("--env", "environment", required=True, help="Environment to release to (see environments:).")
+@click.option("--services", "services_csv", metavar="A,B", help="Only these services (comma-separated).")
+@click.argument("services", nargs=-1)
+@click.option("--mode", type=click.Choice(["commit", "pull-request"]),
+              help="Override environments.<env>.gitops.mode for this run.")
+@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
+              help="Build argument (part of the image identity), as for `devops build`.")
+@dry_run_option
+@json_option
+@pass_app
+def cli(app: AppContext, environment: str, services_csv: str | None, services: tuple[str, ...], mode: str | None,
+        build_args: tuple[str, ...], dry_run: bool) -> int:
+    """Release SERVICES (all by default) to --env; promote when the environment has promote_from."""
+    from devops.cli.release_render import render_report
+    from devops.cli.release_steps import CliSteps
+    from devops.pipeline.evidence import utc_now
+    from devops.pipeline.plan import parse_build_args
+
+    config = app.config
+    target = config.environment(environment)
+    chosen = [*services, *(s.strip() for s in (services_csv or "").split(",") if s.strip())]
+    for name in chosen:
+        config.service(name)
+    order = list(config.services)
+    steps = CliSteps(app, parse_build_args(build_args))
+    if target.promote_from:
+        from devops.pipeline.promote import promote
+
+        report = promote(environment, target.promote_from, chosen, order, steps, target.evidence,
+                         now=utc_now(), dry_run=dry_run, mode=mode)
+    else:
+        from devops.pipeline.release import release
+
+        report = release(environment, chosen or order, order, steps, now=utc_now(), dry_run=dry_run, mode=mode)
+    render_report(app, report)
+    return 0

@@ -1,0 +1,45 @@
+"""`devops rollback --env E --to REF`: restore an earlier release's digests as a new GitOps commit."""
+
+from __future__ import annotations
+
+import click
+
+from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
+
+
+@click.command("rollback")
+@click.option("--env", "environment", required=True, help="Environment to roll back.")
+@click.option("--to", "to", metavar="REF",
+              help="A GitOps commit of an earlier release, `previous`, or `~N` (N releases back).")
+@click.option("--list", "list_only", is_flag=True, help="List the environment's releases and exit.")
+@click.option("--mode", type=click.Choice(["commit", "pull-request"]),
+              help="Override environments.<env>.gitops.mode for this run.")
+@dry_run_option
+@json_option
+@pass_app
+def cli(app: AppContext, environment: str, to: str | None, list_only: bool, mode: str | None,
+        dry_run: bool) -> int:
+    """Write the digests of an earlier release record back as a new commit (history is never rewritten)."""
+    from devops.cli.release_render import render_report
+    from devops.cli.release_steps import CliSteps
+    from devops.errors import BadInput
+    from devops.pipeline.evidence import utc_now
+    from devops.pipeline.rollback import rollback
+
+    config = app.config
+    config.environment(environment)
+    steps = CliSteps(app)
+    if list_only:
+        with steps.open_repo(environment) as repo:
+            history = repo.history()
+        entries = [{"commit": h.commit, "date": h.date, "subject": h.subject} for h in history]
+        rows = [[f"~{i}", e["commit"][:12], e["date"], e["subject"]] for i, e in enumerate(entries)]
+        app.reporter.table(f"Releases of {environment} (newest first)", ["--to", "commit", "date", "subject"], rows)
+        app.reporter.result({"environment": environment, "releases": entries})
+        return 0
+    if not to:
+        raise BadInput("rollback needs --to REF (a commit, `previous` or `~N`) or --list")
+    report = rollback(environment, to, list(config.services), steps, now=utc_now(), dry_run=dry_run, mode=mode)
+    render_report(app, report)
+    return 0
+

@@ -1,0 +1,187 @@
+"""The outside world of `devops release`, `status` and `rollback`: adapters wired from the config.
+
+`devops.pipeline.release/promote/status/rollback` decide; this module only does what they ask
+(build, pull, scan, ask Sonar, push, open the GitOps repository) and renders progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from devops.cli import wiring
+from devops.cli.context import AppContext
+from devops.errors import ExternalError
+from devops.pipeline.release import Prepared, ScanOutcome, SonarResult
+
+if TYPE_CHECKING:
+    from devops.adapters.docker import DockerEngine
+    from devops.adapters.registry import RegistryClient
+    from devops.adapters.trivy import Trivy
+    from devops.gates.scan import ImageTarget, ScanRun
+    from devops.pipeline.plan import ServicePlan
+    from devops.pipeline.release_images import ImagesReport
+
+
+class CliSteps:
+    """Implements ReleaseSteps, PromotionSteps, StatusSteps and RollbackSteps for the CLI."""
+
+    def __init__(self, app: AppContext, build_args: Mapping[str, str] | None = None) -> None:
+        self.app = app
+        self.config = app.config
+        self.build_args = dict(build_args or {})
+        self._images: ImagesReport | None = None
+        self._sonar: dict[str, SonarResult] = {}
+
+    # -- adapters, made on first use so `status` never needs Docker
+    @cached_property
+    def engine(self) -> DockerEngine:
+        return wiring.docker_engine()
+
+    @cached_property
+    def registry(self) -> RegistryClient:
+        return wiring.registry_client(self.config)
+
+    @cached_property
+    def revision(self) -> Any:
+        return wiring.revision(self.config)
+
+    @cached_property
+    def trivy(self) -> Trivy:
+        from devops.adapters.trivy import Trivy
+
+        return Trivy(self.config.gates.trivy, self.config.root)
+
+    # -- GitOps
+    @contextmanager
+    def open_repo(self, environment: str) -> Iterator[Any]:
+        from devops.gitops.repo import GitOpsRepo
+
+        self.app.reporter.debug(f"{environment}: reading the GitOps repository")
+        with GitOpsRepo.open(self.config, environment) as repo:
+            yield repo
+
+    # -- release
+    def plan(self, services: Sequence[str]) -> list[ServicePlan]:
+        from devops.pipeline.plan import make_plan
+
+        return make_plan(self.config, services, overrides=self.build_args,
+                         image_exists=self.engine.image_exists).services
+
+    def registry_digest(self, plan: ServicePlan) -> str | None:
+        return self.registry.manifest_digest(wiring.registry_path(self.config, plan.service), plan.inputs.tag)
+
+    def human_tag(self, plan: ServicePlan) -> str:
+        revision = self.revision
+        if revision.version_tag:
+            return str(revision.version_tag)
+        return f"sha-{revision.short}" if revision.commit else plan.inputs.tag
+
+    def source_commit(self) -> str | None:
+        return self.revision.commit or None
+
+    def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]:
+        """Pull what the registry already has (the exact digest), build the rest; nothing pushed."""
+        from devops.cli.images import run_images
+
+        pulled = set()
+        for plan in plans:
+            digest = known.get(plan.service)
+            if digest and not self.engine.image_exists(plan.image):
+                self.app.reporter.info(f"{plan.service}: pulling {plan.repository}@{digest[:19]}… (same inputs)")
+                self.engine.pull(f"{plan.repository}@{digest}")
+                self.engine.tag(f"{plan.repository}@{digest}", plan.image)
+                pulled.add(plan.service)
+        self._images = run_images(self.app, plans, self.engine, None, build=True, push=False)
+        prepared = []
+        for outcome in self._images.outcomes:
+            build = outcome.build
+            how = "pulled" if outcome.plan.service in pulled else (str(build.status) if build else "")
+            error = build.error if build and build.error else ""
+            prepared.append(Prepared(outcome.plan.service, outcome.plan.image, how, error))
+        return prepared
+
+    def scan(self, prepared: Sequence[Prepared]) -> dict[str, ScanOutcome]:
+        from devops.gates.scan import ImageTarget
+
+        targets = [ImageTarget(ref=p.local_ref, policy=self._policy(p.service), service=p.service,
+                               location=str(self.config.dockerfile(p.service))) for p in prepared]
+        run = self._scan(targets)
+        return {scan.target.service or "": _scan_outcome(scan, run) for scan in run.scans}
+
+    def sonar(self, service: str) -> SonarResult:
+        from devops.cli.sonar_check import evaluate_sonar, report_task_candidates
+
+        existing = [c for c in report_task_candidates(self.config, service) if c.is_file()]
+        key = str(existing[0].resolve()) if existing else "<none>"
+        if key not in self._sonar:  # one analysis answers for every service that shares it
+            reporter = self.app.reporter
+            outcome = evaluate_sonar(self.config, service, mask=reporter.github.mask, progress=reporter.debug)
+            verdict = outcome.verdict
+            self._sonar[key] = SonarResult(
+                outcome.status, outcome.reason, verdict.dashboard_url if verdict else "",
+                "; ".join(c.describe() for c in verdict.failing) if verdict else "")
+        return self._sonar[key]
+
+    def push(self, plans: Sequence[ServicePlan]) -> dict[str, str]:
+        from devops.cli.images import login
+        from devops.pipeline.release_images import push_outcomes
+        from devops.report.progress import progress
+
+        assert self._images is not None, "prepare() runs before push()"
+        config = self.config
+        login(self.app, self.engine)
+        wanted = {p.service for p in plans}
+        outcomes = [o for o in self._images.outcomes if o.plan.service in wanted]
+        with progress(self.app.reporter, "push", [o.plan.service for o in outcomes]) as sink:
+            push_outcomes(outcomes, self.engine, self.registry, lambda s: wiring.registry_path(config, s),
+                          wiring.retry_settings(config), on_event=sink)
+        failed = [o for o in outcomes if o.failed or not (o.push and o.push.digest)]
+        if failed:
+            raise ExternalError("push failed, nothing written to the GitOps repository: " + "; ".join(
+                f"{o.plan.service}: {(o.push.error if o.push else 'not pushed').splitlines()[0]}" for o in failed))
+        return {o.plan.service: o.push.digest for o in outcomes if o.push}
+
+    # -- promotion
+    def registry_has(self, repository: str, digest: str) -> bool:
+        host, _, path = repository.partition("/")
+        return self._registry_for(host).exists(path, digest)
+
+    def rescan(self, service: str, repository: str, digest: str) -> ScanOutcome:
+        from devops.gates.scan import ImageTarget
+
+        reference = f"{repository}@{digest}"
+        self.app.reporter.info(f"{service}: scan evidence expired; rescanning {reference[:60]}…")
+        self.engine.pull(reference)
+        run = self._scan([ImageTarget(ref=reference, policy=self._policy(service), location=reference)])
+        return _scan_outcome(run.scans[0], run)
+
+    # -- helpers
+    def _registry_for(self, host: str) -> RegistryClient:
+        if host == self.config.registry.host:
+            return self.registry
+        from devops.adapters.registry import RegistryClient
+
+        creds = self.config.registry.credentials
+        return RegistryClient(host, insecure=False, username=creds.username(), token=creds.token())
+
+    def _policy(self, service: str) -> Any:
+        from devops.gates.policy import resolve_policy
+
+        return resolve_policy(self.config.gates, self.config.root, service=service,
+                              known_services=tuple(self.config.services))
+
+    def _scan(self, targets: Sequence[ImageTarget]) -> ScanRun:
+        from devops.gates.cache import ScanCache
+        from devops.gates.scan import scan_images
+
+        cache = ScanCache(self.config.root / self.config.gates.cache_dir)
+        return scan_images(targets, self.trivy, cache, self.engine.image_id, progress=self.app.reporter.debug)
+
+
+def _scan_outcome(scan: Any, run: ScanRun) -> ScanOutcome:
+    verdict = scan.verdict
+    return ScanOutcome(passed=verdict.passed, counts=verdict.counts(), failing=len(verdict.failing),
+                       trivy_version=run.trivy_version, db=run.db_updated_at or None)

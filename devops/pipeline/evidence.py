@@ -1,0 +1,119 @@
+"""Gate evidence in release records: what a release writes, and what a promotion accepts.
+
+A release record entry (docs/release.md, "The release record") carries, per service, the
+digest and the verdicts that let it through. Promotion moves exactly that digest and trusts
+exactly that evidence; anything missing, failed or unreadable is a refusal, never a pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from devops.config.model import VerifyEvidencePolicy
+
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+PASSED, FAILED, SKIPPED = "PASSED", "FAILED", "SKIPPED"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: object) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def scan_evidence(verdict_passed: bool, counts: Mapping[str, int], checked_at: dt.datetime,
+                  trivy_version: str, db: str | None) -> dict[str, Any]:
+    """The `scan` block of a record entry, from one judged Trivy report."""
+    return {
+        "verdict": PASSED if verdict_passed else FAILED,
+        "counts": dict(counts),
+        "checked_at": iso(checked_at),
+        "trivy_version": trivy_version,
+        "db_updated_at": db,
+    }
+
+
+def sonar_evidence(status: str, reason: str, checked_at: dt.datetime, dashboard_url: str = "") -> dict[str, Any]:
+    """The `sonar` block: OK -> PASSED, ERROR -> FAILED, not configured -> SKIPPED with why."""
+    verdict = {"OK": PASSED, "SKIPPED": SKIPPED}.get(status, FAILED)
+    block: dict[str, Any] = {"verdict": verdict, "reason": reason or None, "checked_at": iso(checked_at)}
+    if dashboard_url:
+        block["dashboard_url"] = dashboard_url
+    return block
+
+
+def released_by() -> dict[str, Any]:
+    """Who and what released: the Actions actor and run, else the local user on the CLI."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        server, repo, run = (os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
+        run_url = f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
+        return {"actor": os.environ.get("GITHUB_ACTOR") or "github-actions", "via": "github-actions",
+                "run_url": run_url}
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return {"actor": user, "via": "cli", "run_url": None}
+
+
+@dataclass(frozen=True)
+class EvidenceCheck:
+    """What a promotion concluded about one service's record entry."""
+
+    service: str
+    refusal: str = ""        # why it may not be promoted; empty when it may
+    rescan: bool = False     # the scan evidence expired: rescan this digest before promoting
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusal
+
+
+def check_entry(service: str, entry: Mapping[str, Any] | None, source: str, policy: VerifyEvidencePolicy,
+                now: dt.datetime) -> EvidenceCheck:
+    """Judge one service's entry of the source environment's record (fail closed)."""
+    if entry is None:
+        return EvidenceCheck(service, f"{source}'s release record has no entry for {service}; release it to "
+                                      f"{source} first")
+    digest = entry.get("digest")
+    if not isinstance(digest, str) or not DIGEST.match(digest):
+        return EvidenceCheck(service, f"{source}'s release record has no valid digest for {service} "
+                                      f"(got {digest!r})")
+    scan = entry.get("scan")
+    if not isinstance(scan, Mapping) or scan.get("verdict") is None:
+        return EvidenceCheck(service, f"{service} has no scan evidence in {source}'s release record")
+    if scan.get("verdict") != PASSED:
+        return EvidenceCheck(service, f"{service} {digest[:19]}: scan verdict is {scan.get('verdict')} in "
+                                      f"{source}'s release record")
+    sonar = entry.get("sonar")
+    sonar_verdict = sonar.get("verdict") if isinstance(sonar, Mapping) else None
+    if sonar_verdict not in (PASSED, SKIPPED):
+        return EvidenceCheck(service, f"{service} {digest[:19]}: Sonar verdict is {sonar_verdict or 'missing'} "
+                                      f"in {source}'s release record")
+    if sonar_verdict == SKIPPED and policy.require_sonar:
+        return EvidenceCheck(service, f"{service} {digest[:19]}: Sonar was SKIPPED in {source} and "
+                                      "evidence.require_sonar is true")
+    checked = parse_iso(scan.get("checked_at"))
+    if checked is None:
+        return EvidenceCheck(service, f"{service}: the scan evidence in {source}'s release record has no "
+                                      "valid checked_at")
+    expired = policy.scan_max_age_days is not None and now - checked > dt.timedelta(days=policy.scan_max_age_days)
+    return EvidenceCheck(service, rescan=expired)

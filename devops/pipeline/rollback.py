@@ -1,0 +1,92 @@
+"""`devops rollback --env E --to REF`: restore an earlier release record's digests as a new commit.
+
+History is never rewritten: the rollback is a forward commit whose record says which earlier
+release it restores. `--to` is a GitOps commit (full or abbreviated) or `previous` / `~N`
+(the Nth release before the current one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from devops.errors import BadInput
+from devops.pipeline.release import (
+    GitOpsRepository,
+    ReleaseReport,
+    ServiceRelease,
+    current_digests,
+    new_record,
+    record_dict,
+    record_services,
+)
+
+RELATIVE = re.compile(r"^~(?P<n>[1-9]\d*)$")
+
+
+class RollbackRepository(GitOpsRepository, Protocol):
+    def history(self) -> list[Any]: ...
+
+    def read_record_at(self, commit: str) -> Any: ...
+
+
+class RollbackSteps(Protocol):
+    def open_repo(self, environment: str) -> AbstractContextManager[RollbackRepository]: ...
+
+
+def resolve_target(history: Sequence[Any], to: str, environment: str) -> str:
+    """The commit `to` names among the record's history (newest first)."""
+    commits = [getattr(h, "commit", None) or h[0] for h in history]
+    if not commits:
+        raise BadInput(f"{environment} has no release history to roll back to")
+    steps_back = 1 if to == "previous" else (int(m["n"]) if (m := RELATIVE.match(to)) else None)
+    if steps_back is not None:
+        if steps_back >= len(commits):
+            raise BadInput(f"--to {to}: {environment} has only {len(commits) - 1} earlier release(s)",
+                           hint=f"list them with `devops rollback --env {environment} --list`")
+        return str(commits[steps_back])
+    matches = [c for c in commits if c.startswith(to.lower())] if re.fullmatch(r"[0-9a-fA-F]{4,40}", to) else []
+    if len(matches) == 1:
+        return str(matches[0])
+    if len(matches) > 1:
+        raise BadInput(f"--to {to}: ambiguous, matches {len(matches)} releases of {environment}; give more digits")
+    raise BadInput(f"--to {to}: not a release of {environment} (a commit that changed its release record)",
+                   hint=f"list them with `devops rollback --env {environment} --list`")
+
+
+def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSteps, *, now: dt.datetime,
+             dry_run: bool = False, mode: str | None = None) -> ReleaseReport:
+    from devops.gitops.change import ChangeSet, ImageUpdate
+
+    report = ReleaseReport(environment, "rollback", dry_run=dry_run)
+    with steps.open_repo(environment) as repo:
+        commit = resolve_target(repo.history(), to, environment)
+        earlier = record_services(repo.read_record_at(commit))
+        if not earlier:
+            raise BadInput(f"--to {to}: the release record at {commit[:12]} lists no service; nothing to restore")
+        current = current_digests(repo, list(earlier))
+        updates = []
+        for service in [s for s in order if s in earlier] + sorted(set(earlier) - set(order)):
+            entry = earlier[service]
+            changed = current.get(service, "") != entry.get("digest")
+            report.services.append(ServiceRelease(
+                service, ("would-release" if dry_run else "released") if changed else "unchanged",
+                str(entry.get("repository") or ""), str(entry.get("tag") or ""), str(entry.get("digest") or ""),
+                current.get(service, ""), note=f"restored from {commit[:12]}" if changed else "",
+                scan=entry.get("scan"), sonar=entry.get("sonar")))
+            if changed:
+                updates.append(ImageUpdate(service, entry["repository"], str(entry.get("tag") or ""),
+                                           entry["digest"]))
+        if not updates:
+            return report
+        source_commit = record_dict(repo.read_record_at(commit)).get("source_commit")
+        record = new_record(environment, order, repo.read_record(), earlier, source_commit=source_commit, now=now,
+                            promoted_from=record_dict(repo.read_record_at(commit)).get("promoted_from"))
+        record["rolled_back_to"] = commit
+        change = ChangeSet(environment=environment, updates=tuple(updates), record=record,
+                           source_commit=source_commit, action="rollback")
+        report.publish = repo.publish(change, dry_run=dry_run, mode=mode)
+    return report
