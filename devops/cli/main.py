@@ -59,10 +59,19 @@ def cli(ctx: click.Context, config_path: str | None, json_mode: bool, verbose: b
     app.verbose = verbose
 
 
+def _line_buffered_output() -> None:
+    """CI logs are pipes, where stdout is block-buffered: progress would only show at the end."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and not stream.isatty():
+            reconfigure(line_buffering=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and map every outcome to the exit codes of docs/cli.md."""
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
+    _line_buffered_output()
     try:
         result = cli.main(args=args, prog_name="devops", standalone_mode=False)
     except DevopsError as exc:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -53,6 +55,19 @@ class CliSteps:
         from devops.adapters.trivy import Trivy
 
         return Trivy(self.config.gates.trivy, self.config.root)
+
+    def released_by(self) -> dict[str, Any]:
+        """The Actions actor and run when in GitHub Actions, else the local user on the CLI."""
+        env = os.environ
+        if env.get("GITHUB_ACTIONS") == "true":
+            server, repo, run = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")
+            run_url = f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
+            return {"actor": env.get("GITHUB_ACTOR") or "github-actions", "via": "github-actions", "run_url": run_url}
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+        return {"actor": user, "via": "cli", "run_url": None}
 
     # -- GitOps
     @contextmanager

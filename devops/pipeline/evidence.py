@@ -8,8 +8,6 @@ exactly that evidence; anything missing, failed or unreadable is a refusal, neve
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,20 +56,6 @@ def sonar_evidence(status: str, reason: str, checked_at: dt.datetime, dashboard_
     if dashboard_url:
         block["dashboard_url"] = dashboard_url
     return block
-
-
-def released_by() -> dict[str, Any]:
-    """Who and what released: the Actions actor and run, else the local user on the CLI."""
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        server, repo, run = (os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
-        run_url = f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
-        return {"actor": os.environ.get("GITHUB_ACTOR") or "github-actions", "via": "github-actions",
-                "run_url": run_url}
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return {"actor": user, "via": "cli", "run_url": None}
 
 
 @dataclass(frozen=True)

@@ -15,20 +15,21 @@ from typing import Any, Protocol
 
 from devops.config.model import VerifyEvidencePolicy
 from devops.errors import GateFailed
+from devops.gitops.change import ChangeSet, ImageUpdate
 from devops.pipeline.evidence import check_entry, scan_evidence
 from devops.pipeline.release import (
     GitOpsRepository,
+    Releaser,
     ReleaseReport,
     ScanOutcome,
     ServiceRelease,
     current_digests,
     new_record,
-    record_dict,
     record_services,
 )
 
 
-class PromotionSteps(Protocol):
+class PromotionSteps(Releaser, Protocol):
     def open_repo(self, environment: str) -> AbstractContextManager[GitOpsRepository]: ...
 
     def registry_has(self, repository: str, digest: str) -> bool: ...
@@ -40,8 +41,6 @@ def promote(target: str, source: str, services: Sequence[str], order: Sequence[s
             policy: VerifyEvidencePolicy, *, now: dt.datetime, dry_run: bool = False,
             mode: str | None = None) -> ReleaseReport:
     """Write the source environment's recorded digests of `services` (all when empty) into `target`."""
-    from devops.gitops.change import ChangeSet, ImageUpdate
-
     report = ReleaseReport(target, "promote", dry_run=dry_run, source=source)
     with steps.open_repo(source) as source_repo:
         source_record = source_repo.read_record()
@@ -92,8 +91,9 @@ def promote(target: str, source: str, services: Sequence[str], order: Sequence[s
                 scan=entry.get("scan"), sonar=entry.get("sonar")))
             if current[service] != entry["digest"]:
                 updates.append(ImageUpdate(service, entry["repository"], str(entry.get("tag") or ""), entry["digest"]))
-        source_commit = record_dict(source_record).get("source_commit")
+        source_commit = source_record.source_commit
         record = new_record(target, order, previous, promoted, source_commit=source_commit, now=now,
+                            released_by=steps.released_by(),
                             promoted_from={"environment": source, "gitops_commit": source_commit_of_record})
         if not updates and all(previous_entries.get(s) == promoted[s] for s in chosen):
             return report  # nothing to promote: no commit, no pull request

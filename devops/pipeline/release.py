@@ -15,20 +15,29 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from devops.errors import ExternalError, GateFailed
-from devops.pipeline.evidence import iso, released_by, scan_evidence, sonar_evidence
+from devops.gitops.change import ChangeSet, ImageRef, ImageUpdate, PublishResult
+from devops.gitops.record import ReleaseRecord
+from devops.pipeline.evidence import iso, scan_evidence, sonar_evidence
 from devops.pipeline.plan import ServicePlan
 
 
 class GitOpsRepository(Protocol):
     """What releases need from `devops.gitops.repo.GitOpsRepo`."""
 
-    commit: str
+    @property
+    def commit(self) -> str: ...
 
-    def read_values(self, service: str) -> Any: ...
+    def read_values(self, service: str) -> ImageRef | None: ...
 
-    def read_record(self) -> Any: ...
+    def read_record(self) -> ReleaseRecord: ...
 
-    def publish(self, change: Any, *, dry_run: bool = False, mode: str | None = None) -> Any: ...
+    def publish(self, change: ChangeSet, dry_run: bool = False, mode: str | None = None) -> PublishResult: ...
+
+
+class Releaser(Protocol):
+    """Who or what releases (the GitHub actor and run, or the local user): for the record."""
+
+    def released_by(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ class SonarResult:
     failing: str = ""    # the failing conditions, one line
 
 
-class ReleaseSteps(Protocol):
+class ReleaseSteps(Releaser, Protocol):
     """The outside world of a release, wired by the CLI (devops/cli/release_steps.py)."""
 
     def plan(self, services: Sequence[str]) -> list[ServicePlan]: ...
@@ -106,7 +115,7 @@ class ReleaseReport:
     environment: str
     action: str                      # release, promote, rollback
     services: list[ServiceRelease] = field(default_factory=list)
-    publish: Any = None              # devops.gitops.change.PublishResult
+    publish: PublishResult | None = None
     dry_run: bool = False
     source: str | None = None        # promote: the environment promoted from
 
@@ -126,7 +135,7 @@ class ReleaseReport:
         }
 
 
-def publish_dict(publish: Any) -> dict[str, Any] | None:
+def publish_dict(publish: PublishResult | None) -> dict[str, Any] | None:
     if publish is None:
         return None
     return {
@@ -144,35 +153,22 @@ def publish_dict(publish: Any) -> dict[str, Any] | None:
 
 def current_digests(repo: GitOpsRepository, services: Sequence[str]) -> dict[str, str]:
     """The digest each service's values file holds now ("" when none yet)."""
-    result = {}
+    digests = {}
     for service in services:
         ref = repo.read_values(service)
-        result[service] = (getattr(ref, "digest", "") or "") if ref is not None else ""
-    return result
+        digests[service] = ref.digest if ref is not None else ""
+    return digests
 
 
-def record_services(record: Any) -> dict[str, dict[str, Any]]:
-    """The `services` of a release record as plain dicts (the record may be typed)."""
-    data = record_dict(record)
-    services = data.get("services") or {}
-    return {name: dict(entry) for name, entry in services.items()}
+def record_services(record: ReleaseRecord) -> dict[str, dict[str, Any]]:
+    """The `services` of a release record as plain data, as release.json holds them."""
+    services: dict[str, dict[str, Any]] = record.to_dict()["services"]
+    return services
 
 
-def record_dict(record: Any) -> dict[str, Any]:
-    if record is None:
-        return {}
-    if isinstance(record, Mapping):
-        return dict(record)
-    for method in ("to_dict", "model_dump"):
-        if hasattr(record, method):
-            value = getattr(record, method)()
-            return dict(value)
-    raise TypeError(f"cannot read a release record of type {type(record).__name__}")
-
-
-def new_record(environment: str, order: Sequence[str], previous: Mapping[str, Any],
+def new_record(environment: str, order: Sequence[str], previous: ReleaseRecord,
                entries: Mapping[str, Mapping[str, Any]], *, source_commit: str | None, now: dt.datetime,
-               promoted_from: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               released_by: Mapping[str, Any], promoted_from: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The next release record: previous entries, with `entries` replacing theirs, in config order."""
     services = {**record_services(previous), **{k: dict(v) for k, v in entries.items()}}
     ordered = {name: services[name] for name in order if name in services}
@@ -181,7 +177,7 @@ def new_record(environment: str, order: Sequence[str], previous: Mapping[str, An
         "schema": 1,
         "environment": environment,
         "released_at": iso(now),
-        "released_by": released_by(),
+        "released_by": dict(released_by),
         "source_commit": source_commit,
         "promoted_from": dict(promoted_from) if promoted_from else None,
         "services": ordered,
@@ -251,15 +247,15 @@ def release(environment: str, services: Sequence[str], order: Sequence[str], ste
                 "source_commit": source_commit, "built_at": iso(checked_at),
                 "scan": item.scan, "sonar": item.sonar,
             }
-        record = new_record(environment, order, previous, entries, source_commit=source_commit, now=now)
+        record = new_record(environment, order, previous, entries, source_commit=source_commit, now=now,
+                            released_by=steps.released_by())
         report.services.extend(releases.values())
         report.publish = repo.publish(_change(environment, releases.values(), record, steps, "release"), mode=mode)
     return _ordered(report, order)
 
 
-def _change(environment: str, items: Any, record: dict[str, Any] | None, steps: ReleaseSteps, action: str) -> Any:
-    from devops.gitops.change import ChangeSet, ImageUpdate
-
+def _change(environment: str, items: Any, record: dict[str, Any] | None, steps: ReleaseSteps,
+            action: str) -> ChangeSet:
     updates = tuple(ImageUpdate(i.service, i.repository, i.tag, i.digest) for i in items)
     return ChangeSet(environment=environment, updates=updates, record=record,
                      source_commit=steps.source_commit(), action=action)

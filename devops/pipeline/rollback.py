@@ -11,16 +11,19 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
 from devops.errors import BadInput
+from devops.gitops.change import ChangeSet, ImageUpdate
+from devops.gitops.record import ReleaseRecord
+from devops.gitops.repo import HistoryEntry
 from devops.pipeline.release import (
     GitOpsRepository,
+    Releaser,
     ReleaseReport,
     ServiceRelease,
     current_digests,
     new_record,
-    record_dict,
     record_services,
 )
 
@@ -28,18 +31,18 @@ RELATIVE = re.compile(r"^~(?P<n>[1-9]\d*)$")
 
 
 class RollbackRepository(GitOpsRepository, Protocol):
-    def history(self) -> list[Any]: ...
+    def history(self) -> list[HistoryEntry]: ...
 
-    def read_record_at(self, commit: str) -> Any: ...
+    def read_record_at(self, commit: str) -> ReleaseRecord: ...
 
 
-class RollbackSteps(Protocol):
+class RollbackSteps(Releaser, Protocol):
     def open_repo(self, environment: str) -> AbstractContextManager[RollbackRepository]: ...
 
 
-def resolve_target(history: Sequence[Any], to: str, environment: str) -> str:
+def resolve_target(history: Sequence[HistoryEntry], to: str, environment: str) -> str:
     """The commit `to` names among the record's history (newest first)."""
-    commits = [getattr(h, "commit", None) or h[0] for h in history]
+    commits = [entry.commit for entry in history]
     if not commits:
         raise BadInput(f"{environment} has no release history to roll back to")
     steps_back = 1 if to == "previous" else (int(m["n"]) if (m := RELATIVE.match(to)) else None)
@@ -59,12 +62,11 @@ def resolve_target(history: Sequence[Any], to: str, environment: str) -> str:
 
 def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSteps, *, now: dt.datetime,
              dry_run: bool = False, mode: str | None = None) -> ReleaseReport:
-    from devops.gitops.change import ChangeSet, ImageUpdate
-
     report = ReleaseReport(environment, "rollback", dry_run=dry_run)
     with steps.open_repo(environment) as repo:
         commit = resolve_target(repo.history(), to, environment)
-        earlier = record_services(repo.read_record_at(commit))
+        earlier_record = repo.read_record_at(commit)
+        earlier = record_services(earlier_record)
         if not earlier:
             raise BadInput(f"--to {to}: the release record at {commit[:12]} lists no service; nothing to restore")
         current = current_digests(repo, list(earlier))
@@ -82,9 +84,11 @@ def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSte
                                            entry["digest"]))
         if not updates:
             return report
-        source_commit = record_dict(repo.read_record_at(commit)).get("source_commit")
+        source_commit = earlier_record.source_commit
+        promoted_from = earlier_record.promoted_from
         record = new_record(environment, order, repo.read_record(), earlier, source_commit=source_commit, now=now,
-                            promoted_from=record_dict(repo.read_record_at(commit)).get("promoted_from"))
+                            released_by=steps.released_by(),
+                            promoted_from=promoted_from.model_dump() if promoted_from else None)
         record["rolled_back_to"] = commit
         change = ChangeSet(environment=environment, updates=tuple(updates), record=record,
                            source_commit=source_commit, action="rollback")

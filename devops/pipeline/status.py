@@ -8,9 +8,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from devops.gitops.change import ImageRef
 from devops.pipeline.evidence import parse_iso
 from devops.pipeline.promote import promotion_preview
-from devops.pipeline.release import GitOpsRepository, record_dict, record_services
+from devops.pipeline.release import GitOpsRepository
 
 
 class StatusSteps(Protocol):
@@ -69,7 +70,7 @@ def age(moment: dt.datetime | None, now: dt.datetime) -> str:
 def environment_status(environments: Sequence[str], promote_from: Mapping[str, str | None],
                        services: Sequence[str], steps: StatusSteps, *, now: dt.datetime) -> list[EnvironmentStatus]:
     """Read each environment's values and record (one clone each) and compare promotion sources."""
-    read: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+    read: dict[str, tuple[str, dict[str, ImageRef | None], dict[str, Any]]] = {}
     needed = list(dict.fromkeys([*environments, *(s for e in environments if (s := promote_from.get(e)))]))
     for name in needed:
         with steps.open_repo(name) as repo:
@@ -77,23 +78,22 @@ def environment_status(environments: Sequence[str], promote_from: Mapping[str, s
             for service in services:
                 ref = repo.read_values(service)
                 values[service] = ref
-            read[name] = (repo.commit, values, record_dict(repo.read_record()))
+            read[name] = (repo.commit, values, repo.read_record().to_dict())
     result = []
     for name in environments:
         commit, values, record = read[name]
-        entries = record_services(record)
+        entries: dict[str, dict[str, Any]] = record["services"]
         source = promote_from.get(name)
         pending: dict[str, tuple[str, str]] = {}
         if source:
-            digests = {s: (getattr(values[s], "digest", "") or "") if values[s] is not None else "" for s in services}
-            pending = promotion_preview(record_services(read[source][2]), digests)
+            digests = {s: ref.digest if (ref := values[s]) is not None else "" for s in services}
+            pending = promotion_preview(read[source][2]["services"], digests)
         by = record.get("released_by") or {}
         status = EnvironmentStatus(name, commit, source, str(record.get("released_at") or ""),
                                    str(by.get("actor") or "") if isinstance(by, Mapping) else "", pending=pending)
         for service in services:
             ref, entry = values[service], entries.get(service, {})
-            digest = (getattr(ref, "digest", "") or "") if ref is not None else ""
-            tag = (getattr(ref, "tag", "") or "") if ref is not None else ""
+            digest, tag = (ref.digest, ref.tag) if ref is not None else ("", "")
             # The record speaks for the digest it names; a values file edited by hand has no evidence.
             matches = entry.get("digest") == digest and bool(digest)
             released = parse_iso(entry.get("built_at")) if matches else None

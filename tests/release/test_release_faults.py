@@ -7,16 +7,16 @@ from __future__ import annotations
 import copy
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import requests
 import responses
 
 from tests.release.conftest import SERVICES, Shop
-from tests.release.test_release import registry_digest, release, values_digest
+from tests.release.test_release import local_images, registry_tags, release, values_digest
 from tests.support.cli import run_cli
 from tests.support.project import git
 
@@ -52,12 +52,13 @@ def test_a_failing_sonar_gate_stops_the_release_before_any_push(
     assert outcome.code == 1, outcome.err
     assert "Sonar quality gate ERROR" in outcome.err and "nothing pushed" in outcome.err
     assert shop.commits() == before
-    tags = requests.get(f"http://{shop.registry}/v2/{shop.namespace}/alpha/tags/list", timeout=10)
-    assert tags.status_code == 404 or not tags.json().get("tags")
+    assert registry_tags(shop, "alpha") == registry_tags(shop, "beta") == [], "no image reached the registry"
 
 
 def test_two_releases_racing_from_two_processes_both_land(shop: Shop) -> None:
-    """Each process releases one service at the same moment; compare-and-swap keeps both."""
+    """Each process releases one service, started at the same moment; both must land. Whether
+    their pushes collide depends on timing here; tests/gitops/test_publish.py forces the
+    collision with a hook that holds both pushes, and checks the retry."""
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
     procs = [subprocess.Popen([sys.executable, "-m", "devops", "--json", "release", "--env", "dev", service],
                               cwd=shop.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -103,7 +104,7 @@ def test_dev_dry_run_builds_and_writes_nothing(shop: Shop) -> None:
     assert outcome.code == 0, outcome.err
     assert {s["status"] for s in outcome.json()["services"]} == {"would-release"}  # type: ignore[index]
     assert shop.commits() == before
-    assert registry_digest(shop, "alpha", "latest") is None
+    assert registry_tags(shop, "alpha") == [] and local_images(shop) == [], "nothing built or pushed"
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -127,3 +128,50 @@ def test_rollback_to_an_unknown_release_is_exit_2(shop: Shop) -> None:
     listed = run_cli("--json", "rollback", "--env", "dev", "--list", cwd=shop.root)
     assert listed.code == 0
     assert listed.json()["releases"][0]["subject"].startswith("release(dev)")  # type: ignore[index]
+
+
+def test_a_scan_that_cannot_run_is_exit_3_and_nothing_is_pushed(shop: Shop, tmp_path: Path) -> None:
+    """Trivy offline with no vulnerability DB: the gate cannot be evaluated, so it does not pass."""
+    empty = tmp_path / "no-db"
+    empty.mkdir()
+    shop.config(trivy_cache=empty)
+    before = shop.commits()
+    outcome = release(shop, "--env", "dev")
+    assert outcome.code == 3, outcome.err
+    assert "vulnerability DB" in outcome.err
+    assert shop.commits() == before
+    assert registry_tags(shop, "alpha") == registry_tags(shop, "beta") == []
+
+
+def test_a_protected_branch_refusal_is_exit_3_naming_the_remote_and_not_retried(shop: Shop) -> None:
+    hook = shop.remote / "hooks" / "pre-receive"
+    counter = shop.remote / "pushes"
+    hook.write_text(f"#!/bin/sh\necho x >> {counter}\n"
+                    "echo 'remote: error: GH006: Protected branch update failed for refs/heads/main.' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    outcome = release(shop, "--env", "dev")
+    assert outcome.code == 3, outcome.err
+    assert "main" in outcome.err and str(shop.remote.name) in outcome.err
+    assert len(counter.read_text().splitlines()) == 1, "a refusal is not retried"
+    assert shop.record("dev")["services"] == {}
+
+
+def test_a_release_killed_mid_build_writes_nothing_and_the_next_one_lands(shop: Shop) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    before = shop.commits()
+    proc = subprocess.Popen([sys.executable, "-m", "devops", "release", "--env", "dev"], cwd=shop.root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:  # plain progress lines, as they happen (stdout is line-buffered in a pipe)
+        seen.append(line)
+        if "building" in line:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "killed while building, before it could finish"
+    assert shop.commits() == before, "a killed release leaves the GitOps repository as it was"
+    assert registry_tags(shop, "alpha") == registry_tags(shop, "beta") == []
+    again = release(shop, "--env", "dev")
+    assert again.code == 0, again.err
+    assert set(shop.record("dev")["services"]) == set(SERVICES)

@@ -1,0 +1,95 @@
+"""The pure rules of releases: which evidence a promotion accepts, `rollback --to`, who released."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from devops.cli.release_steps import CliSteps
+from devops.config.model import VerifyEvidencePolicy
+from devops.errors import BadInput
+from devops.gitops.repo import HistoryEntry
+from devops.pipeline.evidence import check_entry
+from devops.pipeline.rollback import resolve_target
+from devops.pipeline.status import age
+
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+DIGEST = "sha256:" + "a" * 64
+
+
+def entry(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "repository": "docker.io/shop/cart", "digest": DIGEST,
+        "scan": {"verdict": "PASSED", "checked_at": "2026-11-24T12:00:00Z"},
+        "sonar": {"verdict": "SKIPPED", "reason": "not configured"},
+    }
+    base.update(changes)
+    return base
+
+
+@pytest.mark.parametrize(("changes", "refusal"), [
+    ({"digest": "sha256:abc"}, "no valid digest for cart"),
+    ({"scan": None}, "cart has no scan evidence"),
+    ({"scan": {"verdict": "FAILED", "checked_at": "2026-11-24T12:00:00Z"}}, "scan verdict is FAILED"),
+    ({"sonar": {"verdict": "FAILED"}}, "Sonar verdict is FAILED"),
+    ({"sonar": None}, "Sonar verdict is missing"),
+    ({"scan": {"verdict": "PASSED", "checked_at": "yesterday"}}, "no valid checked_at"),
+])
+def test_evidence_that_is_missing_failed_or_unreadable_is_refused(changes: dict[str, object], refusal: str) -> None:
+    check = check_entry("cart", entry(**changes), "dev", VerifyEvidencePolicy(), NOW)
+    assert not check.ok and refusal in check.refusal
+
+
+def test_no_entry_is_refused_and_says_to_release_to_the_source_first() -> None:
+    check = check_entry("cart", None, "dev", VerifyEvidencePolicy(), NOW)
+    assert "no entry for cart" in check.refusal and "release it to dev first" in check.refusal
+
+
+def test_skipped_sonar_passes_unless_required() -> None:
+    assert check_entry("cart", entry(), "dev", VerifyEvidencePolicy(), NOW).ok
+    strict = check_entry("cart", entry(), "dev", VerifyEvidencePolicy(require_sonar=True), NOW)
+    assert "require_sonar" in strict.refusal
+
+
+def test_old_scan_evidence_asks_for_a_rescan_not_a_refusal() -> None:
+    old = entry(scan={"verdict": "PASSED", "checked_at": "2026-11-01T00:00:00Z"})
+    check = check_entry("cart", old, "dev", VerifyEvidencePolicy(scan_max_age_days=7), NOW)
+    assert check.ok and check.rescan
+    never = check_entry("cart", old, "dev", VerifyEvidencePolicy(scan_max_age_days=None), NOW)
+    assert never.ok and not never.rescan
+
+
+HISTORY = [HistoryEntry(c * 40, "2026-11-25", f"release {c}") for c in "cba"]
+
+
+@pytest.mark.parametrize(("to", "commit"), [("previous", "b" * 40), ("~2", "a" * 40), ("bbbb", "b" * 40),
+                                           ("C" * 12, "c" * 40)])
+def test_rollback_targets(to: str, commit: str) -> None:
+    assert resolve_target(HISTORY, to, "dev") == commit
+
+
+@pytest.mark.parametrize(("to", "message"), [("~3", "only 2 earlier release"), ("dddd", "not a release of dev"),
+                                             ("main", "not a release of dev")])
+def test_bad_rollback_targets_name_the_problem(to: str, message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        resolve_target(HISTORY, to, "dev")
+
+
+def test_age_is_short_and_human() -> None:
+    assert [age(NOW - delta, NOW) for delta in (dt.timedelta(seconds=5), dt.timedelta(minutes=12),
+                                                dt.timedelta(hours=3), dt.timedelta(days=4))] == ["5s", "12m", "3h", "4d"]
+    assert age(None, NOW) == ""
+
+
+def test_released_by_names_the_actions_run_or_the_local_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = CliSteps.__new__(CliSteps)  # released_by reads only the environment
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_ACTOR", "alice")
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "techitfactory/shop")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    assert steps.released_by() == {"actor": "alice", "via": "github-actions",
+                                   "run_url": "https://github.com/techitfactory/shop/actions/runs/42"}
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    assert steps.released_by()["via"] == "cli"
