@@ -15,7 +15,8 @@ log() { echo "local-stack: $*" >&2; }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-APT_PACKAGES=(docker.io docker-registry debootstrap git curl ca-certificates wrk chromium)
+APT_PACKAGES=(docker.io docker-registry debootstrap git curl ca-certificates wrk chromium
+              prometheus prometheus-alertmanager prometheus-pushgateway prometheus-blackbox-exporter shellcheck)
 
 install_apt() {
   local missing=()

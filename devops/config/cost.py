@@ -193,6 +193,17 @@ class RegionPrices(Section):
         return value
 
 
+class CostMetricsConfig(Section):
+    """Where cost runs push their metrics (docs/cost.md, "Metrics"); nothing is pushed when unset."""
+
+    pushgateway_url: Annotated[str | None, Field(pattern=r"^https?://")] = None
+    job: Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]*$")] = "devops-cost"
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    # Basic auth for a Pushgateway behind a proxy: the names of the variables holding it.
+    username_env: Annotated[str | None, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = None
+    password_env: Annotated[str | None, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = None
+
+
 class CostConfig(Section):
     """Schedules, the clusters they apply to, and the prices used to report savings."""
 
@@ -205,6 +216,7 @@ class CostConfig(Section):
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     targets: dict[str, TargetConfig] = Field(default_factory=dict)
     prices: dict[str, RegionPrices] = Field(default_factory=dict)
+    metrics: CostMetricsConfig = CostMetricsConfig()
 
     @field_validator("schedules", "targets")
     @classmethod

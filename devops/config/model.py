@@ -19,6 +19,7 @@ from devops.config.base import Section
 from devops.config.cost import CostConfig
 from devops.config.gates import GatesConfig
 from devops.config.infra import InfraConfig
+from devops.config.observability import ObservabilityConfig, VerifyConfig
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -160,6 +161,9 @@ class VerifyEvidencePolicy(Section):
     scan_max_age_days: int | None = Field(7, ge=1)
     # Promotion refuses digests whose Sonar verdict was SKIPPED when this is true.
     require_sonar: bool = False
+    # Promotion refuses digests without a PASSED `devops verify` in the source environment.
+    # Null: required exactly when the source environment configures `verify`.
+    require_verification: bool | None = None
 
 
 class EnvironmentConfig(Section):
@@ -169,6 +173,8 @@ class EnvironmentConfig(Section):
     auto_sync: bool = True
     promote_from: str | None = None
     evidence: VerifyEvidencePolicy = VerifyEvidencePolicy()
+    # Health and SLO checks after a release (docs/observability.md); none: not verified.
+    verify: VerifyConfig | None = None
 
 
 class Config(Section):
@@ -182,6 +188,7 @@ class Config(Section):
     gates: GatesConfig = GatesConfig()
     cost: CostConfig = CostConfig()
     infra: InfraConfig = InfraConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
 
     _source: Path = PrivateAttr(default=Path("pipelines/devops.yaml"))
     _root: Path = PrivateAttr(default=Path("."))
@@ -211,6 +218,18 @@ class Config(Section):
                     f"environments.{name}.promote_from: {env.promote_from!r} promotes too; chain promotions "
                     "from an environment that builds"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _slos_name_known_services(self) -> Config:
+        for name in self.observability.slos:
+            if name not in self.services:
+                known = ", ".join(sorted(self.services))
+                raise ValueError(f"observability.slos.{name}: unknown service; known: {known}")
+        for env_name, env in self.environments.items():
+            for name in env.verify.health_urls if env.verify else {}:
+                if name not in self.services:
+                    raise ValueError(f"environments.{env_name}.verify.health_urls.{name}: unknown service")
         return self
 
     @property

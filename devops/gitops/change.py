@@ -9,7 +9,7 @@ from typing import Any
 from devops.errors import BadInput
 
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-ACTIONS = ("release", "promote", "rollback", "set-image")
+ACTIONS = ("release", "promote", "rollback", "set-image", "verify")
 # A tag as the OCI distribution spec allows it.
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 REPOSITORY = re.compile(r"^[a-z0-9][a-z0-9._-]*(:[0-9]+)?(/[a-z0-9][a-z0-9._-]*)*$")
@@ -55,7 +55,7 @@ class ChangeSet:
     updates: tuple[ImageUpdate, ...]
     record: dict[str, Any] | None = None  # the whole new release.json content (None: leave it)
     source_commit: str | None = None  # for the trailers
-    action: str = "set-image"  # "release" | "promote" | "rollback" | "set-image"
+    action: str = "set-image"  # "release" | "promote" | "rollback" | "set-image" | "verify"
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:

@@ -54,6 +54,17 @@ class SonarEvidence(_Model):
     _checked = field_validator("checked_at")(_timestamp)
 
 
+class VerificationEvidence(_Model):
+    """`devops verify` of this digest in this environment (health and SLO checks)."""
+
+    verdict: Literal["PASSED", "FAILED"]
+    verified_at: str | None = None
+    window: str | None = None
+    failing: list[str] = Field(default_factory=list)
+
+    _verified = field_validator("verified_at")(_timestamp)
+
+
 class ServiceRecord(_Model):
     repository: str = Field(min_length=1)
     tag: str = ""
@@ -62,6 +73,7 @@ class ServiceRecord(_Model):
     built_at: str | None = None
     scan: ScanEvidence | None = None
     sonar: SonarEvidence | None = None
+    verification: VerificationEvidence | None = None
 
     _built = field_validator("built_at")(_timestamp)
 
@@ -112,7 +124,9 @@ class ReleaseRecord(_Model):
         data: dict[str, Any] = self.model_dump(by_alias=True, mode="json")
         for service in data["services"].values():
             # Evidence keys that do not apply (a PASSED Sonar verdict has no reason) are left out.
-            for evidence in ("scan", "sonar"):
+            for evidence in ("scan", "sonar", "verification"):
+                if evidence == "verification" and service.get(evidence) is None:
+                    service.pop(evidence, None)
                 if isinstance(service.get(evidence), dict):
                     service[evidence] = {k: v for k, v in service[evidence].items() if v is not None}
         return data

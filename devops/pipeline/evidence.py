@@ -95,9 +95,30 @@ def check_entry(service: str, entry: Mapping[str, Any] | None, source: str, poli
     if sonar_verdict == SKIPPED and policy.require_sonar:
         return EvidenceCheck(service, f"{service} {digest[:19]}: Sonar was SKIPPED in {source} and "
                                       "evidence.require_sonar is true")
+    if policy.require_verification:
+        refusal = _verification_refusal(service, digest, entry.get("verification"), source)
+        if refusal:
+            return EvidenceCheck(service, refusal)
     checked = parse_iso(scan.get("checked_at"))
     if checked is None:
         return EvidenceCheck(service, f"{service}: the scan evidence in {source}'s release record has no "
                                       "valid checked_at")
     expired = policy.scan_max_age_days is not None and now - checked > dt.timedelta(days=policy.scan_max_age_days)
     return EvidenceCheck(service, rescan=expired)
+
+
+def _verification_refusal(service: str, digest: str, evidence: Any, source: str) -> str:
+    """Why `devops verify` evidence does not let this digest through; empty when it does."""
+    verdict = evidence.get("verdict") if isinstance(evidence, Mapping) else None
+    if verdict is None:
+        return (f"{service} {digest[:19]}: not verified in {source} (no verification in its release record); "
+                f"run `devops verify --env {source}` once it is deployed")
+    verified = evidence.get("digest")
+    if verified and verified != digest:
+        return (f"{service} {digest[:19]}: the verification in {source}'s record is of another digest "
+                f"({str(verified)[:19]}); run `devops verify --env {source}`")
+    if verdict != PASSED:
+        failing = evidence.get("failing") or []
+        why = f" ({'; '.join(str(f) for f in failing[:3])})" if failing else ""
+        return f"{service} {digest[:19]}: verification {verdict} in {source}{why}"
+    return ""

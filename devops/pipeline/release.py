@@ -118,6 +118,7 @@ class ReleaseReport:
     publish: PublishResult | None = None
     dry_run: bool = False
     source: str | None = None        # promote: the environment promoted from
+    verification: dict[str, Any] | None = None  # `devops verify` after the release, when configured
 
     @property
     def changed(self) -> list[ServiceRelease]:
@@ -132,6 +133,7 @@ class ReleaseReport:
             "dry_run": self.dry_run,
             "services": [s.to_dict() for s in self.services],
             "gitops": publish_dict(publish),
+            **({"verification": self.verification} if self.verification is not None else {}),
         }
 
 

@@ -12,7 +12,8 @@ from devops.config.model import Config
 from tests.gitops_manifests.conftest import REPO_URL
 from tests.gitops_manifests.manifests import applications, load_values, projects, render_apps, sources
 
-PLATFORM = ("kube-prometheus-stack", "loki", "alloy", "grafana")
+# Issue 9 added blackbox-exporter, pushgateway and observability (a chart in gitops/platform/).
+PLATFORM = ("kube-prometheus-stack", "loki", "alloy", "grafana", "blackbox-exporter", "pushgateway", "observability")
 ARGOCD_NS = "argocd"
 SHOP_NS = "shop"
 PLATFORM_NS = "monitoring"

@@ -71,7 +71,9 @@ def test_every_referenced_file_under_gitops_exists(
                 if path.startswith("charts/"):
                     continue
                 assert path.startswith("gitops/"), (app["metadata"]["name"], path)
-                assert (repo_root / path).is_file(), f"{app['metadata']['name']}: {what} {path} does not exist"
+                # A `path` source is a chart folder (gitops/platform/observability), a value file a file.
+                exists = (repo_root / path / "Chart.yaml").is_file() if what == "path" else (repo_root / path).is_file()
+                assert exists, f"{app['metadata']['name']}: {what} {path} does not exist"
         # The environment files are where pipelines/devops.yaml says `devops` writes them.
         target = config.environments[env].gitops
         for service in config.services:

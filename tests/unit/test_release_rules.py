@@ -93,3 +93,27 @@ def test_released_by_names_the_actions_run_or_the_local_user(monkeypatch: pytest
                                    "run_url": "https://github.com/techitfactory/shop/actions/runs/42"}
     monkeypatch.delenv("GITHUB_ACTIONS")
     assert steps.released_by()["via"] == "cli"
+
+
+VERIFIED = {"verdict": "PASSED", "verified_at": "2026-11-25T09:00:00Z", "window": "10m", "environment": "dev"}
+
+
+@pytest.mark.parametrize(("verification", "refusal"), [
+    (None, "not verified in dev"),
+    ({**VERIFIED, "verdict": "FAILED", "failing": ["availability: 4.00% errors in 10m"]},
+     "verification FAILED in dev (availability: 4.00% errors in 10m)"),
+    ({**VERIFIED, "digest": "sha256:" + "b" * 64}, "the verification in dev's record is of another digest"),
+])
+def test_verification_is_required_when_the_policy_says_so(verification: object, refusal: str) -> None:
+    data = entry(verification=verification) if verification is not None else entry()
+    policy = VerifyEvidencePolicy(require_verification=True)
+    check = check_entry("cart", data, "dev", policy, NOW)
+    assert not check.ok
+    assert refusal in check.refusal
+    # Without the requirement the same entry is promotable (the source does not verify).
+    assert check_entry("cart", data, "dev", VerifyEvidencePolicy(require_verification=False), NOW).ok
+
+
+def test_passed_verification_of_the_same_digest_is_accepted() -> None:
+    data = entry(verification={**VERIFIED, "digest": entry()["digest"]})
+    assert check_entry("cart", data, "dev", VerifyEvidencePolicy(require_verification=True), NOW).ok

@@ -183,6 +183,30 @@ def _render(
     reporter.result(data)
 
 
+def _push_metrics(app: AppContext, result: RunResult) -> None:
+    """Tell the Pushgateway what the schedule wants (cost.metrics); a failed push only warns.
+
+    The run itself did its job; the `CostScheduleStale` alert notices pushes that stop arriving.
+    """
+    settings = app.config.cost.metrics
+    if settings.pushgateway_url is None or result.dry_run:
+        return
+    from devops.adapters.pushgateway import push
+    from devops.cost.metrics import HELP, run_samples
+    from devops.errors import HttpError
+
+    samples = run_samples(result)
+    if not samples:
+        return
+    try:
+        push(settings.pushgateway_url, settings.job, samples, HELP, timeout=settings.timeout_seconds,
+             username_env=settings.username_env, password_env=settings.password_env)
+    except HttpError as exc:
+        app.reporter.warn(f"metrics not pushed: {exc.message}")
+        return
+    app.reporter.debug(f"pushed {len(samples)} samples to {settings.pushgateway_url} (job {settings.job})")
+
+
 def _fail_if_broken(result: RunResult) -> None:
     broken = result.having("failed", "mismatch")
     if broken:
@@ -222,6 +246,7 @@ def schedule(app: AppContext, at_text: str | None, names: tuple[str, ...], dry_r
     )
     result.calls, result.attempts = dict(counter.calls), dict(counter.attempts)
     _render(app, result, "devops cost schedule", _schedule_lines(targets, at))
+    _push_metrics(app, result)
     _fail_if_broken(result)
 
 
@@ -254,6 +279,7 @@ def _by_hand(
     )
     result.calls, result.attempts = dict(counter.calls), dict(counter.attempts)
     _render(app, result, f"devops cost {state} {target.cluster}")
+    _push_metrics(app, result)
     _fail_if_broken(result)
     skipped = [o for o in result.outcomes if o.action == "skipped" and o.nodegroup == "*"]
     if skipped:

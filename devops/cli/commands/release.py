@@ -9,9 +9,14 @@ Exit 0 released or nothing to do, 1 a gate or the promotion policy said no, 2 ba
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
+
+if TYPE_CHECKING:
+    from devops.pipeline.release import ReleaseReport
 
 
 @click.command("release")
@@ -43,11 +48,39 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
     if target.promote_from:
         from devops.pipeline.promote import promote
 
-        report = promote(environment, target.promote_from, chosen, order, steps, target.evidence,
+        policy = target.evidence
+        if policy.require_verification is None:  # required exactly when the source verifies
+            source_verifies = config.environment(target.promote_from).verify is not None
+            policy = policy.model_copy(update={"require_verification": source_verifies})
+        report = promote(environment, target.promote_from, chosen, order, steps, policy,
                          now=utc_now(), dry_run=dry_run, mode=mode)
     else:
         from devops.pipeline.release import release
 
         report = release(environment, chosen or order, order, steps, now=utc_now(), dry_run=dry_run, mode=mode)
+    failed = _verify_after(app, environment, report, chosen or order)
     render_report(app, report)
+    if failed is not None:
+        raise failed
     return 0
+
+
+def _verify_after(app: AppContext, environment: str, report: ReleaseReport, services: list[str]) -> Exception | None:
+    """Run `devops verify` after a release that committed, when the environment configures it.
+
+    Only a commit deploys anything (a pull request waits for review; a no-op changed nothing,
+    and re-verifying it would write new evidence on every idle run). The verdict is recorded in
+    the release record and shown with the release; a failure is returned to raise after
+    rendering, so the release's own output is never lost.
+    """
+    from devops.cli import verify_run
+
+    publish = report.publish
+    if app.config.environment(environment).verify is None or report.dry_run or publish is None \
+            or publish.outcome != "committed":
+        return None
+    verification = verify_run.run_verification(app, environment, services, settle=True)
+    verify_run.render(app, verification)
+    app.reporter.info(verify_run.record(app, verification))
+    report.verification = verification.to_dict()
+    return verify_run.failure(verification) if verification.verdict != "PASSED" else None

@@ -1,0 +1,42 @@
+"""`devops verify --env E`: is the released environment healthy?
+
+Health and readiness endpoints plus the SLO queries of `observability.slos` over a window,
+against the environment's Prometheus. Exit 0 healthy, 1 a service is not (each named with its
+failing check; too little traffic to judge counts as failing), 2 bad input, 3 Prometheus
+could not be asked. With --record (the default) the verdict goes into the release record,
+where `devops release --env prod` requires it.
+"""
+
+from __future__ import annotations
+
+import click
+
+from devops.cli.context import AppContext, json_option, pass_app
+
+
+@click.command("verify")
+@click.option("--env", "environment", required=True, help="Environment to verify (see environments:).")
+@click.option("--service", "services", multiple=True, metavar="NAME", help="Only this service (repeatable).")
+@click.option("--window", metavar="DURATION", help="Look-back of the SLO queries (default: verify.window).")
+@click.option("--prometheus-url", metavar="URL", help="Override environments.<env>.verify.prometheus.url.")
+@click.option("--record/--no-record", default=True, show_default=True,
+              help="Write the verdict into the environment's release record.")
+@json_option
+@pass_app
+def cli(app: AppContext, environment: str, services: tuple[str, ...], window: str | None,
+        prometheus_url: str | None, record: bool) -> int:
+    """Check health endpoints and SLOs of --env; record the verdict as release evidence."""
+    from devops.cli import verify_run
+
+    verification = verify_run.run_verification(app, environment, services, window=window,
+                                               prometheus_url=prometheus_url)
+    verify_run.render(app, verification)
+    result = verification.to_dict()
+    if record:
+        line = verify_run.record(app, verification)
+        app.reporter.info(line)
+        result["recorded"] = line
+    app.reporter.result(result)
+    if verification.verdict != "PASSED":
+        raise verify_run.failure(verification)
+    return 0

@@ -1,0 +1,1 @@
+"""Observability as code: the SLO queries shared by the alert rules and `devops verify`."""

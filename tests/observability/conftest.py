@@ -1,0 +1,1 @@
+"""Observability tests: manifests (O1), rules (O2), end to end (O3); fixtures live in each subfolder."""
