@@ -189,9 +189,16 @@ def test_json_logs_with_request_ids(api_stack):
     requests.get(f"{api_stack.url('product')}/products?limit=1", headers={"X-Request-Id": "trace-logs-1"}, timeout=10)
     requests.get(f"{api_stack.url('order')}/orders", headers={"X-User-Id": "u", "X-Request-Id": "trace-logs-2"}, timeout=10)
     for service, rid in (("product", "trace-logs-1"), ("order", "trace-logs-2")):
-        out = dk.docker("logs", api_stack.names[service]).stdout
-        entries = [json.loads(line) for line in out.splitlines() if line.strip()]  # every line is JSON
-        mine = [e for e in entries if e.get("request_id") == rid]
+        # The line is written as the response finishes; on a loaded machine `docker logs` can
+        # be read before it lands, so poll briefly instead of reading once.
+        deadline = time.monotonic() + 10
+        while True:
+            out = dk.docker("logs", api_stack.names[service]).stdout
+            entries = [json.loads(line) for line in out.splitlines() if line.strip()]  # every line is JSON
+            mine = [e for e in entries if e.get("request_id") == rid]
+            if mine or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert mine, f"{service}: no log line with {rid}"
         assert {"method", "route", "status", "duration_ms"} <= set(mine[0])
 
