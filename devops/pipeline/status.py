@@ -29,12 +29,13 @@ class ServiceStatus:
     scan: str
     sonar: str
     promotion: str  # what a promotion from the source environment would do: "", "→ sha-…", "no release"
+    verification: str = ""  # `devops verify` verdict recorded for this digest, "" when none
 
     def to_dict(self) -> dict[str, Any]:
         return {"service": self.service, "tag": self.tag or None, "digest": self.digest or None,
                 "source_commit": self.source_commit or None, "released_at": self.released_at or None,
                 "age": self.age or None, "scan": self.scan or None, "sonar": self.sonar or None,
-                "promotion": self.promotion or None}
+                "promotion": self.promotion or None, "verification": self.verification or None}
 
 
 @dataclass
@@ -99,12 +100,17 @@ def environment_status(environments: Sequence[str], promote_from: Mapping[str, s
             released = parse_iso(entry.get("built_at")) if matches else None
             scan = (entry.get("scan") or {}).get("verdict", "") if matches else ("no evidence" if digest else "")
             sonar = (entry.get("sonar") or {}).get("verdict", "") if matches else ""
+            verified = entry.get("verification") or {}
+            verification = str(verified.get("verdict", "")) if matches else ""
+            if verification and verified.get("environment") not in (None, name):
+                verification += f" in {verified['environment']}"
             promotion = ""
             if service in pending:
                 new = pending[service][1]
                 promotion = f"-> {new[:19]}"
             status.services.append(ServiceStatus(
                 service, tag, digest, str(entry.get("source_commit") or "") if matches else "",
-                str(entry.get("built_at") or "") if matches else "", age(released, now), scan, sonar, promotion))
+                str(entry.get("built_at") or "") if matches else "", age(released, now), scan, sonar, promotion,
+                verification))
         result.append(status)
     return result

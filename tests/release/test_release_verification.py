@@ -61,9 +61,16 @@ def test_unverified_digests_are_not_promoted_until_verify_passes(
     assert verified.code == 0, verified.err
     assert shop.record("dev")["services"]["alpha"]["verification"]["verdict"] == "PASSED"
 
+    status = run_cli("--json", "status", cwd=shop.root)
+    by_env = {e["environment"]: {s["service"]: s for s in e["services"]} for e in status.json()["environments"]}
+    assert by_env["dev"]["alpha"]["verification"] == "PASSED"
+
     promoted = run_cli("--json", "release", "--env", "prod", cwd=shop.root)
     assert promoted.code == 0, promoted.err
     prod = shop.record("prod")["services"]
     assert prod["alpha"]["digest"] == dev["alpha"]["digest"]
     assert prod["alpha"]["verification"] == {**prod["alpha"]["verification"], "environment": "dev",
                                              "verdict": "PASSED"}
+    status = run_cli("--json", "status", "--env", "prod", cwd=shop.root)
+    prod_status = {s["service"]: s for s in status.json()["environments"][0]["services"]}
+    assert prod_status["alpha"]["verification"] == "PASSED in dev"

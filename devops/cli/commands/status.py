@@ -30,8 +30,8 @@ def cli(app: AppContext, environments: tuple[str, ...]) -> int:
         if status.released_at:
             title += f", released {status.released_at} by {status.released_by or '?'}"
         rows = [[s.service, s.tag or "-", short(s.digest), s.source_commit[:7] or "-", s.age or "-",
-                 s.scan or "-", s.sonar or "-", s.promotion or "-"] for s in status.services]
-        headers = ["service", "tag", "digest", "commit", "age", "scan", "sonar",
+                 s.scan or "-", s.sonar or "-", s.verification or "-", s.promotion or "-"] for s in status.services]
+        headers = ["service", "tag", "digest", "commit", "age", "scan", "sonar", "verified",
                    f"promote from {status.promote_from}" if status.promote_from else "promotion"]
         reporter.table(title, headers, rows)
         if status.promote_from:
