@@ -55,10 +55,10 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def demo(session: nox.Session) -> None:
-    """The delivery end to end on the embedded defaults (local registry, stand-in base images)."""
+    """The delivery end to end on the embedded defaults: `devops demo` (docs/demo.md).
+
+    Extra arguments go to `devops demo`, e.g. `nox -s demo -- --keep`.
+    """
     _ensure_installed(session)
     env = {"DEVOPS_BUILD_ARGS": os.environ.get("DEVOPS_BUILD_ARGS") or _standin_args()}
-    session.run("devops", "config", "validate", external=True, env=env)
-    session.run("devops", "plan", external=True, env=env)
-    session.run("devops", "build", "--push", *session.posargs, external=True, env=env)
-    session.run("devops", "plan", external=True, env=env)
+    session.run("devops", "demo", *session.posargs, external=True, env=env)

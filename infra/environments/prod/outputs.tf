@@ -27,7 +27,7 @@ output "certificate_arn" {
 }
 
 output "github_role_arns" {
-  description = "Set these as AWS_ROLE_ARN in the repository's GitHub environments."
+  description = "Set these as the repository variables AWS_RELEASE_ROLE_ARN_PROD and AWS_PLAN_ROLE_ARN_PROD (docs/workflows.md; the cost role is unused: prod is never scaled by schedule)."
   value = {
     release = module.github_oidc.release_role_arn
     cost    = module.github_oidc.cost_role_arn

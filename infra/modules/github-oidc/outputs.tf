@@ -4,7 +4,7 @@ output "oidc_provider_arn" {
 }
 
 output "release_role_arn" {
-  description = "Role for `devops release` (set as AWS_ROLE_ARN in the GitHub environment)."
+  description = "Role for `devops release` (repository variable AWS_RELEASE_ROLE_ARN_<ENV>, docs/workflows.md)."
   value       = aws_iam_role.release.arn
 }
 

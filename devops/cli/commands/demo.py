@@ -1,0 +1,55 @@
+"""`devops demo`: the whole delivery on this machine with nothing configured (docs/demo.md).
+
+Starts moto server (with a demo EKS cluster), a local bare GitOps remote, a stand-in Argo CD,
+the shop's containers, a real Prometheus and some traffic, then runs the real commands:
+config validate, plan, build --push, scan, release dev (verified), release prod, status,
+cost schedule --dry-run and cost report. Exit 0 when every step passed, else the failing
+step's exit code; 3 when Docker or the local registry is not running.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from devops.cli.context import AppContext, json_option, pass_app
+
+
+@click.command("demo")
+@click.option("--keep", is_flag=True, help="Leave the shop, Prometheus and moto running (stop: --stop).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path(".devops/demo"),
+              show_default=True, help="Where the generated config, the GitOps remote and logs live.")
+@click.option("--stop", "stop_only", is_flag=True, help="Stop what an earlier --keep run left running, then exit.")
+@click.option("--registry", default="127.0.0.1:5000", show_default=True, metavar="HOST:PORT",
+              help="The local registry to push to.")
+@click.option("--settle-seconds", type=click.IntRange(5, 600), default=60, show_default=True,
+              help="Wait after the dev release before verifying (the stand-in Argo CD rolls out).")
+@json_option
+@pass_app
+def cli(app: AppContext, keep: bool, workdir: Path, stop_only: bool, registry: str, settle_seconds: int) -> int:
+    """Run plan, build, scan, release, promotion, status and cost on the embedded defaults."""
+    from devops.demo import flow, summary
+
+    reporter = app.reporter
+    if stop_only:
+        stopped = flow.stop(workdir)
+        reporter.info(f"demo: stopped {', '.join(stopped) if stopped else 'nothing (nothing was running)'}")
+        reporter.result({"stopped": stopped})
+        return 0
+    repo_root = Path(__file__).resolve().parents[3]
+    options = flow.DemoOptions(repo_root=repo_root, workdir=workdir, keep=keep, registry=registry,
+                               settle_seconds=settle_seconds)
+    demo = flow.Demo(options, echo=lambda line: reporter.errors.print(line, markup=False, highlight=False))
+    result = demo.run()
+    reporter.table("Demo steps", ["step", "result", "exit", "time", "detail"], summary.step_rows(result))
+    reporter.table("Digests (from the release records in the GitOps remote)",
+                   ["service", "dev digest", "prod", "dev verification"], summary.digest_rows(result))
+    for line in summary.where_to_look(result, demo.id):
+        reporter.info(line)
+    for note in result.notes:
+        reporter.warn(note)
+    verdict = "every step passed" if result.exit_code == 0 else f"failed (exit {result.exit_code})"
+    reporter.info(f"demo: {verdict} in {result.seconds:.0f} s")
+    reporter.result(result.to_dict())
+    return result.exit_code

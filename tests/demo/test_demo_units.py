@@ -1,0 +1,72 @@
+"""The demo's generated configuration and its `--stop` safety, without running a demo."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from devops.adapters import daemon
+from devops.config import load_config
+from devops.demo import configgen
+from tests.demo.conftest import REPO
+
+
+def inputs(tmp_path: Path, cache: Path | None) -> configgen.DemoConfigInputs:
+    return configgen.DemoConfigInputs(
+        repo_root=REPO, workdir=tmp_path / "work", registry="127.0.0.1:5000", gitops_remote=tmp_path / "g.git",
+        frontend_url="http://127.0.0.1:4321", prometheus_url="http://127.0.0.1:9999", trivy_cache_dir=cache)
+
+
+def test_the_generated_config_is_valid_and_changes_only_what_the_demo_needs(tmp_path: Path) -> None:
+    path = configgen.write(inputs(tmp_path, None))
+    config = load_config(path)
+    assert config.root == tmp_path / "work"
+    assert config.services["cart"].path == str(REPO / "services" / "cart")
+    dev, prod = config.environments["dev"], config.environments["prod"]
+    assert dev.gitops.repo == prod.gitops.repo == str(tmp_path / "g.git")
+    assert (dev.gitops.mode, prod.gitops.mode, prod.promote_from) == ("commit", "commit", "dev")
+    assert dev.url == "http://127.0.0.1:4321"
+    assert dev.verify is not None and dev.verify.prometheus.url == "http://127.0.0.1:9999"
+    assert dev.verify.prometheus.token_env is None and dev.verify.window == "1m"
+    assert list(config.gates.scan.scanners) == ["secret"]          # no DB in any cache: secret only
+    assert config.gates.trivy.offline is True
+    assert config.gates.scan.ignore_unfixed is False
+    assert config.gates.sonar.token_env == "SONAR_TOKEN"     # left as configured: SKIPPED without it
+    targets = config.cost.targets
+    assert (targets["dev"].cluster, targets["dev"].region) == ("techitfactory-dev", "ap-south-1")
+
+    # Everything else is the project's config, untouched.
+    source = YAML(typ="safe").load((REPO / "pipelines" / "devops.yaml").read_text())
+    generated = YAML(typ="safe").load(path.read_text())
+    for key in ("project", "build"):
+        assert generated[key] == source[key], key
+    assert generated["cost"]["schedules"] == source["cost"]["schedules"]
+    for service, slo in generated["observability"]["slos"].items():
+        assert slo["availability"] == source["observability"]["slos"][service]["availability"]
+        assert (slo["latency"]["threshold_seconds"], slo["latency"]["objective"]) == (2.5, 95.0)
+
+
+def test_vuln_scanning_only_with_a_db_in_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "trivy"
+    path = configgen.write(inputs(tmp_path, cache))
+    config = load_config(path)
+    assert list(config.gates.scan.scanners) == ["vuln", "secret"]
+    assert config.gates.trivy.cache_dir == str(cache)
+    assert config.gates.scan.ignore_unfixed is True   # fixable findings still fail the gate
+
+
+def test_stop_never_kills_a_pid_that_is_not_the_recorded_server(tmp_path: Path) -> None:
+    # A PID recorded by an old --keep run now belongs to something else: left alone.
+    other = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        assert daemon.stop_pid(other.pid, expect="prometheus") is False
+        time.sleep(0.2)
+        assert other.poll() is None
+        assert daemon.stop_pid(other.pid, expect="sleep") is True
+        assert other.wait(timeout=10) is not None
+    finally:
+        other.kill()
+        other.wait()
