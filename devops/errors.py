@@ -27,6 +27,12 @@ class DevopsError(Exception):
         self.hint = hint
         super().__init__(message if not hint else f"{message} ({hint})")
 
+    def retold(self, message: str, *, hint: str | None = None) -> DevopsError:
+        """The same failure (same exit code) told in a caller's words, e.g. with what already happened."""
+        error = DevopsError(message, hint=hint if hint is not None else self.hint)
+        error.exit_code = self.exit_code
+        return error
+
 
 class GateFailed(DevopsError):
     """A gate or policy said no: findings over threshold, quality gate failed, promotion refused."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from devops.cli.context import AppContext
 from devops.config.model import Config
 from devops.config.observability import DURATION, VerifyConfig, duration_seconds
-from devops.errors import BadInput, ConfigError, GateFailed
+from devops.errors import BadInput, ConfigError, DevopsError, GateFailed
 from devops.pipeline.verify import Verification, VerifySettings
 
 
@@ -61,6 +61,36 @@ def run_verification(app: AppContext, environment: str, services: Sequence[str],
         time.sleep(block.settle_seconds)
     app.reporter.debug(f"{environment}: verifying {', '.join(chosen)} against {metrics.url}")
     return verify(config, environment, chosen, metrics, HttpHealthProbe(), settings, now=utc_now)
+
+
+def verify_and_record(app: AppContext, environment: str, services: Sequence[str], *, record_evidence: bool = True,
+                      window: str | None = None, prometheus_url: str | None = None,
+                      settle: bool = False) -> tuple[dict[str, object], DevopsError | None]:
+    """Verify, show, and record the verdict: (the result document, the error to raise after it).
+
+    Nothing is lost on the way: a verdict that could not be recorded (GitOps repository
+    unreachable, push refused) is still shown and returned, with the reason, and becomes the
+    error (exit 3) when the verdict itself passed, since promotion needs it recorded. Errors
+    of the verification itself (Prometheus unreachable) propagate: there is no verdict to show.
+    """
+    verification = run_verification(app, environment, services, window=window, prometheus_url=prometheus_url,
+                                    settle=settle)
+    render(app, verification)
+    result: dict[str, object] = verification.to_dict()
+    error: DevopsError | None = failure(verification) if verification.verdict != "PASSED" else None
+    if record_evidence:
+        try:
+            line = record(app, verification)
+        except DevopsError as exc:
+            result["recorded"] = None
+            result["record_error"] = exc.message
+            app.reporter.warn(f"{environment}: the verdict was not recorded in the release record: {exc.message}")
+            error = error or exc.retold(f"{environment}: verified {verification.verdict}, but the verdict could not "
+                                        f"be recorded: {exc.message}")
+        else:
+            app.reporter.info(line)
+            result["recorded"] = line
+    return result, error
 
 
 def record(app: AppContext, verification: Verification) -> str:

@@ -1,12 +1,14 @@
-"""The Docker CLI calls of the demo (network, containers, the MongoDB stand-in image), through
-`process.run`. Everything the demo creates carries the label `devops-demo=<run id>`, so cleanup
-(and `devops demo --stop`) removes exactly that and nothing of anyone else's."""
+"""The Docker CLI calls of the demo that the engine adapter does not have (network, containers,
+the MongoDB stand-in image), through `process.run`; engine check, pulls and image lookups are
+`devops.adapters.docker.DockerEngine`'s. Everything the demo creates carries the label
+`devops-demo=<run id>`, so cleanup (and `devops demo --stop`) removes exactly that and nothing of anyone else's."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 
+from devops.adapters.docker import DockerEngine
 from devops.adapters.process import run
 from devops.errors import ExternalError
 
@@ -19,11 +21,11 @@ def docker(*args: str, check: bool = True, timeout: float = 300) -> str:
 
 
 def check_engine() -> None:
-    """The engine answers, or ExternalError (exit 3) saying how to start it."""
-    result = run(["docker", "info", "--format", "{{.ServerVersion}}"], check=False, timeout=30,
-                 install_hint="apt-get install docker.io (or run `bash scripts/local-stack.sh up`)")
-    if not result.ok or not result.stdout.strip():
-        raise ExternalError("the Docker engine is not answering (docker info failed)", hint=HINT)
+    """The engine answers, or exit 3 saying how to get one (the demo's hint: local-stack.sh)."""
+    try:
+        DockerEngine().check()
+    except ExternalError as exc:
+        raise exc.retold(exc.message, hint=HINT) from None
 
 
 def ensure_network(name: str, run_id: str) -> None:
@@ -47,11 +49,11 @@ def run_container(name: str, image: str, *, network: str, alias: str, run_id: st
 
 
 def pull(reference: str) -> None:
-    docker("pull", "-q", reference, timeout=600)
+    DockerEngine().pull(reference, timeout=600)
 
 
 def image_exists(reference: str) -> bool:
-    return run(["docker", "image", "inspect", reference], check=False, timeout=30).ok
+    return DockerEngine().image_exists(reference)
 
 
 def build(context: Path, tag: str, build_args: Mapping[str, str]) -> None:

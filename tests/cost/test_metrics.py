@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -15,29 +13,23 @@ import pytest
 
 from tests.cost.conftest import DEFAULT_COST, Eks, Run
 from tests.cost.test_reconcile import CLUSTER, MORNING, NIGHT, dev_cluster
-from tests.support.prometheus import free_port
+from tests.support.daemons import Proc, free_port
 
 
 @pytest.fixture
 def pushgateway(tmp_path: Path) -> Iterator[str]:
     binary = shutil.which("prometheus-pushgateway") or "/usr/bin/prometheus-pushgateway"
     port = free_port()
-    process = subprocess.Popen([binary, f"--web.listen-address=127.0.0.1:{port}",
-                                f"--persistence.file={tmp_path / 'pushgateway.data'}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Its own persistence file: Debian's default is shared by every instance on the machine.
+    process = Proc("pushgateway", [binary, f"--web.listen-address=127.0.0.1:{port}",
+                                   f"--persistence.file={tmp_path / 'pushgateway.data'}"],
+                   tmp_path / "pushgateway.log").start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/-/ready", timeout=1)
-            break
-        except (urllib.error.URLError, OSError):
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("pushgateway did not start") from None
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait_ready(f"{url}/-/ready", timeout=20)
+        yield url
+    finally:
+        process.stop()
 
 
 def pushed(url: str) -> dict[str, float]:

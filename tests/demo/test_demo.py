@@ -8,13 +8,13 @@ the stand-in base images), as docs/demo.md says.
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from tests.demo.conftest import commits, leftovers, record, run_demo
 from tests.gates.trivydb import Advisory, build_db
+from tests.support.stack import free_port
 
 SERVICES = {"frontend", "product", "cart", "order"}
 STEPS = ["config validate", "plan", "build --push", "scan", "release dev", "verify dev", "release prod", "status",
@@ -90,12 +90,6 @@ def test_demo_delivers_then_a_second_run_changes_nothing(tmp_path: Path, demo_en
     assert stopped.code == 0, stopped.tail()
     assert leftovers(workdir) == []
     assert not answers(f"{again['prometheus']}/-/ready")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_registry_unreachable_is_exit_3_in_one_line(tmp_path: Path, demo_env: dict[str, str]) -> None:

@@ -74,3 +74,22 @@ def test_unverified_digests_are_not_promoted_until_verify_passes(
     status = run_cli("--json", "status", "--env", "prod", cwd=shop.root)
     prod_status = {s["service"]: s for s in status.json()["environments"][0]["services"]}
     assert prod_status["alpha"]["verification"] == "PASSED in dev"
+
+
+def test_a_release_whose_verification_cannot_run_still_reports_the_release(shop: Shop) -> None:
+    """Prometheus unreachable after the commit: the release stands and is shown; exit 3 says
+    it is not verified; nothing is recorded as verified, so prod refuses it."""
+    from tests.support.prometheus import free_port
+
+    configure(shop, f"http://127.0.0.1:{free_port()}", "http://127.0.0.1:9")
+    released = run_cli("--json", "release", "--env", "dev", cwd=shop.root)
+    assert released.code == 3
+    report = json.loads(released.out)
+    assert report["gitops"]["outcome"] == "committed"
+    assert report["verification"]["verdict"] == "UNAVAILABLE"
+    commit = report["gitops"]["commit"]
+    assert f"dev: released (commit {commit[:12]}) but not verified" in released.err
+    assert "devops verify --env dev" in released.err
+    assert "verification" not in shop.record("dev")["services"]["alpha"]
+    refused = run_cli("release", "--env", "prod", cwd=shop.root)
+    assert refused.code == 1 and "not verified in dev" in refused.err

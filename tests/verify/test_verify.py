@@ -251,3 +251,19 @@ def test_unknown_service_in_slos_is_exit_2(tmp_path: Path) -> None:
     code, _, err = verify(root)
     assert code == 2
     assert "observability.slos.gamma: unknown service" in err
+
+
+def test_a_verdict_that_cannot_be_recorded_is_still_shown_and_exit_3(tmp_path: Path, monitored: Monitored) -> None:
+    """The GitOps repository cannot be reached: the verdict is printed, the reason named, exit 3."""
+    root = verify_project(tmp_path / "p", monitored.prometheus)
+    path = root / "pipelines" / "devops.yaml"
+    missing = tmp_path / "no-such-gitops.git"
+    path.write_text(path.read_text().replace("gitops: {path: gitops/environments/dev}",
+                                             f'gitops: {{repo: "{missing}", path: gitops/environments/dev}}'))
+    traffic(monitored, ok=100)
+    outcome = run_cli("--json", "verify", "--env", "dev", "--service", "alpha", cwd=root)
+    assert outcome.code == 3
+    data = json.loads(outcome.out)
+    assert data["verdict"] == "PASSED" and data["recorded"] is None
+    assert str(missing) in data["record_error"]
+    assert "verified PASSED, but the verdict could not be recorded" in outcome.err and str(missing) in outcome.err

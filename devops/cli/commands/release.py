@@ -71,16 +71,21 @@ def _verify_after(app: AppContext, environment: str, report: ReleaseReport, serv
     Only a commit deploys anything (a pull request waits for review; a no-op changed nothing,
     and re-verifying it would write new evidence on every idle run). The verdict is recorded in
     the release record and shown with the release; a failure is returned to raise after
-    rendering, so the release's own output is never lost.
+    rendering, so the release's own output is never lost. When Prometheus cannot be asked, the
+    release still stands (committed) and says it is not verified (exit 3).
     """
     from devops.cli import verify_run
+    from devops.errors import DevopsError
 
     publish = report.publish
     if app.config.environment(environment).verify is None or report.dry_run or publish is None \
             or publish.outcome != "committed":
         return None
-    verification = verify_run.run_verification(app, environment, services, settle=True)
-    verify_run.render(app, verification)
-    app.reporter.info(verify_run.record(app, verification))
-    report.verification = verification.to_dict()
-    return verify_run.failure(verification) if verification.verdict != "PASSED" else None
+    try:
+        result, error = verify_run.verify_and_record(app, environment, services, settle=True)
+    except DevopsError as exc:
+        report.verification = {"verdict": "UNAVAILABLE", "error": exc.message}
+        return exc.retold(f"{environment}: released (commit {(publish.commit or '')[:12]}) but not verified: "
+                          f"{exc.message}", hint=f"run `devops verify --env {environment}` once it can be reached")
+    report.verification = result
+    return error

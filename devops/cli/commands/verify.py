@@ -28,15 +28,9 @@ def cli(app: AppContext, environment: str, services: tuple[str, ...], window: st
     """Check health endpoints and SLOs of --env; record the verdict as release evidence."""
     from devops.cli import verify_run
 
-    verification = verify_run.run_verification(app, environment, services, window=window,
-                                               prometheus_url=prometheus_url)
-    verify_run.render(app, verification)
-    result = verification.to_dict()
-    if record:
-        line = verify_run.record(app, verification)
-        app.reporter.info(line)
-        result["recorded"] = line
+    result, error = verify_run.verify_and_record(app, environment, services, record_evidence=record,
+                                                 window=window, prometheus_url=prometheus_url)
     app.reporter.result(result)
-    if verification.verdict != "PASSED":
-        raise verify_run.failure(verification)
+    if error is not None:
+        raise error
     return 0

@@ -39,6 +39,7 @@ import requests
 import yaml
 
 from tests.services.conftest import Stack, api_images, api_stack  # noqa: F401  (pytest fixtures)
+from tests.support.daemons import Proc
 from tests.support.stack import free_port, unavailable
 
 HERE = Path(__file__).resolve().parent
@@ -77,48 +78,6 @@ def tool(name: str) -> str:
 
 
 # --- processes ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Proc:
-    """A process this fixture started, its output in a log file (shown when it misbehaves)."""
-
-    name: str
-    args: list[str]
-    log: Path
-    popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Proc:
-        with self.log.open("wb") as out:
-            self.popen = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        return self
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
-
-    def wait_ready(self, url: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            assert self.popen is not None
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.popen.returncode}):\n{self.tail()}")
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException as exc:
-                last = type(exc).__name__
-            time.sleep(0.2)
-        raise TimeoutError(f"{self.name} not ready at {url} within {timeout} s ({last}):\n{self.tail()}")
-
-    def stop(self) -> None:
-        if self.popen and self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout=5)
 
 
 # --- recorded exporters -------------------------------------------------------------------------
