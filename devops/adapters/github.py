@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from devops.adapters.http import RetryPolicy, request, session
-from devops.config.urls import Origin, origin, service_url_problem
+from devops.config.urls import Origin, origin, parse, service_url_problem
 from devops.errors import BadInput, HttpError
 
 if TYPE_CHECKING:
@@ -96,7 +96,9 @@ def is_github_remote(remote_url: str, api: str) -> bool:
     if github is None:
         return False
     if "://" in remote_url:
-        parts = urlsplit(remote_url)
+        parts = parse(remote_url)
+        if parts is None:
+            return False
         scheme = parts.scheme.lower()
         if scheme in ("http", "https"):
             try:

@@ -8,8 +8,9 @@ URL looks like with its credentials hidden" mean the same thing everywhere.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
 REDACTED = "***"
@@ -28,6 +29,14 @@ class Origin(NamedTuple):
         return f"{self.scheme}://{host}{shown_port}"
 
 
+def parse(url: str) -> SplitResult | None:
+    """`urlsplit`, or None for what it cannot split (an unbalanced `[`, a bad IPv6 literal)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
 def is_loopback_host(host: str) -> bool:
     """127.0.0.0/8, ::1 and `localhost`: traffic that never leaves the machine."""
     host = host.strip("[]").lower()
@@ -41,7 +50,9 @@ def is_loopback_host(host: str) -> bool:
 
 def origin(url: str) -> Origin:
     """The (scheme, host, port) of an http(s) URL; ValueError when there is none."""
-    parts = urlsplit(url)
+    parts = parse(url)
+    if parts is None:
+        raise ValueError("not a valid URL")
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if not host:
@@ -61,22 +72,25 @@ def service_url_problem(url: object, *, what: str = "URL") -> str | None:
     """
     if not isinstance(url, str):
         return f"expected an {what} string"
+    shown = repr(redact(url))
     if not url or url != url.strip() or any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
-        return f"{what} {url!r} is empty or contains spaces or control characters"
-    parts = urlsplit(url)
+        return f"{what} {shown} is empty or contains spaces or control characters"
+    parts = parse(url)
+    if parts is None:
+        return f"{what} {shown} is not a valid URL"
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        return f"{what} {url!r} must start with https://"
+        return f"{what} {shown} must start with https://"
     try:
         where = origin(url)
     except ValueError as exc:
-        return f"{what} {url!r}: {exc}"
+        return f"{what} {shown}: {exc}"
     if "@" in parts.netloc:
         return f"{what} must not contain a user or password; give the token through its environment variable"
     if parts.query or parts.fragment or url.endswith(("?", "#")):
-        return f"{what} {url!r} must not have a query or fragment"
+        return f"{what} {shown} must not have a query or fragment"
     if scheme == "http" and not is_loopback_host(where.host):
-        return (f"{what} {url!r} is plain http: the token would travel unencrypted; use https "
+        return (f"{what} {shown} is plain http: the token would travel unencrypted; use https "
                 "(http is accepted only for 127.0.0.1, ::1 or localhost)")
     return None
 
@@ -99,7 +113,7 @@ def split_credentials(url: str) -> SplitUrl:
     Only http(s) URLs carry credentials this way: the user of `ssh://git@host/p` or scp-like
     `git@host:path` names an SSH account, not a secret, and stays in the URL.
     """
-    parts = urlsplit(url) if "://" in url else None
+    parts = parse(url) if "://" in url else None
     if parts is None or parts.scheme.lower() not in DEFAULT_PORTS or "@" not in parts.netloc:
         return SplitUrl(url, None, None)
     userinfo, _, hostport = parts.netloc.rpartition("@")
@@ -112,7 +126,9 @@ def redact(url: str) -> str:
     user:password, and any user of an http(s) URL, which is often a token)."""
     if "://" not in url:
         return url
-    parts = urlsplit(url)
+    parts = parse(url)
+    if parts is None:  # not splittable: hide anything between // and the last @ before a /
+        return re.sub(r"//[^/]*@", f"//{REDACTED}@", url)
     if "@" not in parts.netloc:
         return url
     userinfo, _, hostport = parts.netloc.rpartition("@")
@@ -129,7 +145,9 @@ def git_url_problem(url: str) -> str | None:
     """
     if "://" not in url:
         return None
-    parts = urlsplit(url)
+    parts = parse(url)
+    if parts is None:
+        return f"{redact(url)}: not a valid URL" if "@" in url else None
     scheme = parts.scheme.lower()
     if "@" not in parts.netloc:
         return None

@@ -439,12 +439,13 @@ def check_scanner_args(extra: Sequence[str]) -> None:
     """`BadInput` for a --scanner-arg that would set a pinned property."""
     pinned = _pinned_flags()
     for arg in extra:
-        name = arg.split("=", 1)[0].strip().lower()
+        given = arg.split("=", 1)[0].strip()
+        name = given.lower()
         # argparse also takes an unambiguous prefix (--sonar-host) and a glued short value (-tX).
         abbreviated = name.startswith("--") and len(name) > 3 and any(f.startswith(name) for f in pinned)
         if name in pinned or abbreviated or (name.startswith("-t") and not name.startswith("--")):
             raise BadInput(
-                f"--scanner-arg {name}: set by devops from gates.sonar.host_url and $SONAR_TOKEN, "
+                f"--scanner-arg {given[:60]}: set by devops from gates.sonar.host_url and $SONAR_TOKEN, "
                 "not on the command line",
                 hint="change gates.sonar.host_url in pipelines/devops.yaml",
             )

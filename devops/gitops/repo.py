@@ -22,11 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlsplit
 
 from devops.adapters.git import PushRejection, classify_push, git_run
 from devops.adapters.process import ProcessResult
-from devops.config.urls import git_url_problem, origin, redact, split_credentials
+from devops.config.urls import git_url_problem, origin, parse, redact, split_credentials
 from devops.errors import BadInput, ExternalError, ToolFailed, ToolTimeout
 from devops.gitops import record as records
 from devops.gitops import values
@@ -115,8 +114,8 @@ def auth_env(url: str, token: str | None, api_url: str, *, username: str | None 
     """
     from devops.adapters.github import is_github_remote
 
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
+    parts = parse(url)
+    if parts is None or parts.scheme.lower() not in ("https", "http") or not parts.hostname:
         return {}, ()
     if username is not None or password is not None:
         user, secret = username or "", password or ""

@@ -8,6 +8,8 @@ gates.sonar.host_url (then nothing is sent).
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from devops.cli.context import AppContext, json_option, pass_app
@@ -39,7 +41,7 @@ def sonar(app: AppContext, service: str | None, report_task: str | None, timeout
     from devops.cli.sonar_check import evaluate_sonar
     from devops.errors import BadInput
 
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise BadInput(f"--timeout: expected a positive number of seconds, got {timeout:g}")
     reporter = app.reporter
     outcome = evaluate_sonar(

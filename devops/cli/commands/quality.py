@@ -7,6 +7,7 @@ Without a token (`$SONAR_TOKEN`) the scan is reported as SKIPPED (not configured
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -34,9 +35,11 @@ def cli(
     """Analyse SERVICE (or the whole repository) with SonarCloud and apply its quality gate."""
     from devops.adapters import sonar as adapter
     from devops.cli.sonar_check import check_location, clear_report_tasks, report_task_path
-    from devops.errors import GateUnavailable
+    from devops.errors import BadInput, GateUnavailable
     from devops.gates.sonar import plan_scanner, project_key
 
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise BadInput(f"--timeout: expected a positive number of seconds, got {timeout:g}")
     config = app.config
     settings = config.gates.sonar
     reporter = app.reporter
