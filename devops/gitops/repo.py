@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from devops.adapters.git import PushRejection, classify_push, git_run
+from devops.adapters.github import api_url, is_github_remote
 from devops.adapters.process import ProcessResult
 from devops.config.urls import git_url_problem, origin, parse, redact, split_credentials
 from devops.errors import BadInput, ExternalError, ToolFailed, ToolTimeout
@@ -112,8 +113,6 @@ def auth_env(url: str, token: str | None, api_url: str, *, username: str | None 
     (never the command line, never a file), scoped to that remote, with redirects off there:
     git would otherwise carry the header to whatever host a redirect names.
     """
-    from devops.adapters.github import is_github_remote
-
     parts = parse(url)
     if parts is None or parts.scheme.lower() not in ("https", "http") or not parts.hostname:
         return {}, ()
@@ -182,8 +181,6 @@ class GitOpsRepo:
         target = config.environment(environment).gitops
         remote = resolve_remote(config, environment)
         settings = target.pull_request
-        from devops.adapters.github import api_url
-
         env, secrets = auth_env(remote.url, os.environ.get(settings.token_env),
                                 api_url(settings.api_url, "api_url" in settings.model_fields_set),
                                 username=remote.username, password=remote.password)
