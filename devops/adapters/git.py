@@ -32,6 +32,13 @@ def is_repository(path: Path) -> bool:
     return result.ok and result.stdout.strip() == "true"
 
 
+def is_tracked(repo: Path, path: Path) -> bool:
+    """True when the git repository at `repo` tracks the file `path`; False outside git."""
+    result = run(["git", "--literal-pathspecs", "ls-files", "--error-unmatch", "--", str(path)],
+                 cwd=repo, check=False, install_hint="apt-get install git")
+    return result.ok
+
+
 def revision(path: Path) -> Revision:
     """Commit, dirtiness and semver tag of HEAD; an empty commit outside git."""
     if not is_repository(path):

@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, urlsplit
 
 from devops.adapters.http import RetryPolicy, request, session
-from devops.errors import HttpError
+from devops.config.urls import Origin, origin, parse, service_url_problem
+from devops.errors import BadInput, HttpError
 
 if TYPE_CHECKING:
     import requests
@@ -58,29 +59,73 @@ class PullRequest:
 
 
 def api_url(configured: str, explicitly_set: bool) -> str:
-    """The API base: the config's value when set there, else $GITHUB_API_URL (Actions, GHES), else github.com."""
+    """The API base: the config's value when set there, else $GITHUB_API_URL (Actions, GHES), else github.com.
+
+    `BadInput` when $GITHUB_API_URL is not https (http only for a loopback stand-in): the token
+    goes there. The config's value was checked when it was loaded."""
     if explicitly_set:
         return configured.rstrip("/")
-    return (os.environ.get("GITHUB_API_URL") or configured or DEFAULT_API).rstrip("/")
+    from_env = os.environ.get("GITHUB_API_URL")
+    if from_env:
+        problem = service_url_problem(from_env, what="$GITHUB_API_URL")
+        if problem:
+            raise BadInput(problem, hint="unset it, or set environments.<env>.gitops.pull_request.api_url")
+    return (from_env or configured or DEFAULT_API).rstrip("/")
 
 
 _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
+_SSH_SCHEMES = ("ssh", "git+ssh", "ssh+git")
 
 
-def repository_of(remote_url: str, api: str = DEFAULT_API) -> tuple[str, str] | None:
-    """(owner, name) when `remote_url` is a repository on github.com or the GitHub of `api`."""
-    api_host = urlparse(api).hostname or ""
-    hosts = {"github.com", api_host, api_host.removeprefix("api.")} - {""}
+def github_origin(api: str) -> Origin | None:
+    """Where the repositories of the GitHub whose REST API is `api` live: api.github.com ->
+    https://github.com, an Enterprise Server's https://ghe.example/api/v3 -> https://ghe.example."""
+    try:
+        found = origin(api)
+    except ValueError:
+        return None
+    host = found.host[len("api."):] if found.host.startswith("api.") else found.host
+    return Origin(found.scheme, host, found.port)
+
+
+def is_github_remote(remote_url: str, api: str) -> bool:
+    """The one rule for "this git remote is on the GitHub of `api`", used before the GitHub token
+    goes anywhere (the API calls and git's own auth): an http(s) remote must have that GitHub's
+    scheme, host and port; an SSH remote (no token is sent to it) that host."""
+    github = github_origin(api)
+    if github is None:
+        return False
     if "://" in remote_url:
-        parsed = urlparse(remote_url)
-        host, path = parsed.hostname or "", parsed.path
+        parts = parse(remote_url)
+        if parts is None:
+            return False
+        scheme = parts.scheme.lower()
+        if scheme in ("http", "https"):
+            try:
+                return origin(remote_url) == github
+            except ValueError:
+                return False
+        if scheme not in _SSH_SCHEMES:
+            return False
+        host = (parts.hostname or "").lower()
     else:
         match = _SCP.match(remote_url)
         if not match:
-            return None
-        host, path = match["host"], match["path"]
-    if host not in hosts:
+            return False
+        host = match["host"].lower()
+    return host == github.host
+
+
+def repository_of(remote_url: str, api: str = DEFAULT_API) -> tuple[str, str] | None:
+    """(owner, name) when `remote_url` is a repository on the GitHub of `api` (`is_github_remote`)."""
+    if not is_github_remote(remote_url, api):
         return None
+    if "://" in remote_url:
+        path = urlsplit(remote_url).path
+    else:
+        match = _SCP.match(remote_url)
+        assert match is not None  # is_github_remote matched it
+        path = match["path"]
     parts = [p for p in path.strip("/").removesuffix(".git").split("/") if p]
     if len(parts) != 2:
         return None
@@ -92,6 +137,9 @@ class GitHubClient:
 
     def __init__(self, api: str, token: str, *, policy: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep, token_env: str = "GITHUB_TOKEN") -> None:
+        problem = service_url_problem(api, what="GitHub API URL")
+        if problem:  # the token goes there: https, or http only to a loopback stand-in
+            raise BadInput(problem)
         self.api = api.rstrip("/")
         self.token_env = token_env
         self.http: requests.Session = session(policy or RetryPolicy(total=4, backoff_factor=1.0), token=token)

@@ -1,8 +1,9 @@
 """SonarCloud / SonarQube: the web API the quality gate reads, and the pysonar scanner.
 
 HTTP goes through `devops.adapters.http` (retries on 429/5xx with backoff). Answers are turned
-into typed objects here; anything else (401/403, a non-JSON page, a missing field) is an
-exit-3 error that says what to check. The token is sent as a Bearer header, never logged.
+into typed objects here; anything else (401/403, a redirect, a non-JSON page, a missing field)
+is an exit-3 error that says what to check. The token is sent as a Bearer header to
+`server_url` only (gates.sonar.host_url): redirects are not followed, so it never travels on.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from devops.adapters import process
 from devops.adapters.http import RetryPolicy, request, session
+from devops.config.urls import redact
 from devops.errors import GateUnavailable, HttpError
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ class CeTask:
     component_key: str = ""
     error_message: str = ""
     warnings: tuple[str, ...] = ()
+    branch: str = ""
+    pull_request: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class ProjectStatus:
 
 
 class SonarClient:
-    """The two endpoints the gate needs, on one server."""
+    """The two endpoints the gate needs, on one server (gates.sonar.host_url)."""
 
     def __init__(
         self,
@@ -97,7 +101,7 @@ class SonarClient:
         if not isinstance(task, dict) or "status" not in task:
             raise GateUnavailable(
                 f"{self.server_url}/api/ce/task?id={task_id}: answer has no task.status",
-                hint="is serverUrl in report-task.txt a SonarQube/SonarCloud server?",
+                hint="is gates.sonar.host_url a SonarQube/SonarCloud server?",
             )
         return CeTask(
             id=str(task.get("id", task_id)),
@@ -106,6 +110,8 @@ class SonarClient:
             component_key=str(task.get("componentKey") or ""),
             error_message=str(task.get("errorMessage") or ""),
             warnings=tuple(str(w) for w in task.get("warnings") or ()),
+            branch=str(task.get("branch") or ""),
+            pull_request=str(task.get("pullRequest") or ""),
         )
 
     def project_status(self, analysis_id: str) -> ProjectStatus:
@@ -145,10 +151,18 @@ class SonarClient:
             "GET",
             url,
             params=dict(params),
-            ok=(200, 401, 403, 404),
+            ok=(200, 301, 302, 303, 307, 308, 401, 403, 404),
             what=f"{what} ({shown})",
             hint="check the Sonar server status and retry",
+            allow_redirects=False,
         )
+        if 300 <= response.status_code < 400:
+            raise GateUnavailable(
+                f"{shown}: HTTP {response.status_code} redirect to "
+                f"{redact(response.headers.get('Location', '(no Location)'))[:200]!r}, not followed "
+                "(the token goes only to gates.sonar.host_url)",
+                hint="set gates.sonar.host_url to the address the Sonar API answers on",
+            )
         if response.status_code in (401, 403):
             word = "unauthorized" if response.status_code == 401 else "forbidden"
             raise HttpError(
@@ -158,7 +172,7 @@ class SonarClient:
         if response.status_code == 404:
             raise GateUnavailable(
                 f"{shown}: HTTP 404 not found",
-                hint="check serverUrl/ceTaskId in report-task.txt and the project key",
+                hint="check ceTaskId in report-task.txt, gates.sonar.host_url and the project key",
             )
         try:
             data = response.json()
@@ -166,7 +180,7 @@ class SonarClient:
             kind = response.headers.get("Content-Type", "unknown type")
             raise GateUnavailable(
                 f"{shown}: the answer is not JSON ({kind}: {response.text[:80].strip()!r})",
-                hint="a proxy or login page answered instead of the Sonar API; check serverUrl",
+                hint="a proxy or login page answered instead of the Sonar API; check gates.sonar.host_url",
             ) from None
         if not isinstance(data, dict):
             raise GateUnavailable(f"{shown}: expected a JSON object, got {type(data).__name__}")

@@ -135,9 +135,13 @@ class CliSteps:
             reporter = self.app.reporter
             outcome = evaluate_sonar(self.config, service, mask=reporter.github.mask, progress=reporter.debug)
             verdict = outcome.verdict
+            reason = outcome.reason
+            if verdict is not None and verdict.status in ("WARN", "NONE"):
+                reason = f"quality gate {verdict.status}: treated as {verdict.outcome} " \
+                         f"(gates.sonar.on_{verdict.status.lower()})"
             self._sonar[key] = SonarResult(
-                outcome.status, outcome.reason, verdict.dashboard_url if verdict else "",
-                "; ".join(c.describe() for c in verdict.failing) if verdict else "")
+                outcome.status, reason, verdict.dashboard_url if verdict else "",
+                "; ".join(c.describe() for c in verdict.failing) if verdict else "", outcome=outcome.outcome)
         return self._sonar[key]
 
     def push(self, plans: Sequence[ServicePlan]) -> dict[str, str]:

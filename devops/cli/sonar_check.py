@@ -1,8 +1,14 @@
 """Evaluate the Sonar quality gate for a service: shared by `devops gate sonar` and releases.
 
-Wiring only (token from the environment, report-task.txt candidates, the HTTP client); the
-rules live in `devops.gates.sonar`. SKIPPED is returned only when Sonar is not configured
-(no token, not required, no report-task.txt): that is a decision, not a pass.
+Wiring only (token from the environment, where report-task.txt is, the HTTP client); the rules
+live in `devops.gates.sonar`. SKIPPED is returned only when Sonar is not configured (no token,
+not required, no report-task.txt): that is a decision, not a pass.
+
+report-task.txt is read from one place, `.devops/sonar/` under the project root, which only
+`devops quality` writes (git ignores `.devops/`): `services/<svc>/report-task.txt` for an
+analysis of one service, `repository/report-task.txt` for the whole repository. A file git
+tracks is refused: it came with the commit (a pull request), not from the scanner. The token
+goes only to gates.sonar.host_url, and only after the file proved it names that server.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from devops.config import Config
 if TYPE_CHECKING:
     from devops.gates.sonar import SonarVerdict
 
+SONAR_DIR = Path(".devops") / "sonar"
+REPORT_TASK = "report-task.txt"
+
 
 @dataclass(frozen=True)
 class SonarOutcome:
@@ -31,14 +40,65 @@ class SonarOutcome:
     def skipped(self) -> bool:
         return self.verdict is None
 
+    @property
+    def outcome(self) -> str:
+        """pass, fail or skipped: what a release records (the verdict's, never re-derived)."""
+        return "skipped" if self.verdict is None else self.verdict.outcome
+
+
+def sonar_dir(config: Config) -> Path:
+    return config.root / SONAR_DIR
+
+
+def report_task_path(config: Config, service: str | None) -> Path:
+    """Where `devops quality [SERVICE]` has the scanner write report-task.txt."""
+    folder = sonar_dir(config) / ("services" / Path(service) if service else Path("repository"))
+    return folder / REPORT_TASK
+
 
 def report_task_candidates(config: Config, service: str | None, explicit: str | None = None) -> list[Path]:
-    """Where report-task.txt may be: the explicit path, else the service's folder, then the root."""
+    """The explicit path, else the service's analysis, then the whole repository's."""
     if explicit:
         return [Path(explicit)]
-    report_task = config.gates.sonar.report_task
-    folders = [config.service_dir(service), config.root] if service else [config.root]
-    return [folder / report_task for folder in folders]
+    if service:
+        config.service(service)  # UnknownName (exit 2) before any path is built from the name
+        return [report_task_path(config, service), report_task_path(config, None)]
+    return [report_task_path(config, None)]
+
+
+def clear_report_tasks(config: Config, service: str | None) -> None:
+    """Remove the results a new analysis supersedes, so the gate never reads an older one: the
+    service's, or for the whole repository every result (each service's included)."""
+    from devops.errors import BadInput
+
+    stale = [report_task_path(config, service)]
+    if service is None:
+        stale += [report_task_path(config, name) for name in config.services]
+    for path in stale:
+        check_location(config, path)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise BadInput(f"{path}: cannot remove the previous report-task.txt: {exc.strerror}",
+                           hint="remove it by hand") from None
+
+
+def check_location(config: Config, path: Path) -> None:
+    """`BadInput` when a folder on the way to `path` under the project is a symbolic link: a
+    committed link could make the scanner write, or the gate read, somewhere else."""
+    from devops.errors import BadInput
+
+    root = config.root
+    try:
+        relative = path.relative_to(root)
+    except ValueError:
+        return  # an explicit --report-task outside the project: the user's own choice
+    current = root
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            raise BadInput(f"{current}: is a symbolic link; {SONAR_DIR}/ holds only what `devops quality` writes",
+                           hint=f"remove {current}")
 
 
 def evaluate_sonar(
@@ -51,10 +111,11 @@ def evaluate_sonar(
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> SonarOutcome:
     """Wait for the analysis and read the gate; raise `GateUnavailable` when it cannot be judged."""
+    from devops.adapters.git import is_tracked
     from devops.adapters.http import RetryPolicy
     from devops.adapters.sonar import SonarClient
-    from devops.errors import GateUnavailable
-    from devops.gates.sonar import find_report_task, read_report_task, wait_for_gate
+    from devops.errors import BadInput, GateUnavailable
+    from devops.gates.sonar import check_server, find_report_task, read_report_task, wait_for_gate
 
     settings = config.gates.sonar
     token = os.environ.get(settings.token_env) or None
@@ -62,14 +123,23 @@ def evaluate_sonar(
     candidates = report_task_candidates(config, service, report_task)
     if token is None and not settings.required and not any(c.is_file() for c in candidates):
         return SonarOutcome("SKIPPED", f"not configured: ${settings.token_env} is unset and no report-task.txt")
-    task = read_report_task(find_report_task(candidates))
+    for candidate in candidates:
+        check_location(config, candidate)
+    found = find_report_task(candidates)
+    if is_tracked(config.root, found):
+        raise BadInput(
+            f"{found}: report-task.txt is committed to git; the gate reads only what `devops quality` writes",
+            hint=f"git rm --cached {found}; results belong in {SONAR_DIR}/, which git ignores",
+        )
+    task = read_report_task(found)
+    check_server(task, settings.host_url)
     if token is None and settings.required:
         raise GateUnavailable(
             f"${settings.token_env} is unset; gates.sonar.required is true",
             hint="add the SONAR_TOKEN secret to the workflow environment",
         )
     client = SonarClient(
-        task.server_url,
+        settings.host_url,
         token,
         policy=RetryPolicy(total=settings.http_retries, backoff_factor=settings.http_backoff_seconds, timeout=30),
     )

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
+from devops.config.urls import service_url_problem
 
 Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
 Scanner = Literal["vuln", "secret", "misconfig", "license"]
@@ -99,13 +100,13 @@ class TrivySettings(Section):
 class SonarSettings(Section):
     """The SonarCloud (or SonarQube) project and the quality-gate rules."""
 
-    host_url: str = Field(default="https://sonarcloud.io", pattern=r"^https?://")
+    # The only server that gets the token and gives the verdict: https (http only for a
+    # loopback stand-in). report-task.txt must name this same server (docs/gates.md).
+    host_url: str = "https://sonarcloud.io"
     organization: str | None = None
     # Project key; `<organization>_<project>` (SonarCloud's default for GitHub imports) when unset.
     project_key: str | None = None
     token_env: str = Field(default="SONAR_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    # Where the scanner writes report-task.txt, relative to the scanned folder.
-    report_task: str = ".scannerwork/report-task.txt"
     timeout_seconds: float = Field(default=300, gt=0)
     poll_initial_seconds: float = Field(default=1.0, gt=0)
     poll_max_seconds: float = Field(default=15.0, gt=0)
@@ -120,6 +121,23 @@ class SonarSettings(Section):
     # True: a missing token is an error (exit 3). False: Sonar is reported SKIPPED (not
     # configured), e.g. on a laptop or a fork's pull request without secrets.
     required: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and "report_task" in data:
+            raise ValueError(
+                "report_task: removed; `devops quality` writes report-task.txt to "
+                ".devops/sonar/ (see docs/gates.md), the only place the gate reads it from")
+        return data
+
+    @field_validator("host_url")
+    @classmethod
+    def _host_url(cls, value: str) -> str:
+        problem = service_url_problem(value, what="host_url")
+        if problem:
+            raise ValueError(problem)
+        return value.rstrip("/")
 
 
 class GatesConfig(Section):

@@ -20,6 +20,7 @@ from devops.config.cost import CostConfig
 from devops.config.gates import GatesConfig
 from devops.config.infra import InfraConfig
 from devops.config.observability import ObservabilityConfig, VerifyConfig
+from devops.config.urls import git_url_problem, service_url_problem
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -129,8 +130,17 @@ class PullRequestConfig(Section):
     labels: tuple[str, ...] = ()
     draft: bool = False
     token_env: str = Field("GITHUB_TOKEN", pattern=ENV_VAR_PATTERN)
-    # GitHub Enterprise or a recorded stand-in; GitHub Actions sets $GITHUB_API_URL.
-    api_url: str = Field("https://api.github.com", pattern=r"^https?://")
+    # GitHub Enterprise or a recorded stand-in; GitHub Actions sets $GITHUB_API_URL. The token
+    # goes there: https only (http for a loopback stand-in).
+    api_url: str = "https://api.github.com"
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        problem = service_url_problem(value, what="api_url")
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class GitAuthor(Section):
@@ -143,6 +153,14 @@ class GitOpsTarget(Section):
     # otherwise a git URL or a local path. $DEVOPS_GITOPS_REPO overrides it for every environment.
     repo: str = "."
     branch: str = "main"
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        problem = git_url_problem(value)  # names the URL with its credentials redacted
+        if problem:
+            raise ValueError(problem)
+        return value
     path: str = Field(min_length=1)
     mode: Literal["commit", "pull-request"] = "commit"
     # Per service values file, relative to `path`; `{service}` is replaced.

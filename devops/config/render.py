@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from devops.config.model import Config
+from devops.config.urls import redact
 
 
 def resolved(config: Config, environment: str | None = None) -> dict[str, Any]:
@@ -21,6 +22,9 @@ def resolved(config: Config, environment: str | None = None) -> dict[str, Any]:
     for name in ("DEVOPS_REGISTRY_HOST", "DEVOPS_REGISTRY_NAMESPACE"):
         if os.environ.get(name):
             data["registry"].setdefault("overridden_by", []).append(name)
+    for env_data in data["environments"].values():
+        # A GitOps URL may carry `user:token@`: shown as `***@`, like every other output.
+        env_data["gitops"]["repo"] = redact(env_data["gitops"]["repo"])
     if environment is not None:
         config.environment(environment)  # raises UnknownName for a bad name
         data["environments"] = {environment: data["environments"][environment]}

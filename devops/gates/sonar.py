@@ -7,28 +7,36 @@ never "no gate set". WARN and NONE follow `gates.sonar.on_warn` / `on_none`.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
-from devops.config.gates import SonarSettings
+from devops.config.gates import GateOutcome, SonarSettings
+from devops.config.urls import origin, redact, service_url_problem
 from devops.errors import BadInput, ExitCode, GateUnavailable
 
-REQUIRED_KEYS = ("serverUrl", "ceTaskId", "ceTaskUrl", "dashboardUrl")
+# Only these are used from report-task.txt: where the analysis went (checked against
+# gates.sonar.host_url) and which task to ask about. ceTaskUrl and dashboardUrl are ignored:
+# links are built from host_url, so the file cannot point a reader or a token elsewhere.
+REQUIRED_KEYS = ("serverUrl", "ceTaskId")
 DONE = {"SUCCESS", "FAILED", "CANCELED"}
+# Sonar's task and analysis ids ("AYhSC2-LY0CHkWJxvNA9", older ones UUID-like).
+SONAR_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+# The scanner writes a few hundred bytes; anything much larger is not its report.
+REPORT_TASK_MAX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
 class ReportTask:
-    """What the scanner wrote in report-task.txt."""
+    """What the scanner wrote in report-task.txt (only the fields the gate trusts)."""
 
     path: Path
     server_url: str
     ce_task_id: str
-    ce_task_url: str
-    dashboard_url: str
     project_key: str = ""
     organization: str = ""
 
@@ -46,36 +54,104 @@ def find_report_task(candidates: Sequence[Path]) -> Path:
 
 
 def read_report_task(path: Path) -> ReportTask:
-    """Parse report-task.txt (Java properties: key=value lines); every needed key must be there."""
+    """Parse report-task.txt (Java properties: key=value lines); `BadInput` naming the file when
+    it is unreadable, too large, not UTF-8, repeats a key or lacks one the gate needs."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(REPORT_TASK_MAX_BYTES + 1)
     except OSError as exc:
         raise BadInput(f"{path}: cannot read report-task.txt: {exc.strerror}") from None
+    if len(raw) > REPORT_TASK_MAX_BYTES:
+        raise BadInput(f"{path}: larger than {REPORT_TASK_MAX_BYTES // 1024} KiB: not a report-task.txt "
+                       "the Sonar scanner wrote", hint="rerun `devops quality`")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text: not a report-task.txt the Sonar scanner wrote",
+                       hint="rerun `devops quality`") from None
     values: dict[str, str] = {}
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith(("#", "!")):
             continue
         key, sep, value = line.partition("=")
         if not sep:
             key, sep, value = line.partition(":")
-        if sep:
-            values[key.strip()] = value.strip().replace("\\:", ":").replace("\\=", "=")
+        if not sep:
+            continue
+        key = key.strip()
+        if key in values:
+            # A second serverUrl or ceTaskId would silently win; the scanner never writes one.
+            raise BadInput(f"{path}:{number}: {key} is given twice", hint="rerun `devops quality`")
+        values[key] = value.strip().replace("\\:", ":").replace("\\=", "=")
     missing = [key for key in REQUIRED_KEYS if not values.get(key)]
     if missing:
         raise BadInput(
             f"{path}: report-task.txt has no {missing[0]}",
             hint="the Sonar scanner did not finish; rerun `devops quality`",
         )
+    task_id = values["ceTaskId"]
+    if not SONAR_ID.match(task_id):
+        raise BadInput(f"{path}: ceTaskId {_shown(task_id)} is not a Sonar task id (letters, digits, - and _)",
+                       hint="rerun `devops quality`")
     return ReportTask(
         path=path,
-        server_url=values["serverUrl"].rstrip("/"),
-        ce_task_id=values["ceTaskId"],
-        ce_task_url=values["ceTaskUrl"],
-        dashboard_url=values["dashboardUrl"],
+        server_url=values["serverUrl"],
+        ce_task_id=task_id,
         project_key=values.get("projectKey", ""),
         organization=values.get("organization", ""),
     )
+
+
+def check_server(task: ReportTask, host_url: str) -> None:
+    """The analysis must have gone to `gates.sonar.host_url`: same scheme, host and port.
+
+    Otherwise `BadInput` naming the file, before anything is sent: the token goes only to
+    host_url, and a verdict read from elsewhere would be the other server's to give.
+    """
+    problem = service_url_problem(task.server_url, what="serverUrl")
+    if problem is None:
+        try:
+            if origin(task.server_url) == origin(host_url):
+                return
+        except ValueError:
+            pass
+        problem = f"serverUrl {_shown(redact(task.server_url))} is not gates.sonar.host_url ({host_url})"
+    else:
+        problem = problem.replace(repr(task.server_url), _shown(redact(task.server_url)))
+    raise BadInput(
+        f"{task.path}: {problem}; nothing was sent",
+        hint="the analysis must run against gates.sonar.host_url: rerun `devops quality`",
+    )
+
+
+def _shown(value: str, limit: int = 120) -> str:
+    """A value from a file, safe for a one-line message (no control characters, bounded)."""
+    cleaned = "".join(c if c.isprintable() else "?" for c in value)
+    return repr(cleaned if len(cleaned) <= limit else cleaned[:limit] + "...")
+
+
+def gate_outcome(status: str, settings: SonarSettings) -> GateOutcome | None:
+    """The one mapping of a quality-gate status to pass/fail/error, shared by `devops gate sonar`
+    and releases: OK passes, ERROR fails, WARN and NONE follow gates.sonar.on_warn / on_none.
+    None for a status Sonar does not document (the caller fails closed)."""
+    outcomes: dict[str, GateOutcome] = {"OK": "pass", "ERROR": "fail", "WARN": settings.on_warn,
+                                        "NONE": settings.on_none}
+    return outcomes.get(status)
+
+
+def task_link(host_url: str, task_id: str) -> str:
+    return f"{host_url}/api/ce/task?{urlencode({'id': task_id})}"
+
+
+def dashboard_link(host_url: str, component: str, *, branch: str = "", pull_request: str = "") -> str:
+    """The project's dashboard on host_url (never the dashboardUrl written in the file)."""
+    query = {"id": component}
+    if pull_request:
+        query["pullRequest"] = pull_request
+    elif branch:
+        query["branch"] = branch
+    return f"{host_url}/dashboard?{urlencode(query)}"
 
 
 class SonarApi(Protocol):
@@ -149,8 +225,12 @@ def wait_for_gate(
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> SonarVerdict:
     """Poll `api/ce/task` with backoff until the task is done or `timeout` passes, then read
-    the gate of its analysis. Raises `GateUnavailable` when it cannot decide."""
+    the gate of its analysis. Raises `GateUnavailable` when it cannot decide.
+
+    `api` talks to gates.sonar.host_url; call `check_server` on the task first."""
     limit = settings.timeout_seconds if timeout is None else timeout
+    host = settings.host_url
+    where = task_link(host, task.ce_task_id)
     started = clock()
     interval = settings.poll_initial_seconds
     polls = 0
@@ -158,6 +238,11 @@ def wait_for_gate(
     while True:
         current = api.ce_task(task.ce_task_id)
         polls += 1
+        if current.id != task.ce_task_id:
+            raise GateUnavailable(
+                f"Sonar answered about task {_shown(current.id)} when asked for {task.ce_task_id}",
+                hint=f"check {host}",
+            )
         if not seen or seen[-1] != current.status:
             seen.append(current.status)
             progress(f"Sonar task {task.ce_task_id}: {current.status}")
@@ -165,15 +250,15 @@ def wait_for_gate(
             break
         if current.status not in {"PENDING", "IN_PROGRESS"}:
             raise GateUnavailable(
-                f"Sonar task {task.ce_task_id}: unknown status {current.status!r}",
-                hint=f"see {task.ce_task_url}",
+                f"Sonar task {task.ce_task_id}: unknown status {_shown(current.status)}",
+                hint=f"see {where}",
             )
         elapsed = clock() - started
         if elapsed + interval > limit:
             raise GateUnavailable(
                 f"Sonar task {task.ce_task_id} still {current.status} after {elapsed:.1f} s "
                 f"(timeout {limit:g} s, {polls} polls)",
-                hint=f"check the background tasks at {task.ce_task_url} or raise gates.sonar.timeout_seconds",
+                hint=f"check the background tasks at {where} or raise gates.sonar.timeout_seconds",
             )
         sleep(interval)
         interval = min(interval * 2, settings.poll_max_seconds)
@@ -181,26 +266,29 @@ def wait_for_gate(
         why = f": {current.error_message}" if current.error_message else ""
         raise GateUnavailable(
             f"Sonar task {task.ce_task_id} {current.status}{why}; the quality gate was not computed",
-            hint=f"see {task.ce_task_url} and the scanner's log; rerun `devops quality`",
+            hint=f"see {where} and the scanner's log; rerun `devops quality`",
         )
     if not current.analysis_id:
+        raise GateUnavailable(f"Sonar task {task.ce_task_id} SUCCESS without an analysisId", hint=f"see {where}")
+    if not SONAR_ID.match(current.analysis_id):
         raise GateUnavailable(
-            f"Sonar task {task.ce_task_id} SUCCESS without an analysisId", hint=f"see {task.ce_task_url}"
+            f"Sonar task {task.ce_task_id}: analysisId {_shown(current.analysis_id)} is not a Sonar id",
+            hint=f"see {where}",
         )
     status = api.project_status(current.analysis_id)
-    outcome = {"OK": "pass", "ERROR": "fail", "WARN": settings.on_warn, "NONE": settings.on_none}.get(
-        status.status
-    )
+    outcome = gate_outcome(status.status, settings)
     if outcome is None:
         raise GateUnavailable(
-            f"Sonar quality gate of analysis {current.analysis_id}: unknown status {status.status!r}"
+            f"Sonar quality gate of analysis {current.analysis_id}: unknown status {_shown(status.status)}"
         )
+    component = current.component_key or task.project_key
     return SonarVerdict(
         status=status.status,
         outcome=outcome,
         task_id=task.ce_task_id,
         analysis_id=current.analysis_id,
-        dashboard_url=task.dashboard_url,
+        dashboard_url=dashboard_link(host, component, branch=current.branch, pull_request=current.pull_request)
+        if component else host,
         conditions=status.conditions,
         warnings=current.warnings,
         polls=polls,
@@ -253,14 +341,23 @@ def plan_scanner(
     environ: Mapping[str, str],
     event: Mapping[str, Any] | None,
     shallow: bool | None,
+    report_task: Path,
     extra: Sequence[str] = (),
 ) -> ScannerPlan:
     """The pysonar arguments: server, organisation, key, sources, and branch or pull-request keys
-    from the GitHub environment (`GITHUB_EVENT_NAME`, the event payload, `GITHUB_REF_NAME`)."""
+    from the GitHub environment (`GITHUB_EVENT_NAME`, the event payload, `GITHUB_REF_NAME`).
+
+    Where the token may go and where report-task.txt is written are pinned on the command line,
+    which pysonar ranks above `sonar-project.properties`, `pyproject.toml` and `SONAR_*`
+    variables: files in the analysed folder (a pull request's) cannot move them."""
+    check_scanner_args(extra)
     args = [
         executable,
         "--sonar-host-url",
         settings.host_url,
+        *scanner_server_args(settings.host_url),
+        "--sonar-scanner-metadata-filepath",
+        str(report_task),
         "--sonar-project-key",
         key,
         "--sonar-project-base-dir",
@@ -304,7 +401,51 @@ def plan_scanner(
         args=tuple(args),
         cwd=source_dir,
         project_key=key,
-        report_task=source_dir / settings.report_task,
+        report_task=report_task,
         mode=mode,
         notes=tuple(notes),
     )
+
+
+# pysonar's SonarQube Cloud hosts and their API hosts (pysonar_scanner/api.py).
+SONARCLOUD_API = {"https://sonarcloud.io": "https://api.sonarcloud.io", "https://sonarqube.us": "https://api.sonarqube.us"}
+# Scanner properties that decide where the token goes or which report-task.txt the gate reads:
+# set by `devops quality` only (from gates.sonar.host_url), never through --scanner-arg.
+PINNED_PROPERTIES = (
+    "sonar.host.url", "sonar.token", "sonar.login", "sonar.password", "sonar.region",
+    "sonar.scanner.cloudUrl", "sonar.scanner.sonarcloudUrl", "sonar.scanner.apiUrl",
+    "sonar.scanner.apiBaseUrl", "sonar.scanner.metadataFilepath", "sonar.scanner.metadataFilePath",
+)
+
+
+def scanner_server_args(host_url: str) -> list[str]:
+    """The API (and for SonarQube Cloud the cloud) URL the scanner would derive from host_url,
+    given explicitly so no project file can replace them."""
+    cloud_api = SONARCLOUD_API.get(host_url)
+    if cloud_api:
+        return ["--sonar-scanner-cloud-url", host_url, "--sonar-scanner-api-url", cloud_api]
+    return ["--sonar-scanner-api-url", f"{host_url}/api/v2"]
+
+
+def _pinned_flags() -> set[str]:
+    flags = {"-t", "--token"}
+    for prop in PINNED_PROPERTIES:
+        flags.add(f"-D{prop}".lower())
+        flags.add("--" + re.sub(r"([A-Z])", r"-\1", prop.replace(".", "-")).lower())
+    return flags
+
+
+def check_scanner_args(extra: Sequence[str]) -> None:
+    """`BadInput` for a --scanner-arg that would set a pinned property."""
+    pinned = _pinned_flags()
+    for arg in extra:
+        given = arg.split("=", 1)[0].strip()
+        name = given.lower()
+        # argparse also takes an unambiguous prefix (--sonar-host) and a glued short value (-tX).
+        abbreviated = name.startswith("--") and len(name) > 3 and any(f.startswith(name) for f in pinned)
+        if name in pinned or abbreviated or (name.startswith("-t") and not name.startswith("--")):
+            raise BadInput(
+                f"--scanner-arg {given[:60]}: set by devops from gates.sonar.host_url and $SONAR_TOKEN, "
+                "not on the command line",
+                hint="change gates.sonar.host_url in pipelines/devops.yaml",
+            )

@@ -19,13 +19,14 @@ import tempfile
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlparse
 
 from devops.adapters.git import PushRejection, classify_push, git_run
+from devops.adapters.github import api_url, is_github_remote
 from devops.adapters.process import ProcessResult
+from devops.config.urls import git_url_problem, origin, parse, redact, split_credentials
 from devops.errors import BadInput, ExternalError, ToolFailed, ToolTimeout
 from devops.gitops import record as records
 from devops.gitops import values
@@ -52,9 +53,12 @@ class HistoryEntry(NamedTuple):
 
 @dataclass(frozen=True)
 class Remote:
-    url: str  # what git fetches from (a file:// URL for local paths)
-    display: str  # the same without credentials, for messages
+    url: str  # what git fetches from (a file:// URL for local paths), never with credentials
+    display: str  # for messages: `***@` where the configured URL had credentials
     setting: str  # the config key that named it, for messages
+    # `user:password@` of the configured URL: they reach git through the environment only.
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
 
 
 def _is_url(value: str) -> bool:
@@ -62,17 +66,15 @@ def _is_url(value: str) -> bool:
 
 
 def _display(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.password or parsed.username:
-        netloc = parsed.hostname or ""
-        if parsed.port:
-            netloc += f":{parsed.port}"
-        return parsed._replace(netloc=netloc).geturl()
-    return url
+    return redact(url)
 
 
 def resolve_remote(config: Config, environment: str) -> Remote:
-    """Where the environment's GitOps repository is: `.` = the project's `origin` remote."""
+    """Where the environment's GitOps repository is: `.` = the project's `origin` remote.
+
+    Credentials written in an https URL (`https://user:token@host/...`) are taken out of it:
+    git gets them from `auth_env`, never on its command line, and messages show `***@`.
+    """
     target = config.environment(environment).gitops
     setting = f"environments.{environment}.gitops.repo"
     repo = target.repo
@@ -84,6 +86,9 @@ def resolve_remote(config: Config, environment: str) -> Remote:
                 f"{config.source}: {setting} is '.', but {config.root} has no 'origin' remote to publish to",
                 hint="git remote add origin URL, or set the repository URL there or in $DEVOPS_GITOPS_REPO",
             )
+        problem = git_url_problem(repo)
+        if problem:
+            raise BadInput(f"{config.source}: {setting} is '.', and the 'origin' remote of {config.root}: {problem}")
         if not _is_url(repo):
             repo = str((config.root / repo).resolve())
     elif not _is_url(repo):
@@ -94,31 +99,43 @@ def resolve_remote(config: Config, environment: str) -> Remote:
                                 hint="check the path or $DEVOPS_GITOPS_REPO")
         # A file:// URL makes git honour --depth, so local repositories behave like remote ones.
         repo = Path(repo).as_uri()
-    return Remote(repo, _display(repo), setting)
+    split = split_credentials(repo)
+    return Remote(split.url, _display(repo), setting, split.username, split.password)
 
 
-def auth_env(url: str, token: str | None, api_url: str) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Git environment that sends `token` to an https GitHub remote, and the strings to mask.
+def auth_env(url: str, token: str | None, api_url: str, *, username: str | None = None,
+             password: str | None = None) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Git environment that authenticates to the remote `url`, and the strings to mask.
 
-    The header goes through GIT_CONFIG_COUNT/KEY/VALUE (never the command line, never a file),
-    scoped to the remote's host, and only for github.com or the configured GitHub API's host.
+    `username`/`password` (from the configured URL) win; else `token` goes to an http(s) remote
+    on the GitHub of `api_url` (`devops.adapters.github.is_github_remote`, the rule the API
+    calls use too). Either way as an `http.<url>.extraheader` through GIT_CONFIG_COUNT/KEY/VALUE
+    (never the command line, never a file), scoped to that remote, with redirects off there:
+    git would otherwise carry the header to whatever host a redirect names.
     """
-    parsed = urlparse(url)
-    if not token or parsed.scheme != "https" or not parsed.hostname:
+    parts = parse(url)
+    if parts is None or parts.scheme.lower() not in ("https", "http") or not parts.hostname:
         return {}, ()
-    api_host = urlparse(api_url).hostname or ""
-    github_hosts = {"github.com", api_host, api_host.removeprefix("api.")}
-    if parsed.hostname not in github_hosts:
+    if username is not None or password is not None:
+        user, secret = username or "", password or ""
+        # The user part alone is often the token itself (https://TOKEN@host/...).
+        masked: tuple[str, ...] = (secret,) if secret else (user,)
+        scope = url if url.endswith("/") else url + "/"
+    elif token and is_github_remote(url, api_url):
+        user, secret, masked = "x-access-token", token, (token,)
+        scope = str(origin(url)) + "/"
+    else:
         return {}, ()
-    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    base = f"https://{parsed.hostname}" + (f":{parsed.port}" if parsed.port else "") + "/"
+    basic = base64.b64encode(f"{user}:{secret}".encode()).decode()
     index = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
     env = {
-        "GIT_CONFIG_COUNT": str(index + 1),
-        f"GIT_CONFIG_KEY_{index}": f"http.{base}.extraheader",
+        "GIT_CONFIG_COUNT": str(index + 2),
+        f"GIT_CONFIG_KEY_{index}": f"http.{scope}.extraheader",
         f"GIT_CONFIG_VALUE_{index}": f"AUTHORIZATION: basic {basic}",
+        f"GIT_CONFIG_KEY_{index + 1}": f"http.{scope}.followRedirects",
+        f"GIT_CONFIG_VALUE_{index + 1}": "false",
     }
-    return env, (token, basic)
+    return env, (*[m for m in masked if m], basic)
 
 
 class _Git:
@@ -163,8 +180,10 @@ class GitOpsRepo:
         """
         target = config.environment(environment).gitops
         remote = resolve_remote(config, environment)
-        env, secrets = auth_env(remote.url, os.environ.get(target.pull_request.token_env),
-                                os.environ.get("GITHUB_API_URL") or target.pull_request.api_url)
+        settings = target.pull_request
+        env, secrets = auth_env(remote.url, os.environ.get(settings.token_env),
+                                api_url(settings.api_url, "api_url" in settings.model_fields_set),
+                                username=remote.username, password=remote.password)
         workdir = Path(tempfile.mkdtemp(prefix="devops-gitops-"))
         git = _Git(workdir / "repo", env, secrets, target.push.timeout_seconds)
         repo = cls(config, environment, target, remote, workdir, git)

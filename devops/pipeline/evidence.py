@@ -49,10 +49,14 @@ def scan_evidence(verdict_passed: bool, counts: Mapping[str, int], checked_at: d
     }
 
 
-def sonar_evidence(status: str, reason: str, checked_at: dt.datetime, dashboard_url: str = "") -> dict[str, Any]:
-    """The `sonar` block: OK -> PASSED, ERROR -> FAILED, not configured -> SKIPPED with why."""
-    verdict = {"OK": PASSED, "SKIPPED": SKIPPED}.get(status, FAILED)
+def sonar_evidence(status: str, outcome: str, reason: str, checked_at: dt.datetime,
+                   dashboard_url: str = "") -> dict[str, Any]:
+    """The `sonar` block, from the gate's outcome (pass -> PASSED, skipped -> SKIPPED, anything
+    else -> FAILED) and the status Sonar gave (OK, WARN, ERROR, NONE), kept beside it."""
+    verdict = {"pass": PASSED, "skipped": SKIPPED}.get(outcome, FAILED)
     block: dict[str, Any] = {"verdict": verdict, "reason": reason or None, "checked_at": iso(checked_at)}
+    if status != "SKIPPED":
+        block["status"] = status
     if dashboard_url:
         block["dashboard_url"] = dashboard_url
     return block

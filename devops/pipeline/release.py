@@ -65,6 +65,9 @@ class SonarResult:
     reason: str = ""
     dashboard_url: str = ""
     failing: str = ""    # the failing conditions, one line
+    # pass, fail or skipped, as `devops gate sonar` decides it (devops.gates.sonar.gate_outcome,
+    # with on_warn/on_none): the release never maps a status itself. Unset: fail closed.
+    outcome: str = "fail"
 
 
 class ReleaseSteps(Releaser, Protocol):
@@ -225,7 +228,7 @@ def release(environment: str, services: Sequence[str], order: Sequence[str], ste
             item = releases[plan.service]
             scan, sonar = scans[plan.service], sonars[plan.service]
             item.scan = scan_evidence(scan.passed, scan.counts, checked_at, scan.trivy_version, scan.db)
-            item.sonar = sonar_evidence(sonar.status, sonar.reason, checked_at, sonar.dashboard_url)
+            item.sonar = sonar_evidence(sonar.status, sonar.outcome, sonar.reason, checked_at, sonar.dashboard_url)
             if not scan.passed:
                 refused.append(f"{plan.service}: {scan.failing} finding(s) over the scan policy")
             if item.sonar["verdict"] == "FAILED":

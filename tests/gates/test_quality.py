@@ -50,8 +50,9 @@ def test_pull_request_keys_from_the_event(sonar_project, run_cli, monkeypatch, s
     assert _arg(args, "--sonar-project-base-dir") == str(sonar_project.root / "services" / "app")
     assert "--sonar-branch-name" not in args
     assert data["report_task"] == str(
-        sonar_project.root / "services" / "app" / ".scannerwork" / "report-task.txt"
+        sonar_project.root / ".devops" / "sonar" / "services" / "app" / "report-task.txt"
     )
+    assert _arg(args, "--sonar-scanner-metadata-filepath") == data["report_task"]
 
 
 def test_branch_push(sonar_project, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -137,8 +138,9 @@ def test_scanner_then_gate(project, run_cli, monkeypatch, fake_bin, shared_fixtu
 import json, os, sys
 json.dump({{"argv": sys.argv[1:], "token": os.environ.get("SONAR_TOKEN"), "cwd": os.getcwd()}},
           open({str(seen)!r}, "w"))
-os.makedirs(".scannerwork", exist_ok=True)
-open(".scannerwork/report-task.txt", "w").write('''organization=techitfactory
+# Where the real scanner writes it: sonar.scanner.metadataFilepath when given.
+target = sys.argv[sys.argv.index("--sonar-scanner-metadata-filepath") + 1]
+open(target, "w").write('''organization=techitfactory
 projectKey=techitfactory_gates-test_app
 serverUrl=https://sonarcloud.io
 dashboardUrl=https://sonarcloud.io/dashboard?id=techitfactory_gates-test_app
@@ -147,9 +149,13 @@ ceTaskUrl=https://sonarcloud.io/api/ce/task?id=AYhSC2-LY0CHkWJxvNA9
 ''')
 """,
     )
-    stale = project.root / "services" / "app" / ".scannerwork"
+    stale = project.root / ".devops" / "sonar" / "services" / "app"
     stale.mkdir(parents=True)
-    (stale / "report-task.txt").write_text("ceTaskId=OLD\n")
+    (stale / "report-task.txt").write_text("serverUrl=https://sonarcloud.io\nceTaskId=OLD\n")
+    # What a pull request could commit where the scanner used to write: never read.
+    planted = project.root / "services" / "app" / ".scannerwork"
+    planted.mkdir(parents=True)
+    (planted / "report-task.txt").write_text("serverUrl=https://sonarcloud.io\nceTaskId=PLANTED\n")
     task = json.loads((shared_fixtures / "sonar" / "ce-task.json").read_text())
     gate = json.loads((shared_fixtures / "sonar" / "qualitygate-project-status.json").read_text())
     gate["projectStatus"]["status"] = "OK"

@@ -252,7 +252,8 @@ def test_report_task_fields(report_task: ReportTask) -> None:
         TASK_ID,
         "techitfactory_shop",
     )
-    assert report_task.dashboard_url.endswith("?id=techitfactory_shop")
+    # ceTaskUrl and dashboardUrl are data the gate never uses: links are built from host_url.
+    assert not hasattr(report_task, "dashboard_url") and not hasattr(report_task, "ce_task_url")
 
 
 # --- through the CLI ----------------------------------------------------------------------
@@ -269,9 +270,9 @@ SONAR_FAST = """\
 @pytest.fixture
 def sonar_project(project, monkeypatch):  # type: ignore[no-untyped-def]
     project.write_config(SONAR_FAST)
-    scannerwork = project.root / ".scannerwork"
-    scannerwork.mkdir()
-    (scannerwork / "report-task.txt").write_text(REPORT_TASK)
+    written = project.root / ".devops" / "sonar" / "repository"  # where `devops quality` writes it
+    written.mkdir(parents=True)
+    (written / "report-task.txt").write_text(REPORT_TASK)
     monkeypatch.setenv("SONAR_TOKEN", "sqp_0123456789abcdef")
     return project
 
@@ -330,7 +331,7 @@ def test_cli_report_task_not_found_is_exit_2(project, run_cli, monkeypatch) -> N
     monkeypatch.setenv("SONAR_TOKEN", "sqp_x")
     result = run_cli("--config", str(project.config), "gate", "sonar")
     assert result.code == 2
-    where = project.root / ".scannerwork" / "report-task.txt"
+    where = project.root / ".devops" / "sonar" / "repository" / "report-task.txt"
     assert result.err.strip().splitlines()[-1] == (
         f"devops: error: report-task.txt not found; looked in {where} (run `devops quality` "
         "(the Sonar scanner writes it) or pass --report-task PATH)"

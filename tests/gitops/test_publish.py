@@ -274,8 +274,10 @@ exit 0
 def test_auth_header_only_for_github_https_and_never_on_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GIT_CONFIG_COUNT", raising=False)
     env, secrets = auth_env("https://github.com/techitfactory/gitops.git", "ghs_secret", "https://api.github.com")
-    assert env["GIT_CONFIG_COUNT"] == "1"
+    assert env["GIT_CONFIG_COUNT"] == "2"
     assert env["GIT_CONFIG_KEY_0"] == "http.https://github.com/.extraheader"
+    # A redirect would carry the header to another host: not followed where it is sent.
+    assert (env["GIT_CONFIG_KEY_1"], env["GIT_CONFIG_VALUE_1"]) == ("http.https://github.com/.followRedirects", "false")
     assert env["GIT_CONFIG_VALUE_0"].startswith("AUTHORIZATION: basic ") and "ghs_secret" in secrets
     assert auth_env("https://gitlab.com/o/r.git", "ghs_secret", "https://api.github.com") == ({}, ())
     assert auth_env("git@github.com:o/r.git", "ghs_secret", "https://api.github.com") == ({}, ())

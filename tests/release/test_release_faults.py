@@ -35,8 +35,9 @@ ceTaskUrl={SERVER}/api/ce/task?id={TASK_ID}
 def test_a_failing_sonar_gate_stops_the_release_before_any_push(
         shop: Shop, shared_fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The answers are ../shared/fixtures/sonar's documented examples: the task SUCCESS, the gate ERROR."""
-    (shop.root / ".scannerwork").mkdir()
-    (shop.root / ".scannerwork" / "report-task.txt").write_text(REPORT_TASK)
+    written = shop.root / ".devops" / "sonar" / "repository"  # where `devops quality` writes it
+    written.mkdir(parents=True)
+    (written / "report-task.txt").write_text(REPORT_TASK)
     shop.config(extra="  sonar: {poll_initial_seconds: 0.01, poll_max_seconds: 0.02, timeout_seconds: 5}\n")
     monkeypatch.setenv("SONAR_TOKEN", "sqp_secret")
     task = json.loads((shared_fixtures / "sonar" / "ce-task.json").read_text())

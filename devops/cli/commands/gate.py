@@ -1,10 +1,14 @@
 """`devops gate sonar`: wait for the Sonar analysis and apply its quality gate.
 
 Exit 0 when the gate is OK, 1 when it is ERROR (every failing condition listed), 3 when the
-gate cannot be evaluated (task FAILED/CANCELED, timeout, bad token, server errors).
+gate cannot be evaluated (task FAILED/CANCELED, timeout, bad token, server errors), 2 when
+report-task.txt is missing, malformed, committed to git, or names a server other than
+gates.sonar.host_url (then nothing is sent).
 """
 
 from __future__ import annotations
+
+import math
 
 import click
 
@@ -17,12 +21,15 @@ def cli() -> None:
 
 
 @cli.command("sonar")
-@click.option("--service", help="Read the service's report-task.txt (its folder's .scannerwork/).")
+@click.option(
+    "--service",
+    help="Read the analysis of `devops quality SERVICE` (else of the whole repository), under .devops/sonar/.",
+)
 @click.option(
     "--report-task",
     "report_task",
     type=click.Path(dir_okay=False),
-    help="Path of report-task.txt [default: gates.sonar.report_task under the service or root].",
+    help="Path of report-task.txt [default: what `devops quality` wrote under .devops/sonar/].",
 )
 @click.option(
     "--timeout", type=float, help="Seconds to wait for the analysis [default: gates.sonar.timeout_seconds]."
@@ -34,7 +41,7 @@ def sonar(app: AppContext, service: str | None, report_task: str | None, timeout
     from devops.cli.sonar_check import evaluate_sonar
     from devops.errors import BadInput
 
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise BadInput(f"--timeout: expected a positive number of seconds, got {timeout:g}")
     reporter = app.reporter
     outcome = evaluate_sonar(

@@ -1,11 +1,13 @@
 """`devops quality [SERVICE]`: run the Sonar scanner (pysonar), then the Sonar quality gate.
 
 Without a token (`$SONAR_TOKEN`) the scan is reported as SKIPPED (not configured), unless
-`gates.sonar.required` is true (then exit 3).
+`gates.sonar.required` is true (then exit 3). The scanner writes report-task.txt to
+`.devops/sonar/` (see devops/cli/sonar_check.py), the only place the gate reads it from.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -32,9 +34,12 @@ def cli(
 ) -> int:
     """Analyse SERVICE (or the whole repository) with SonarCloud and apply its quality gate."""
     from devops.adapters import sonar as adapter
-    from devops.errors import GateUnavailable
+    from devops.cli.sonar_check import check_location, clear_report_tasks, report_task_path
+    from devops.errors import BadInput, GateUnavailable
     from devops.gates.sonar import plan_scanner, project_key
 
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise BadInput(f"--timeout: expected a positive number of seconds, got {timeout:g}")
     config = app.config
     settings = config.gates.sonar
     reporter = app.reporter
@@ -55,6 +60,7 @@ def cli(
         environ=os.environ,
         event=adapter.load_json(Path(event_path)) if event_path else None,
         shallow=adapter.is_shallow(config.root),
+        report_task=report_task_path(config, service),
         extra=scanner_args,
     )
     for note in plan.notes:
@@ -75,7 +81,9 @@ def cli(
         reporter.github.summary(f"### Sonar analysis: SKIPPED\n\n{reason}\n")
         reporter.result({"status": "SKIPPED", "reason": reason, **plan.to_dict()})
         return 0
-    plan.report_task.unlink(missing_ok=True)  # a stale file would gate an older analysis
+    clear_report_tasks(config, service)  # a stale file would gate an older analysis
+    check_location(config, plan.report_task)
+    plan.report_task.parent.mkdir(parents=True, exist_ok=True)
     reporter.info(f"Sonar analysis of {plan.project_key} ({plan.mode})")
     adapter.run_scanner(plan.args, cwd=plan.cwd, token=token, timeout=settings.scanner_timeout_seconds)
     if no_gate:
