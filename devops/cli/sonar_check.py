@@ -101,6 +101,18 @@ def check_location(config: Config, path: Path) -> None:
                            hint=f"remove {current}")
 
 
+def expected_project_key(config: Config, service: str | None, found: Path) -> str:
+    """The project key `devops quality` analysed for the file found: the service's own key for
+    its own file, the repository's for the repository file (the fallback)."""
+    from devops.gates.sonar import project_key
+
+    settings = config.gates.sonar
+    if service is None or found != report_task_path(config, service):
+        return project_key(settings, config.project, None, None)
+    override = config.gates.services[service].sonar_project_key if service in config.gates.services else None
+    return project_key(settings, config.project, service, override)
+
+
 def evaluate_sonar(
     config: Config,
     service: str | None,
@@ -143,7 +155,8 @@ def evaluate_sonar(
         token,
         policy=RetryPolicy(total=settings.http_retries, backoff_factor=settings.http_backoff_seconds, timeout=30),
     )
-    verdict = wait_for_gate(client, task, settings, timeout=timeout, progress=progress)
+    verdict = wait_for_gate(client, task, settings, timeout=timeout, progress=progress,
+                            expected_project=expected_project_key(config, service, found))
     if verdict.outcome == "error":
         raise GateUnavailable(verdict.message(), hint="set gates.sonar.on_none/on_warn to decide this status")
     return SonarOutcome(verdict.status, verdict=verdict)

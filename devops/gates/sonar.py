@@ -223,11 +223,14 @@ def wait_for_gate(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     progress: Callable[[str], None] = lambda _msg: None,
+    expected_project: str | None = None,
 ) -> SonarVerdict:
     """Poll `api/ce/task` with backoff until the task is done or `timeout` passes, then read
     the gate of its analysis. Raises `GateUnavailable` when it cannot decide.
 
-    `api` talks to gates.sonar.host_url; call `check_server` on the task first."""
+    `api` talks to gates.sonar.host_url; call `check_server` on the task first. With
+    `expected_project`, a task of any other project is refused (`BadInput`, naming the file): a
+    task id is data, and the passing analysis of another project must not pass this gate."""
     limit = settings.timeout_seconds if timeout is None else timeout
     host = settings.host_url
     where = task_link(host, task.ce_task_id)
@@ -242,6 +245,12 @@ def wait_for_gate(
             raise GateUnavailable(
                 f"Sonar answered about task {_shown(current.id)} when asked for {task.ce_task_id}",
                 hint=f"check {host}",
+            )
+        if expected_project is not None and current.component_key != expected_project:
+            raise BadInput(
+                f"{task.path}: task {task.ce_task_id} analysed project {_shown(current.component_key or '(none)')}, "
+                f"not {expected_project}",
+                hint="rerun `devops quality` for this service; the gate judges only the configured project",
             )
         if not seen or seen[-1] != current.status:
             seen.append(current.status)

@@ -157,6 +157,7 @@ ceTaskUrl=https://sonarcloud.io/api/ce/task?id=AYhSC2-LY0CHkWJxvNA9
     planted.mkdir(parents=True)
     (planted / "report-task.txt").write_text("serverUrl=https://sonarcloud.io\nceTaskId=PLANTED\n")
     task = json.loads((shared_fixtures / "sonar" / "ce-task.json").read_text())
+    task["task"]["componentKey"] = "techitfactory_gates-test_app"  # the project this run analysed
     gate = json.loads((shared_fixtures / "sonar" / "qualitygate-project-status.json").read_text())
     gate["projectStatus"]["status"] = "OK"
     responses.get("https://sonarcloud.io/api/ce/task", json=task)

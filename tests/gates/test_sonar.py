@@ -125,6 +125,25 @@ def test_ok_gate_passes(
     assert (verdict.status, verdict.outcome, verdict.exit_code) == ("OK", "pass", 0)
 
 
+@responses.activate
+@pytest.mark.parametrize("component", ["someone_elses_project", ""])
+def test_a_task_of_another_project_is_refused_before_its_gate_is_read(
+    report_task: ReportTask, ce_task: dict[str, Any], gate_status: dict[str, Any], component: str
+) -> None:
+    task = task_with(ce_task, "SUCCESS")
+    task["task"]["componentKey"] = component
+    responses.get(TASK_URL, json=task)
+    responses.get(GATE_URL, json=gate_with(gate_status, "OK"))
+    with pytest.raises(BadInput, match="analysed project"):
+        wait_for_gate(_client(), report_task, FAST, sleep=lambda _s: None, expected_project="techitfactory_shop")
+    assert [call.request.url.split("?")[0] for call in responses.calls] == [TASK_URL]  # no gate read
+    # Control: the configured project's task passes.
+    task["task"]["componentKey"] = "techitfactory_shop"
+    responses.replace(responses.GET, TASK_URL, json=task)
+    verdict = wait_for_gate(_client(), report_task, FAST, sleep=lambda _s: None, expected_project="techitfactory_shop")
+    assert verdict.outcome == "pass"
+
+
 @pytest.mark.parametrize(
     ("status", "settings", "outcome", "code"),
     [
@@ -260,6 +279,7 @@ def test_report_task_fields(report_task: ReportTask) -> None:
 
 SONAR_FAST = """\
   sonar:
+    project_key: sonarsource_test_AYhCAUXoEy1XQQcbVndf  # the project of the recorded ce-task.json
     poll_initial_seconds: 0.01
     poll_max_seconds: 0.02
     timeout_seconds: 5

@@ -91,7 +91,8 @@ def report_task(server: str, *, task_url: str | None = None, dashboard: str | No
 
 
 def sonar_config(host: str, **extra: str) -> str:
-    lines = [f"    host_url: {host}", "    poll_initial_seconds: 0.01", "    poll_max_seconds: 0.02",
+    lines = [f"    host_url: {host}", "    project_key: sonarsource_test_AYhCAUXoEy1XQQcbVndf",  # the recorded task's project
+             "    poll_initial_seconds: 0.01", "    poll_max_seconds: 0.02",
              "    timeout_seconds: 5", "    http_retries: 0", *(f"    {k}: {v}" for k, v in extra.items())]
     return "  sonar:\n" + "\n".join(lines) + "\n"
 

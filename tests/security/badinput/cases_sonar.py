@@ -88,6 +88,7 @@ SONAR_BLOCK = """\
 gates:
   sonar:
     host_url: {host}
+    project_key: sonarsource_test_AYhCAUXoEy1XQQcbVndf
     http_retries: 0
     poll_initial_seconds: 0.01
     poll_max_seconds: 0.02
@@ -106,7 +107,7 @@ Content = Callable[[str, str], "str | bytes"]  # (configured sonar URL, hostile 
 
 def sonar_case(case_id: str, content: Content | None, expect: int, *, where: str = WRITTEN,
                argv: tuple[str, ...] = ("gate", "sonar"), mentions: tuple[str, ...] = (),
-               prepare: Callable[[CaseContext], None] | None = None) -> Case:
+               prepare: Callable[[CaseContext], None] | None = None, asks_server: bool = False) -> Case:
     """`devops gate sonar` with the configured fake Sonar and a hostile one running. A refusal
     (exit 2) must send nothing to either; anything else sends the token only to the configured."""
 
@@ -123,7 +124,7 @@ def sonar_case(case_id: str, content: Content | None, expect: int, *, where: str
     def check(ctx: CaseContext, outcome: Outcome) -> None:
         sonar, hostile = _server(ctx, "sonar"), _server(ctx, "hostile")
         assert hostile.requests == [], f"{case_id}: the hostile server was contacted"
-        if expect == 2:
+        if expect == 2 and not asks_server:
             assert sonar.requests == [], f"{case_id}: something was sent on a refusal"
         else:
             assert sonar.requests and set(sonar.authorizations()) == {f"bearer {TOKEN}"}
@@ -157,7 +158,11 @@ REPORT_TASK_CASES = [
     sonar_case("control-service-falls-back-to-repository", lambda s, h: report(s), 0,
                argv=("gate", "sonar", "--service", "alpha")),
     sonar_case("control-service-analysis", lambda s, h: report(s), 0, where=SERVICE_WRITTEN,
-               argv=("gate", "sonar", "--service", "alpha")),
+               argv=("gate", "sonar", "--service", "alpha"),
+               prepare=lambda ctx: _append_config(ctx, "  services:\n    alpha: {sonar_project_key: sonarsource_test_AYhCAUXoEy1XQQcbVndf}\n")),
+    # The recorded task is of the repository's project: a service's own file naming it is refused.
+    sonar_case("task-of-another-project", lambda s, h: report(s), 2, where=SERVICE_WRITTEN,
+               argv=("gate", "sonar", "--service", "alpha"), mentions=("analysed project",), asks_server=True),
     sonar_case("control-links-are-data", lambda s, h: report(s).replace(f"{s}/dashboard", f"{h}/dashboard")
                .replace(f"ceTaskUrl={s}", f"ceTaskUrl={h}"), 0),
     sonar_case("server-foreign-host", lambda s, h: report(h), 2, mentions=("serverUrl", "gates.sonar.host_url")),
