@@ -52,17 +52,35 @@ class PushRetryConfig(Section):
 
 class RegistryConfig(Section):
     host: str = Field("127.0.0.1:5000", min_length=1)
-    namespace: str = Field("techitfactory", pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+    namespace: str = Field("techitfactory", max_length=255, pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")
     credentials: RegistryCredentials = RegistryCredentials()
-    # Plain HTTP registry (the embedded local registry); never for Docker Hub.
+    # Plain HTTP to the registry (the embedded local registry). Docker Hub is always HTTPS.
     insecure: bool = False
+    # Token services (the `realm` of a registry's `WWW-Authenticate: Bearer` challenge) that may
+    # receive the registry credentials besides the registry's own host (and, for Docker Hub,
+    # https://auth.docker.io/token). A realm anywhere else is refused: nothing is sent to it.
+    token_realms: tuple[str, ...] = ()
     push: PushRetryConfig = PushRetryConfig()
 
     @field_validator("host")
     @classmethod
-    def _host_has_no_scheme(cls, value: str) -> str:
-        if "://" in value or value.endswith("/"):
-            raise ValueError(f"expected a host[:port] without scheme or slash, got {value!r}")
+    def _host_is_host_port(cls, value: str) -> str:
+        from devops.hosts import registry_host_problem
+
+        problem = registry_host_problem(value)
+        if problem:
+            raise ValueError(f"{problem} (set here or by ${REGISTRY_HOST_OVERRIDE})")
+        return value
+
+    @field_validator("token_realms")
+    @classmethod
+    def _realms_are_safe_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from devops.hosts import realm_url_problem
+
+        for index, realm in enumerate(value):
+            problem = realm_url_problem(realm)
+            if problem:
+                raise ValueError(f"[{index}]: {problem}")
         return value
 
     def repository(self, image: str) -> str:
