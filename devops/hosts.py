@@ -65,14 +65,16 @@ _REGISTRY_HOST = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])(?::[0
 
 def registry_host_problem(value: str) -> str | None:
     """Why `value` is not a registry `host[:port]` (lower case, no scheme, user or path), or None."""
-    if value != value.strip() or not _REGISTRY_HOST.fullmatch(value):
+    if not _REGISTRY_HOST.fullmatch(value):
+        if any(ch.isspace() or ord(ch) < 32 for ch in value):
+            return f"expected host[:port] without spaces or control characters, got {value!r}"
         if "://" in value:
             return f"expected host[:port] without a scheme, got {value!r}"
         if "@" in value:
             return f"expected host[:port] without user or password, got {value!r}"
         if "/" in value:
             return f"expected host[:port] without a path (the namespace is registry.namespace), got {value!r}"
-        if value.lower() != value:
+        if _REGISTRY_HOST.fullmatch(value.lower()):
             return f"expected a lower-case host[:port], got {value!r}"
         return f"expected host[:port] like docker.io or 127.0.0.1:5000, got {value!r}"
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import stack
+
 # The token-auth registry (as strict as Docker Hub) and a fault proxy in front of it.
 from tests.support.strictregistry import strict_proxy, strict_registry  # noqa: F401
 
