@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from devops.adapters.http import RetryPolicy, request, session
+from devops.config.urls import Origin, origin, service_url_problem
 from devops.errors import HttpError
-from devops.hosts import Origin, origin, realm_url_problem
 
 if TYPE_CHECKING:
     import requests
@@ -195,17 +195,18 @@ class RegistryClient:
         """Why the registry credentials may not go to `realm`; None when they may."""
         if not realm:
             return "the challenge has no realm"
-        problem = realm_url_problem(realm)
+        problem = service_url_problem(realm, what="token realm")
         if problem:
-            return problem.split(", got ")[0]
+            return problem
         found = origin(realm)
-        assert found is not None  # realm_url_problem accepted it
+        if found.port == 0:
+            return "port 0"
         allowed = [DOCKER_HUB_REALM] if self.is_docker_hub else []
         allowed += list(self.token_realms)
         if any(_realm_matches(realm, found, entry) for entry in allowed):
             return None
         registry = origin(self.base_url)
-        if registry is not None and (found.host, found.port) == (registry.host, registry.port):
+        if (found.host, found.port) == (registry.host, registry.port):  # the registry's own origin
             return None
         own = f"Docker Hub's token service {DOCKER_HUB_REALM}" if self.is_docker_hub else "the registry's own origin"
         return f"{found} is neither {own} nor in registry.token_realms"
@@ -213,13 +214,14 @@ class RegistryClient:
 
 def _realm_matches(realm: str, found: Origin, entry: str) -> bool:
     """An allowed entry is an origin (any path on it) or a full URL (that exact path)."""
-    allowed = origin(entry)
-    if allowed is None or allowed != found:
-        return False
     from urllib.parse import urlsplit
 
+    try:
+        allowed = origin(entry)
+    except ValueError:
+        return False
     path = urlsplit(entry).path
-    return path in ("", "/") or path == urlsplit(realm).path
+    return allowed == found and (path in ("", "/") or path == urlsplit(realm).path)
 
 
 def parse_challenge(header: str) -> dict[str, str] | None:

@@ -65,9 +65,7 @@ class RegistryConfig(Section):
     @field_validator("host")
     @classmethod
     def _host_is_host_port(cls, value: str) -> str:
-        from devops.hosts import registry_host_problem
-
-        problem = registry_host_problem(value)
+        problem = cls.host_problem(value)
         if problem:
             raise ValueError(f"{problem} (set here or by ${REGISTRY_HOST_OVERRIDE})")
         return value
@@ -75,13 +73,38 @@ class RegistryConfig(Section):
     @field_validator("token_realms")
     @classmethod
     def _realms_are_safe_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from devops.hosts import realm_url_problem
+        from devops.config.urls import origin
 
         for index, realm in enumerate(value):
-            problem = realm_url_problem(realm)
+            # The same rules as a realm a challenge names (devops/adapters/registry.py).
+            problem = service_url_problem(realm, what="token realm")
+            if problem is None and origin(realm).port == 0:
+                problem = f"token realm {realm!r}: expected a port from 1 to 65535"
             if problem:
                 raise ValueError(f"[{index}]: {problem}")
         return value
+
+    @staticmethod
+    def host_problem(value: str) -> str | None:
+        """Why `value` is not a registry `host[:port]` (lower case, no scheme, user or path)."""
+        label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+        host_port = rf"(?:{label}(?:\.{label})*|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{{1,5}}))?"
+        found = re.fullmatch(host_port, value)
+        if found:
+            if found["port"] is not None and not 1 <= int(found["port"]) <= 65535:
+                return f"expected a port from 1 to 65535, got {value!r}"
+            return None
+        if any(ch.isspace() or ord(ch) < 32 for ch in value):
+            return f"expected host[:port] without spaces or control characters, got {value!r}"
+        if "://" in value:
+            return f"expected host[:port] without a scheme, got {value!r}"
+        if "@" in value:
+            return f"expected host[:port] without user or password, got {value!r}"
+        if "/" in value:
+            return f"expected host[:port] without a path (the namespace is registry.namespace), got {value!r}"
+        if re.fullmatch(host_port, value.lower()):
+            return f"expected a lower-case host[:port], got {value!r}"
+        return f"expected host[:port] like docker.io or 127.0.0.1:5000, got {value!r}"
 
     def repository(self, image: str) -> str:
         """Full repository name of an image, e.g. `docker.io/techitfactory/cart`."""

@@ -22,8 +22,9 @@ from devops.errors import HttpError
 from tests.support.cli import Outcome, run_cli
 from tests.support.faultproxy import Rule
 from tests.support.project import commit_all, git, make_project
+from tests.support.recording_http import RecordingServer
 from tests.support.strictregistry import NthRule, StrictRegistry, TimedProxy, use_token_realm
-from tests.support.tokenserver import RecordingServer, decode_claims
+from tests.support.tokenserver import address, basic_user, carried, decode_claims, json_answer, query
 
 pytestmark = pytest.mark.docker
 
@@ -77,9 +78,9 @@ def test_login_push_and_readback_use_exactly_the_scopes_they_need(
     assert entry["digest"] == strict_registry.digest(repository, tag), "the registry holds what devops reports"
 
     tokens = strict_registry.tokens
-    login = [r for r in tokens.requests if r.query.get("offline_token") == ["true"]]
+    login = [r for r in tokens.requests if query(r).get("offline_token") == ["true"]]
     assert login, "docker login asked the token service (the daemon does that for the CLI)"
-    assert login[0].basic_user == ("writer", strict_registry.password("writer")), "with the token from stdin"
+    assert basic_user(login[0]) == ("writer", strict_registry.password("writer")), "with the token from stdin"
     auths = json.loads((tmp_path / "docker-config" / "config.json").read_text())["auths"]
     assert strict_proxy.address in auths, "docker login stored the login for the configured host only"
     assert list(auths) == [strict_proxy.address]
@@ -88,7 +89,7 @@ def test_login_push_and_readback_use_exactly_the_scopes_they_need(
     assert [f"repository:{repository}:push,pull"] in pushed, "the engine asked for push to push"
     # devops' own calls (the build's existence check, the digest read-back) only read:
     assert strict_registry.devops_scopes("writer") == [[f"repository:{repository}:pull"]]
-    assert {r.basic_user for r in tokens.requests if r.headers.get("User-Agent", "").startswith("devops/")} == {
+    assert {basic_user(r) for r in tokens.requests if r.headers.get("User-Agent", "").startswith("devops/")} == {
         ("writer", strict_registry.password("writer"))}, "devops asked the allowed realm with the configured login"
     granted = [c["access"] for c in tokens.issued if c["sub"] == "writer"]
     assert [{"type": "repository", "name": repository, "actions": ["pull"]}] in granted, "exactly what was asked"
@@ -101,7 +102,7 @@ def test_a_wrong_token_fails_docker_login_with_exit_3_and_is_not_shown(
     assert result.code == 3, result.err
     assert "docker login" in result.err and "failed" in result.err
     assert "dckr_pat_wrong-and-secret" not in result.err + result.out
-    refused = [r for r in strict_registry.tokens.requests if r.basic_user == ("writer", "dckr_pat_wrong-and-secret")]
+    refused = [r for r in strict_registry.tokens.requests if basic_user(r) == ("writer", "dckr_pat_wrong-and-secret")]
     assert refused, "the daemon did present the wrong token to the token service (and got 401)"
 
 
@@ -192,7 +193,7 @@ def test_delete_gets_a_delete_scoped_token_and_a_reader_is_refused_naming_it(
 @pytest.fixture
 def elsewhere() -> Iterator[RecordingServer]:
     """A hostile token realm on another loopback host, recording whatever reaches it."""
-    with RecordingServer("127.0.0.2") as server:
+    with RecordingServer("127.0.0.2", lambda request: json_answer({"token": "stolen"})) as server:
         yield server
 
 
@@ -200,7 +201,7 @@ def elsewhere() -> Iterator[RecordingServer]:
 def test_a_challenge_naming_a_realm_on_another_host_is_refused_with_nothing_sent(
         project: Path, strict_registry: StrictRegistry, strict_proxy: TimedProxy, elsewhere: RecordingServer,
         namespace: str, scheme: str) -> None:
-    realm = f"{scheme}://{elsewhere.address}/token"
+    realm = f"{scheme}://{address(elsewhere)}/token"
     strict_proxy.add(Rule("HEAD", "/manifests/", status=401, headers={
         "WWW-Authenticate": f'Bearer realm="{realm}",service="hub",scope="repository:{namespace}/alpha:pull"'}))
     result = build_push(project)
@@ -217,15 +218,15 @@ def test_control_a_realm_listed_in_token_realms_does_receive_the_credentials(
     """The recording server would see a leak: listed in the config, it gets the Basic auth."""
     config = project / "pipelines" / "devops.yaml"
     config.write_text(config.read_text().replace(
-        "token_realms: [", f'token_realms: ["http://{elsewhere.address}/token", '))
+        "token_realms: [", f'token_realms: ["http://{address(elsewhere)}/token", '))
     strict_proxy.add(Rule("HEAD", "/manifests/", status=401, headers={
-        "WWW-Authenticate": f'Bearer realm="http://{elsewhere.address}/token",service="hub",'
+        "WWW-Authenticate": f'Bearer realm="http://{address(elsewhere)}/token",service="hub",'
                             f'scope="repository:{namespace}/alpha:pull"'}))
     result = build_push(project)
     assert result.code == 3, result.err  # its "stolen" token does not satisfy the registry
     assert "401 again" in result.err
-    assert elsewhere.received(strict_registry.password("writer")), "the allowed realm got the credentials"
-    assert elsewhere.requests[0].query["scope"] == [f"repository:{namespace}/alpha:pull"]
+    assert carried(elsewhere, strict_registry.password("writer")), "the allowed realm got the credentials"
+    assert query(elsewhere.requests[0])["scope"] == [f"repository:{namespace}/alpha:pull"]
 
 
 def test_the_registry_verifies_the_tokens_signature(strict_registry: StrictRegistry, namespace: str) -> None:

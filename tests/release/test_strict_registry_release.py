@@ -22,8 +22,9 @@ import pytest
 from tests.release.conftest import SERVICES, Shop, make_gitops_remote
 from tests.support.cli import Outcome, run_cli
 from tests.support.project import commit_all, git, make_project
+from tests.support.recording_http import RecordingServer
 from tests.support.strictregistry import StrictRegistry, TimedProxy, use_token_realm
-from tests.support.tokenserver import RecordingServer
+from tests.support.tokenserver import address, json_answer
 
 pytestmark = pytest.mark.docker
 
@@ -67,7 +68,7 @@ def shop(tmp_path: Path, strict_registry: StrictRegistry, strict_proxy: TimedPro
 @pytest.fixture
 def attacker() -> Iterator[RecordingServer]:
     """The registry a tampered record points at: another loopback host, recording everything."""
-    with RecordingServer("127.0.0.2", status=401, body={"errors": [{"code": "UNAUTHORIZED"}]}) as server:
+    with RecordingServer("127.0.0.2", lambda request: json_answer({"errors": [{"code": "UNAUTHORIZED"}]}, 401)) as server:
         yield server
 
 
@@ -128,7 +129,7 @@ def test_release_promotion_and_rollback_through_token_auth_with_a_read_only_toke
 def test_promotion_refuses_a_record_naming_another_repository_before_asking_any_registry(
         shop: StrictShop, strict_registry: StrictRegistry, attacker: RecordingServer, where: str) -> None:
     assert cli(shop, "release", "--env", "dev").code == 0
-    foreign = {"other-host": f"{attacker.address}/{shop.namespace}/alpha",
+    foreign = {"other-host": f"{address(attacker)}/{shop.namespace}/alpha",
                "other-namespace": f"{shop.registry}/someone-else/alpha",
                "other-image": f"{shop.registry}/{shop.namespace}/beta"}[where]
     tamper(shop, "alpha", foreign)
@@ -146,7 +147,7 @@ def test_promotion_refuses_a_record_naming_another_repository_before_asking_any_
 def test_rollback_refuses_a_record_naming_another_registry(
         shop: StrictShop, strict_registry: StrictRegistry, attacker: RecordingServer) -> None:
     assert cli(shop, "release", "--env", "dev").code == 0
-    tampered = tamper(shop, "beta", f"{attacker.address}/{shop.namespace}/beta")
+    tampered = tamper(shop, "beta", f"{address(attacker)}/{shop.namespace}/beta")
     # The tampered record is now history; rolling back to it must not deploy it.
     record = shop.record("dev")
     record["services"]["beta"]["repository"] = f"{shop.registry}/{shop.namespace}/beta"
@@ -155,7 +156,7 @@ def test_rollback_refuses_a_record_naming_another_registry(
     values = shop.remote_file("gitops/environments/dev/values/beta.yaml")
     outcome = cli(shop, "rollback", "--env", "dev", "--to", tampered[:12])
     assert outcome.code == 1, outcome.err
-    assert "beta" in outcome.err and attacker.address in outcome.err and "refused" in outcome.err
+    assert "beta" in outcome.err and address(attacker) in outcome.err and "refused" in outcome.err
     assert shop.commits() == before
     assert shop.remote_file("gitops/environments/dev/values/beta.yaml") == values
     assert attacker.requests == []

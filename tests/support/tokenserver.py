@@ -1,16 +1,13 @@
-"""HTTP servers on loopback that record every request they get (method, path, query, headers).
+"""A registry token service shaped like Docker Hub's, and helpers to read what reached a
+recording server (tests/support/recording_http.py).
 
-`RecordingServer` answers every request with a canned status and body: a hostile token realm,
-registry or any other host a credential must never reach; the test reads `requests` to prove
-nothing (or exactly what) arrived.
-
-`TokenServer` is a registry token service shaped like Docker Hub's (auth.docker.io/token, the
-distribution "token authentication" specification): `GET /token?service=...&scope=...` with
-Basic auth answers `{"token", "access_token", "expires_in", "issued_at"}`, a JWT signed by the
-test key (RS256, the certificate in the `x5c` header) that grants exactly the asked actions the
-user holds on each asked repository, nothing more. A wrong password is 401 as on Docker Hub;
-no credentials at all gets a token with no access (Docker Hub's anonymous token of a private
-repository).
+`TokenServer` answers `GET /token?service=...&scope=...` (Basic auth) with `{"token",
+"access_token", "expires_in", "issued_at"}` as auth.docker.io/token does (the distribution
+"token authentication" specification): a JWT signed by the test key (RS256, its certificate in
+the `x5c` header, the registry's `rootcertbundle`) that grants exactly the asked actions the user
+holds on each asked repository, nothing more. A wrong password is 401 as on Docker Hub; no
+credentials at all gets a token with no access (Docker Hub's anonymous token of a private
+repository). Every request is recorded (headers included) by the RecordingServer underneath.
 """
 
 from __future__ import annotations
@@ -23,110 +20,43 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-
-@dataclass(frozen=True)
-class Recorded:
-    """One request as it reached the server."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes = b""
-
-    @property
-    def authorization(self) -> str:
-        return next((v for k, v in self.headers.items() if k.lower() == "authorization"), "")
-
-    @property
-    def basic_user(self) -> tuple[str, str] | None:
-        """(username, password) of a Basic Authorization header, or None."""
-        scheme, _, value = self.authorization.partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        user, _, password = base64.b64decode(value).decode().partition(":")
-        return user, password
-
-    def contains(self, secret: str) -> bool:
-        """Whether `secret` appears anywhere in what was received (also inside Basic auth)."""
-        basic = self.basic_user
-        seen = json.dumps([self.path, self.query, self.headers]) + self.body.decode("latin-1")
-        return secret in seen or (basic is not None and secret in basic)
+from tests.support.recording_http import Answer, Recorded, RecordingServer
 
 
-class RecordingServer:
-    """Answers every request with `status` and `body`; records each one first."""
+def query(request: Recorded) -> dict[str, list[str]]:
+    """The query parameters of a recorded request."""
+    return parse_qs(urlsplit(request.path).query)
 
-    def __init__(self, host: str = "127.0.0.1", *, status: int = 200,
-                 body: Mapping[str, Any] | None = None) -> None:
-        self.status = status
-        self.body = dict(body if body is not None else {"token": "stolen", "access_token": "stolen"})
-        self.requests: list[Recorded] = []
-        self._lock = threading.Lock()
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+def basic_user(request: Recorded) -> tuple[str, str] | None:
+    """(username, password) of a Basic Authorization header, or None."""
+    scheme, _, value = (request.authorization or "").partition(" ")
+    if scheme != "basic":
+        return None
+    user, _, password = base64.b64decode(value).decode().partition(":")
+    return user, password
 
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                parts = urlsplit(self.path)
-                recorded = Recorded(self.command, parts.path, parse_qs(parts.query),
-                                    dict(self.headers.items()), self.rfile.read(length) if length else b"")
-                with server._lock:
-                    server.requests.append(recorded)
-                status, headers, payload = server.answer(recorded)
-                self.send_response(status)
-                for key, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(key, value)
-                data = json.dumps(payload).encode()
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _any
+def carried(server: RecordingServer, secret: str) -> list[Recorded]:
+    """The requests that reached `server` carrying `secret` anywhere (also inside Basic auth)."""
+    found = []
+    for request in server.requests:
+        seen = json.dumps([request.path, request.headers]) + request.body.decode("latin-1")
+        basic = basic_user(request)
+        if secret in seen or (basic is not None and secret in basic):
+            found.append(request)
+    return found
 
-            def log_message(self, format: str, *args: Any) -> None:  # quiet
-                pass
 
-        self._httpd = ThreadingHTTPServer((host, 0), Handler)
-        self._httpd.daemon_threads = True
-        self.host = host
-        self.port = int(self._httpd.server_address[1])
-        self.address = f"{host}:{self.port}"
-        self.url = f"http://{self.address}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+def json_answer(body: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Answer:
+    return Answer(status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body).encode())
 
-    def answer(self, request: Recorded) -> tuple[int, dict[str, str], Any]:
-        return self.status, {}, self.body
 
-    def start(self) -> RecordingServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> RecordingServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def received(self, secret: str) -> list[Recorded]:
-        """The requests that carried `secret` anywhere."""
-        with self._lock:
-            return [r for r in self.requests if r.contains(secret)]
-
-    def clear(self) -> None:
-        with self._lock:
-            self.requests.clear()
+def address(server: RecordingServer) -> str:
+    return f"{server.host}:{server.port}"
 
 
 @dataclass
@@ -190,34 +120,51 @@ def decode_claims(token: str) -> dict[str, Any]:
     return claims
 
 
-class TokenServer(RecordingServer):
+class TokenServer:
     """The registry's token realm: JWTs for exactly the scopes asked and granted."""
 
     def __init__(self, signer: Signer, users: Mapping[str, User], *, service: str, issuer: str,
                  host: str = "127.0.0.1") -> None:
-        super().__init__(host)
         self.signer = signer
         self.users = dict(users)
         self.service = service
         self.issuer = issuer
-        self.realm = f"{self.url}/token"
+        self.server = RecordingServer(host, self._answer)
+        self.realm = f"{self.server.url}/token"
         self.issued: list[dict[str, Any]] = []  # the claims of every token handed out
+        self._lock = threading.Lock()
 
-    def answer(self, request: Recorded) -> tuple[int, dict[str, str], Any]:
-        if request.method != "GET" or request.path != "/token":
-            return 404, {}, {"details": "not found"}
-        if request.query.get("service") != [self.service]:
-            return 400, {}, {"details": f"unknown service {request.query.get('service')}"}
-        basic = request.basic_user
+    @property
+    def requests(self) -> list[Recorded]:
+        return self.server.requests
+
+    def start(self) -> TokenServer:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.server.requests.clear()
+            self.issued.clear()
+
+    def _answer(self, request: Recorded) -> Answer:
+        asked = query(request)
+        if request.method != "GET" or urlsplit(request.path).path != "/token":
+            return json_answer({"details": "not found"}, 404)
+        if asked.get("service") != [self.service]:
+            return json_answer({"details": f"unknown service {asked.get('service')}"}, 400)
+        basic = basic_user(request)
         user: User | None = None
-        subject = ""
         if basic is not None:
             user = self.users.get(basic[0])
             if user is None or user.password != basic[1]:
-                return 401, {"WWW-Authenticate": 'Basic realm="token"'}, {"details": "incorrect username or password"}
-            subject = basic[0]
+                return json_answer({"details": "incorrect username or password"}, 401,
+                                   {"WWW-Authenticate": 'Basic realm="token"'})
         access = []
-        for scope in (s for item in request.query.get("scope", []) for s in item.split()):
+        for scope in (s for item in asked.get("scope", []) for s in item.split()):
             kind, _, rest = scope.partition(":")
             name, _, actions = rest.rpartition(":")
             if kind != "repository" or not name:
@@ -227,24 +174,19 @@ class TokenServer(RecordingServer):
             if given:
                 access.append({"type": "repository", "name": name, "actions": given})
         now = int(dt.datetime.now(dt.UTC).timestamp())
-        claims = {"iss": self.issuer, "sub": subject, "aud": self.service, "exp": now + 300, "nbf": now - 5,
-                  "iat": now, "jti": uuid.uuid4().hex, "access": access}
+        claims = {"iss": self.issuer, "sub": basic[0] if basic else "", "aud": self.service, "exp": now + 300,
+                  "nbf": now - 5, "iat": now, "jti": uuid.uuid4().hex, "access": access}
         with self._lock:
             self.issued.append(claims)
         token = self.signer.jwt(claims)
-        return 200, {}, {"token": token, "access_token": token, "expires_in": 300,
-                         "issued_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
-
-    def clear(self) -> None:
-        super().clear()
-        with self._lock:
-            self.issued.clear()
+        return json_answer({"token": token, "access_token": token, "expires_in": 300,
+                            "issued_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
 
     def scopes_asked(self, user: str | None = None, agent: str = "") -> list[list[str]]:
         """The `scope` parameters of each token request, in order; only those of `user` and of
         a client whose User-Agent starts with `agent` when given (devops: `devops/`, the Docker
         engine: `docker/`)."""
         with self._lock:
-            return [r.query.get("scope", []) for r in self.requests
-                    if r.path == "/token" and (user is None or (r.basic_user or ("",))[0] == user)
+            return [query(r).get("scope", []) for r in self.requests
+                    if (user is None or (basic_user(r) or ("",))[0] == user)
                     and r.headers.get("User-Agent", "").startswith(agent)]

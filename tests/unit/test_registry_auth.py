@@ -116,7 +116,7 @@ def test_a_second_401_names_the_scope_and_the_credentials() -> None:
     ("http://auth.docker.io/token", "plain http"),
     ("https://ci-bot:pw@auth.docker.io/token", "user or password"),
     ("https://auth.docker.io/token?steal=1", "query"),
-    ("ftp://auth.docker.io/token", "https:// URL"),
+    ("ftp://auth.docker.io/token", "must start with https://"),
     ("", "no realm"),
 ])
 @responses.activate

@@ -3,7 +3,7 @@ environment overrides), release records naming another repository for promotion 
 and hostile registries whose token challenge points the credentials elsewhere.
 
 The servers are small local HTTP servers that record what reached them
-(tests/support/tokenserver.py): a registry answering as the distribution API does, its token
+(tests/support/recording_http.py): a registry answering as the distribution API does, its token
 realm, and an attacker on 127.0.0.2. A case's `check` proves no credential (the token below)
 reached a host that was not configured, and that nothing was written to the GitOps repository.
 """
@@ -20,7 +20,8 @@ from typing import Any
 from tests.security.badinput.harness import Case, CaseContext
 from tests.support.cli import Outcome
 from tests.support.project import commit_all, git
-from tests.support.tokenserver import Recorded, RecordingServer
+from tests.support.recording_http import Answer, Recorded, RecordingServer
+from tests.support.tokenserver import address, carried, json_answer
 
 TOKEN = "dckr_pat_badinput-canary-token"
 CREDENTIALS = {"DOCKERHUB_USERNAME": "ci-bot", "DOCKERHUB_TOKEN": TOKEN}
@@ -115,25 +116,25 @@ CONFIG_CASES = [
 
 # -- servers -----------------------------------------------------------------------------------
 
-class FakeRegistry(RecordingServer):
-    """The distribution API's answers to what promotion and rollback ask (HEAD of a manifest by
+class FakeRegistry:
+    """The distribution API's answer to what promotion and rollback ask (HEAD of a manifest by
     digest): 200 with Docker-Content-Digest for a token it accepts, else 401 with a Bearer
     challenge naming `realm` and the scope; `realm` None means no auth (the local registry)."""
 
     def __init__(self, realm: str | None = None, *, scope_repository: str | None = None) -> None:
-        super().__init__()
         self.realm = realm
         self.scope_repository = scope_repository  # a hostile registry asks for another repository's scope
 
-    def answer(self, request: Recorded) -> tuple[int, dict[str, str], Any]:
-        if "/manifests/" not in request.path:
-            return 404, {}, {"errors": [{"code": "NOT_FOUND"}]}
-        repository, _, reference = request.path.removeprefix("/v2/").partition("/manifests/")
-        if self.realm is not None and request.authorization != "Bearer good-token":
+    def __call__(self, request: Recorded) -> Answer:
+        path = request.path.split("?")[0]
+        if "/manifests/" not in path:
+            return json_answer({"errors": [{"code": "NOT_FOUND"}]}, 404)
+        repository, _, reference = path.removeprefix("/v2/").partition("/manifests/")
+        if self.realm is not None and request.authorization != "bearer good-token":
             scope = f"repository:{self.scope_repository or repository}:pull"
             challenge = f'Bearer realm="{self.realm}",service="registry",scope="{scope}"'
-            return 401, {"WWW-Authenticate": challenge}, {"errors": [{"code": "UNAUTHORIZED"}]}
-        return 200, {"Docker-Content-Digest": reference, "Content-Type": "application/json"}, {}
+            return json_answer({"errors": [{"code": "UNAUTHORIZED"}]}, 401, {"WWW-Authenticate": challenge})
+        return json_answer({}, 200, {"Docker-Content-Digest": reference})
 
 
 def _record(services: dict[str, tuple[str, str]], env: str = "dev") -> str:
@@ -160,10 +161,14 @@ def _publish_gitops(ctx: CaseContext) -> Path:
     return remote
 
 
-def _server(ctx: CaseContext, server: RecordingServer) -> RecordingServer:
-    server.start()
+def _server(ctx: CaseContext, host: str, handler: Callable[[Recorded], Answer]) -> RecordingServer:
+    server = RecordingServer(host, handler).start()
     ctx.cleanups.append(server.stop)
     return server
+
+
+def _token(value: str) -> Callable[[Recorded], Answer]:
+    return lambda request: json_answer({"token": value})
 
 
 STATE: dict[str, dict[str, Any]] = {}  # case id -> its servers and the remote's head, for `check`
@@ -181,18 +186,18 @@ def _promotion(id: str, expect: int, alpha_repository: Callable[[str], str], *me
     """
 
     def setup(ctx: CaseContext) -> None:
-        attacker = _server(ctx, RecordingServer("127.0.0.2", body={"token": "good-token"} if attacker_answers_token
-                                                else {"token": "stolen"}))
-        own = _server(ctx, RecordingServer(body={"token": "good-token"}))
-        challenge = {"attacker": f"http://{attacker.address}/token", "own": f"{own.url}/token", None: None}[realm]
-        registry = _server(ctx, FakeRegistry(challenge, scope_repository="victim/app" if hostile_scope else None))
-        host = "127.0.0.1:5000" if override_host else registry.address
-        realms = [f"{own.url}/token"] + ([f"http://{attacker.address}/token"] if allow_attacker else [])
+        attacker = _server(ctx, "127.0.0.2", _token("good-token" if attacker_answers_token else "stolen"))
+        own = _server(ctx, "127.0.0.1", _token("good-token"))
+        challenge = {"attacker": f"{attacker.url}/token", "own": f"{own.url}/token", None: None}[realm]
+        registry = _server(ctx, "127.0.0.1",
+                           FakeRegistry(challenge, scope_repository="victim/app" if hostile_scope else None))
+        host = "127.0.0.1:5000" if override_host else address(registry)
+        realms = [f"{own.url}/token"] + ([f"{attacker.url}/token"] if allow_attacker else [])
         config = ctx.root / "pipelines" / "devops.yaml"
         text = config.read_text().replace('  host: "127.0.0.1:5000"\n', f'  host: "{host}"\n')
         config.write_text(text.replace("  insecure: true\n", f"  insecure: true\n  token_realms: {json.dumps(realms)}\n"))
         if override_host:  # the record was written for 127.0.0.1:5000; this run's registry is another
-            ctx.env["DEVOPS_REGISTRY_HOST"] = registry.address
+            ctx.env["DEVOPS_REGISTRY_HOST"] = address(registry)
         configured = f"{host}/test"
         entries = {"alpha": (alpha_repository(host), DIGEST_A), "beta": (f"{configured}/beta", DIGEST_A)}
         if extra_entries:
@@ -218,15 +223,15 @@ def _promotion(id: str, expect: int, alpha_repository: Callable[[str], str], *me
         attacker, own, registry = state["attacker"], state["own"], state["registry"]
         assert git(state["remote"], "rev-parse", "HEAD").strip() == state["head"], f"{id}: something was written"
         if allow_attacker:
-            assert attacker.received(TOKEN), f"{id}: control: a realm listed in token_realms gets the credentials"
+            assert carried(attacker, TOKEN), f"{id}: control: a realm listed in token_realms gets the credentials"
         else:
             assert attacker.requests == [], f"{id}: the attacker's host received {attacker.requests}"
         if expect == 1:
             asked = [r.path for r in registry.requests if f"/{refused}/" in r.path]
             assert asked == [], f"{id}: the registry was asked about the refused repository: {asked}"
-        assert not registry.received(TOKEN), f"{id}: the registry got the Basic credentials (only its realm may)"
+        assert not carried(registry, TOKEN), f"{id}: the registry got the Basic credentials (only its realm may)"
         if realm == "own" and expect == 0:
-            assert own.received(TOKEN), f"{id}: control: the registry's own realm got the credentials"
+            assert carried(own, TOKEN), f"{id}: control: the registry's own realm got the credentials"
         if expect == 0:
             assert registry.requests, f"{id}: control: the registry was asked"
 
