@@ -10,6 +10,9 @@ import pytest
 
 from tests.support import stack
 
+# The token-auth registry (as strict as Docker Hub) and a fault proxy in front of it.
+from tests.support.strictregistry import strict_proxy, strict_registry  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from devops.cli import wiring
 from devops.cli.context import AppContext
-from devops.errors import ExternalError
+from devops.errors import ExternalError, GateFailed
 from devops.pipeline.release import Prepared, ScanOutcome, SonarResult
 
 if TYPE_CHECKING:
@@ -163,10 +163,17 @@ class CliSteps:
                 f"{o.plan.service}: {(o.push.error if o.push else 'not pushed').splitlines()[0]}" for o in failed))
         return {o.plan.service: o.push.digest for o in outcomes if o.push}
 
-    # -- promotion
+    # -- promotion and rollback
+    def repository(self, service: str) -> str | None:
+        return self.config.repository(service) if service in self.config.services else None
+
     def registry_has(self, repository: str, digest: str) -> bool:
-        host, _, path = repository.partition("/")
-        return self._registry_for(host).exists(path, digest)
+        # Only the configured registry is ever asked (with its credentials); promotion and
+        # rollback refuse other repositories before they get here.
+        host = self.config.registry.host
+        if not repository.startswith(f"{host}/"):
+            raise GateFailed(f"{repository[:200]!r} is not in the configured registry {host}; not asked")
+        return self.registry.exists(repository.removeprefix(f"{host}/"), digest)
 
     def rescan(self, service: str, repository: str, digest: str) -> ScanOutcome:
         from devops.gates.scan import ImageTarget
@@ -178,14 +185,6 @@ class CliSteps:
         return _scan_outcome(run.scans[0], run)
 
     # -- helpers
-    def _registry_for(self, host: str) -> RegistryClient:
-        if host == self.config.registry.host:
-            return self.registry
-        from devops.adapters.registry import RegistryClient
-
-        creds = self.config.registry.credentials
-        return RegistryClient(host, insecure=False, username=creds.username(), token=creds.token())
-
     def _policy(self, service: str) -> Any:
         from devops.gates.policy import resolve_policy
 

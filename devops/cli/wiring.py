@@ -25,9 +25,12 @@ def docker_engine() -> DockerEngine:
 def registry_client(config: Config) -> RegistryClient:
     from devops.adapters.registry import RegistryClient
 
-    creds = config.registry.credentials
-    return RegistryClient(config.registry.host, insecure=config.registry.insecure,
-                          username=creds.username(), token=creds.token())
+    registry = config.registry
+    creds = registry.credentials
+    return RegistryClient(registry.host, insecure=registry.insecure, username=creds.username(), token=creds.token(),
+                          token_realms=registry.token_realms,
+                          credentials_hint=f"check ${creds.username_env} and ${creds.token_env}: an access token "
+                                           "with the permissions this step needs")
 
 
 def registry_path(config: Config, service: str) -> str:

@@ -4,6 +4,11 @@ The source of truth is the record in git, never a tag: a tag can move, a digest 
 digest must come with passing gate evidence and still exist in the registry; one service that
 fails those checks refuses the whole promotion (exit 1) before anything is written. Expired
 scan evidence is renewed by rescanning the same digest, never by rebuilding.
+
+A record is data anyone with push access to the GitOps repository can write: its `repository`
+is accepted only when it is the one configured for the service (registry.host/namespace/image),
+checked before the registry is asked anything, so a record cannot send the registry
+credentials (or prod) to another registry.
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ from devops.pipeline.release import (
 
 
 class PromotionSteps(Releaser, Protocol):
+    def repository(self, service: str) -> str | None:
+        """The configured repository of `service` (host/namespace/image); None when unknown."""
+        ...
+
     def open_repo(self, environment: str) -> AbstractContextManager[GitOpsRepository]: ...
 
     def registry_has(self, repository: str, digest: str) -> bool: ...
@@ -54,14 +63,17 @@ def promote(target: str, source: str, services: Sequence[str], order: Sequence[s
     promoted: dict[str, dict[str, Any]] = {}
     for service in chosen:
         entry = entries.get(service)
+        if entry is not None:
+            foreign = repository_refusal(service, entry.get("repository"), steps.repository(service),
+                                         f"{source}'s release record")
+            if foreign:
+                refusals.append(foreign)
+                continue
         check = check_entry(service, entry, source, policy, now)
         if not check.ok or entry is None:
             refusals.append(check.refusal)
             continue
-        repository, digest = str(entry.get("repository") or ""), str(entry["digest"])
-        if not repository:
-            refusals.append(f"{source}'s release record has no repository for {service}")
-            continue
+        repository, digest = str(entry["repository"]), str(entry["digest"])
         if not steps.registry_has(repository, digest):
             refusals.append(f"{service}: {repository}@{digest[:19]}… recorded in {source} no longer exists "
                             "in the registry")
@@ -101,6 +113,17 @@ def promote(target: str, source: str, services: Sequence[str], order: Sequence[s
                            source_commit=source_commit, action="promote")
         report.publish = repo.publish(change, dry_run=dry_run, mode=mode)
     return report
+
+
+def repository_refusal(service: str, recorded: object, configured: str | None, where: str) -> str:
+    """Why a record entry's repository may not be deployed; empty when it is the configured one."""
+    if configured is None:
+        return f"{service}: {where} names a service that is not in the configuration"
+    if recorded != configured:
+        shown = repr(recorded)[:200] if recorded else "no repository"
+        return (f"{service}: {where} names repository {shown}, not the configured {configured!r} "
+                "(registry.host/namespace/image)")
+    return ""
 
 
 def promotion_preview(source_entries: Mapping[str, Mapping[str, Any]], target_digests: Mapping[str, str]

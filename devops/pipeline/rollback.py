@@ -3,6 +3,10 @@
 History is never rewritten: the rollback is a forward commit whose record says which earlier
 release it restores. `--to` is a GitOps commit (full or abbreviated) or `previous` / `~N`
 (the Nth release before the current one).
+
+The earlier record is data like any other: each entry must name the repository configured for
+its service (nothing is asked of another registry), and every digest that changes must still
+exist in the registry; otherwise the rollback is refused (exit 1) and nothing is written.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from devops.errors import BadInput
+from devops.errors import BadInput, GateFailed
 from devops.gitops.change import ChangeSet, ImageUpdate
 from devops.gitops.record import ReleaseRecord
 from devops.gitops.repo import HistoryEntry
+from devops.pipeline.promote import repository_refusal
 from devops.pipeline.release import (
     GitOpsRepository,
     Releaser,
@@ -38,6 +43,10 @@ class RollbackRepository(GitOpsRepository, Protocol):
 
 class RollbackSteps(Releaser, Protocol):
     def open_repo(self, environment: str) -> AbstractContextManager[RollbackRepository]: ...
+
+    def repository(self, service: str) -> str | None: ...
+
+    def registry_has(self, repository: str, digest: str) -> bool: ...
 
 
 def resolve_target(history: Sequence[HistoryEntry], to: str, environment: str) -> str:
@@ -69,6 +78,11 @@ def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSte
         earlier = record_services(earlier_record)
         if not earlier:
             raise BadInput(f"--to {to}: the release record at {commit[:12]} lists no service; nothing to restore")
+        where = f"the release record at {commit[:12]}"
+        refusals = [r for r in (repository_refusal(s, e.get("repository"), steps.repository(s), where)
+                                for s, e in earlier.items()) if r]
+        if refusals:
+            raise GateFailed(f"rollback of {environment} to {commit[:12]} refused: " + "; ".join(refusals))
         current = current_digests(repo, list(earlier))
         updates = []
         for service in [s for s in order if s in earlier] + sorted(set(earlier) - set(order)):
@@ -84,6 +98,10 @@ def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSte
                                            entry["digest"]))
         if not updates:
             return report
+        missing = [f"{u.service}: {u.repository}@{u.digest[:19]}… no longer exists in the registry"
+                   for u in updates if not steps.registry_has(u.repository, u.digest)]
+        if missing:
+            raise GateFailed(f"rollback of {environment} to {commit[:12]} refused: " + "; ".join(missing))
         source_commit = earlier_record.source_commit
         promoted_from = earlier_record.promoted_from
         record = new_record(environment, order, repo.read_record(), earlier, source_commit=source_commit, now=now,
