@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.platform.rules import Repo
+from tests.support.kubeapi import KubeAPI, kubeapi_fixture
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO_ROOT.parent / "shared" / "schemas"
@@ -45,3 +46,9 @@ def schema_dir() -> Path:
     if not (SCHEMAS / "argoproj.io_Application_v1alpha1.json").is_file():
         pytest.skip(f"{SCHEMAS} is absent (the CRD schemas ship beside the project, not in it)")
     return SCHEMAS
+
+
+@pytest.fixture
+def kubeapi() -> Iterator[KubeAPI]:
+    """A started stand-in Kubernetes API server (tests/support/kubeapi.py) that wants a token."""
+    yield from kubeapi_fixture()
