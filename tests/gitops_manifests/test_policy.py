@@ -14,6 +14,10 @@ from tests.gitops_manifests.manifests import applications, load_values, projects
 
 # Issue 9 added blackbox-exporter, pushgateway and observability (a chart in gitops/platform/).
 PLATFORM = ("kube-prometheus-stack", "loki", "alloy", "grafana", "blackbox-exporter", "pushgateway", "observability")
+# Issue 16: the cluster add-ons (project cluster-<env>), the autoscaler chosen per environment.
+CLUSTER = ("argocd", "aws-load-balancer-controller", "metrics-server", "external-dns")
+AUTOSCALER_APPS = {"dev": ("cluster-autoscaler",), "prod": ("karpenter", "karpenter-nodes")}
+CLUSTER_NAMESPACES = {"argocd", "kube-system", "external-dns"}
 ARGOCD_NS = "argocd"
 SHOP_NS = "shop"
 PLATFORM_NS = "monitoring"
@@ -29,11 +33,13 @@ def test_each_environment_renders_one_application_per_service_mongodb_and_platfo
 ) -> None:
     for env, docs in rendered.items():
         names = sorted(d["metadata"]["name"] for d in docs)
-        expected = sorted(f"{name}-{env}" for name in [*config.services, "mongodb", *PLATFORM])
+        cluster = {*CLUSTER, *AUTOSCALER_APPS[env]}
+        expected = sorted(f"{name}-{env}" for name in [*config.services, "mongodb", *PLATFORM, *cluster])
         assert names == expected, env
         for doc in docs:
             assert doc["metadata"]["namespace"] == ARGOCD_NS
-            assert doc["spec"]["project"] == f"shop-{env}"
+            short = doc["metadata"]["name"].removesuffix(f"-{env}")
+            assert doc["spec"]["project"] == (f"cluster-{env}" if short in cluster else f"shop-{env}"), short
             assert doc["metadata"]["labels"]["techitfactory.com/environment"] == env
 
 
@@ -81,7 +87,11 @@ def test_every_child_has_retry_backoff_create_namespace_a_finalizer_and_confirme
             retry = policy["retry"]
             assert retry["limit"] >= 3 and retry["backoff"]["factor"] >= 2, name
             assert retry["backoff"]["duration"] and retry["backoff"]["maxDuration"], name
-            assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"], name
+            if name.startswith("argocd-"):
+                # Deleting Argo CD's own Application must never uninstall Argo CD.
+                assert "finalizers" not in app["metadata"], name
+            else:
+                assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"], name
             # ... so the root's automated prune never deletes a child (and its workloads) unasked.
             assert app["metadata"]["annotations"]["argocd.argoproj.io/sync-options"] == "Prune=confirm", name
 
@@ -92,9 +102,18 @@ def test_sync_waves_put_crds_first_and_mongodb_before_the_services(
     for env, docs in rendered.items():
         apps = {a["metadata"]["name"].removesuffix(f"-{env}"): a for a in docs}
         waves = {name: _wave(app) for name, app in apps.items()}
+        # The cluster add-ons come first: Argo CD's own settings, then the load balancer
+        # controller (its webhooks), metrics-server and the autoscaler, then external-dns and
+        # Karpenter's NodePool (after Karpenter's CRDs).
+        cluster = {*CLUSTER, *AUTOSCALER_APPS[env]}
+        assert waves["argocd"] == min(waves.values()), waves
+        assert max(waves[a] for a in cluster) < waves["kube-prometheus-stack"], waves
+        assert waves["aws-load-balancer-controller"] < waves["external-dns"], waves
+        if "karpenter" in waves:
+            assert waves["karpenter"] < waves["karpenter-nodes"], waves
         # kube-prometheus-stack installs the monitoring.coreos.com CRDs (ServiceMonitor) that
         # Loki, Grafana, Alloy and every service chart use.
-        assert waves["kube-prometheus-stack"] == min(waves.values()), waves
+        assert waves["kube-prometheus-stack"] == min(w for a, w in waves.items() if a not in cluster), waves
         assert waves["loki"] < waves["alloy"] and waves["loki"] < waves["grafana"], waves
         for service in config.services:
             assert waves["mongodb"] < waves[service], (service, waves)
@@ -141,12 +160,19 @@ def test_project_destinations_are_the_environment_namespaces_only(
         assert root_project["namespaceResourceWhitelist"] == [{"group": "argoproj.io", "kind": "Application"}]
         assert root_project["clusterResourceWhitelist"] == []
         assert "*" not in str(project["destinations"]) + str(project["sourceRepos"])
-        allowed = {(d["server"], d["namespace"]) for d in project["destinations"]}
+        cluster_project = projects(docs)[f"cluster-{env}"]["spec"]
+        assert {(d["server"], d["namespace"]) for d in cluster_project["destinations"]} == {
+            (IN_CLUSTER, ns) for ns in CLUSTER_NAMESPACES
+        }
+        assert "*" not in str(cluster_project["destinations"]) + str(cluster_project["sourceRepos"])
+        by_name = {f"shop-{env}": project, f"cluster-{env}": cluster_project}
         for app in rendered[env]:
+            spec = by_name[app["spec"]["project"]]
+            allowed = {(d["server"], d["namespace"]) for d in spec["destinations"]}
             dest = app["spec"]["destination"]
             assert (dest["server"], dest["namespace"]) in allowed, app["metadata"]["name"]
             for source in sources(app):
-                assert source["repoURL"] in project["sourceRepos"], (app["metadata"]["name"], source["repoURL"])
+                assert source["repoURL"] in spec["sourceRepos"], (app["metadata"]["name"], source["repoURL"])
 
 
 def test_cluster_scoped_permissions_are_only_what_the_charts_need(

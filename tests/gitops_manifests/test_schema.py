@@ -30,7 +30,7 @@ def test_bootstrap_projects_and_root_application_match_their_crds(
 ) -> None:
     problems: list[str] = []
     for env, docs in bootstrap.items():
-        assert sorted(d["kind"] for d in docs) == ["AppProject", "AppProject", "Application"], env
+        assert sorted(d["kind"] for d in docs) == ["AppProject", "AppProject", "AppProject", "Application"], env
         for doc in docs:
             problems += schemas.errors(doc, label=f"gitops/bootstrap/{env}.yaml")
     assert problems == []

@@ -103,21 +103,30 @@ def test_vpc_has_igw_s3_endpoint_private_nodes_and_load_balancer_tags(tf: dict[s
         assert tf[f"environments/{env}"]["module"]["eks"]["private_subnet_ids"] == "${module.vpc.private_subnet_ids}"
 
 
-def test_node_group_is_t3_medium_with_bounds_and_desired_size_ignored(tf: dict[str, dict]) -> None:
+def test_node_groups_are_t3_medium_with_bounds_and_desired_size_ignored(tf: dict[str, dict]) -> None:
     eks = tf["modules/eks"]
-    assert default(eks, "instance_types") == ["t3.medium"]
-    group = eks["resource"]["aws_eks_node_group"]["general"]
-    assert group["instance_types"] == "${var.instance_types}"
+    # One managed node group per entry of node_groups; t3.medium unless an entry says otherwise.
+    assert 'instance_types = optional(list(string), ["t3.medium"])' in eks["variable"]["node_groups"]["type"]
+    group = eks["resource"]["aws_eks_node_group"]["this"]
+    assert group["for_each"] == "${var.node_groups}"
+    assert group["instance_types"] == "${each.value.instance_types}"
     assert group["subnet_ids"] == "${var.private_subnet_ids}"
     scaling = group["scaling_config"][0]
-    assert scaling == {"min_size": "${var.node_min_size}", "max_size": "${var.node_max_size}",
-                       "desired_size": "${var.node_desired_size}"}
+    assert scaling == {"min_size": "${each.value.min_size}", "max_size": "${each.value.max_size}",
+                       "desired_size": "${each.value.desired_size}"}
     assert group["lifecycle"][0]["ignore_changes"] == ["${scaling_config[0].desired_size}"]
-    for env, bounds in {"dev": (1, 3, 2), "prod": (2, 6, 3)}.items():
+    # dev: the seed's two t3.medium by day, one of them protected (Argo CD, the autoscaler);
+    # prod: two protected nodes, the rest Karpenter's.
+    expected = {
+        "dev": {"system": (True, 1, 2, 1), "general": (False, 1, 3, 1)},
+        "prod": {"system": (True, 2, 3, 2)},
+    }
+    for env, groups in expected.items():
         doc = tf[f"environments/{env}"]
-        assert default(doc, "instance_types") == ["t3.medium"]
-        assert (default(doc, "node_min_size"), default(doc, "node_max_size"), default(doc, "node_desired_size")) == bounds
-        assert doc["module"]["eks"]["instance_types"] == "${var.instance_types}"
+        found = {name: (g.get("protected", False), g["min_size"], g["max_size"], g["desired_size"])
+                 for name, g in default(doc, "node_groups").items()}
+        assert found == groups, env
+        assert doc["module"]["eks"]["node_groups"] == "${var.node_groups}"
     # IMDSv2 only on the nodes' launch template.
     metadata = eks["resource"]["aws_launch_template"]["node"]["metadata_options"][0]
     assert metadata["http_tokens"] == "required" and metadata["http_put_response_hop_limit"] == 1
@@ -142,6 +151,9 @@ def test_eks_cluster_is_private_encrypted_logged_and_has_irsa_and_addons(tf: dic
     assert eks["resource"]["aws_iam_openid_connect_provider"]["this"]["client_id_list"] == ["sts.amazonaws.com"]
     irsa = eks["locals"]["irsa"]
     assert set(irsa) == {"vpc-cni", "ebs-csi", "aws-load-balancer-controller", "external-dns"}
+    # Cluster Autoscaler's role exists only in cluster-autoscaler mode.
+    assert set(eks["locals"]["irsa_cluster_autoscaler"]) == {"cluster-autoscaler"}
+    assert eks["resource"]["aws_iam_role"]["irsa"]["for_each"] == "${local.irsa_roles}"
     assert irsa["aws-load-balancer-controller"]["service_account"] == "aws-load-balancer-controller"
     # IRSA trust: exactly one service account per role, and the audience.
     trust = eks["data"]["aws_iam_policy_document"]["irsa_assume"]["statement"][0]
@@ -190,8 +202,10 @@ def test_cost_role_may_only_describe_and_resize_scheduled_node_groups(tf: dict[s
     # Only dev is tagged for scheduling; prod leaves the tag off (the cost role cannot touch it).
     assert default(tf["environments/dev"], "cost_schedule") == "office-hours"
     assert default(tf["environments/prod"], "cost_schedule") is None
-    group_tags = tf["modules/eks"]["resource"]["aws_eks_node_group"]["general"]["tags"]
-    assert "local.schedule_tags" in group_tags
+    # Node group tags (schedule tag on workload groups only) come from modules/capacity,
+    # evaluated with the real Terraform in tests/platform/test_capacity.py.
+    group_tags = tf["modules/eks"]["resource"]["aws_eks_node_group"]["this"]["tags"]
+    assert "module.capacity.node_group_tags[each.key]" in group_tags
 
 
 def test_release_and_plan_roles_are_narrow(tf: dict[str, dict]) -> None:

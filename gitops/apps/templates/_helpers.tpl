@@ -14,6 +14,39 @@ The environment this chart renders: required, a DNS label (it goes into object n
 {{- end -}}
 
 {{/*
+The AppProject of the cluster add-ons (Argo CD itself, load balancer controller, external-dns,
+metrics-server, the autoscaler): cluster-<env>, defined in gitops/bootstrap/<env>.yaml.
+*/}}
+{{- define "apps.clusterProject" -}}
+{{- default (printf "cluster-%s" (include "apps.env" .)) .Values.clusterProject -}}
+{{- end -}}
+
+{{/*
+The autoscaler of this environment: none | cluster-autoscaler | karpenter. Exactly one value, so
+Cluster Autoscaler and Karpenter can never both run (docs/platform.md, "Autoscaler").
+*/}}
+{{- define "apps.autoscaler" -}}
+{{- $mode := toString (default "none" .Values.autoscaler) -}}
+{{- if not (has $mode (list "none" "cluster-autoscaler" "karpenter")) -}}
+{{- fail (printf "autoscaler %q is not none, cluster-autoscaler or karpenter" $mode) -}}
+{{- end -}}
+{{- $mode -}}
+{{- end -}}
+
+{{/*
+Whether a platform entry is on: `autoscalerMode` entries follow `autoscaler`, the rest `enabled`.
+Args: root, cfg.
+*/}}
+{{- define "apps.platformEnabled" -}}
+{{- $cfg := .cfg -}}
+{{- if $cfg.autoscalerMode -}}
+{{- if eq (include "apps.autoscaler" .root) $cfg.autoscalerMode }}true{{ end -}}
+{{- else if $cfg.enabled -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
 A file of the GitOps repository as Argo CD sees it through the `ref: values` source:
 $values/<gitops.path>/<file> (or $values/<file> when the GitOps repo keeps them at its root).
 */}}
@@ -37,7 +70,8 @@ The `ref: values` source: the GitOps repository, read for value files only.
 {{- end -}}
 
 {{/*
-Metadata every child Application shares. Args: root, name, wave, tier.
+Metadata every child Application shares. Args: root, name, wave, tier, cascade (optional:
+false leaves out the cascade finalizer, for Argo CD's own Application).
 */}}
 {{- define "apps.metadata" -}}
 {{- $env := include "apps.env" .root -}}
@@ -55,9 +89,11 @@ metadata:
     # entry, a broken values file) waits for a person to confirm the prune; with the cascade
     # finalizer below an automatic prune would delete everything it deployed.
     argocd.argoproj.io/sync-options: Prune=confirm
+  {{- if not (eq (toString .cascade) "false") }}
   # Deleting the Application deletes what it deployed (cascade), instead of orphaning it.
   finalizers:
     - resources-finalizer.argocd.argoproj.io
+  {{- end }}
 {{- end -}}
 
 {{/*

@@ -26,7 +26,9 @@ module "vpc" {
   public_subnet_cidrs  = ["10.0.1.0/24", "10.0.2.0/24"]
   private_subnet_cidrs = ["10.0.10.0/24", "10.0.20.0/24"]
   nat_gateway_count    = var.nat_gateway_count
-  tags                 = local.tags
+  # Karpenter launches its nodes into the subnets that carry its discovery tag.
+  private_subnet_tags = var.autoscaler == "karpenter" ? { "karpenter.sh/discovery" = var.cluster_name } : {}
+  tags                = local.tags
 }
 
 module "dns" {
@@ -45,14 +47,25 @@ module "eks" {
   vpc_id              = module.vpc.vpc_id
   private_subnet_ids  = module.vpc.private_subnet_ids
   public_access_cidrs = var.public_access_cidrs
-  instance_types      = var.instance_types
-  node_min_size       = var.node_min_size
-  node_max_size       = var.node_max_size
-  node_desired_size   = var.node_desired_size
+  node_groups         = var.node_groups
+  autoscaler          = var.autoscaler
   admin_role_arns     = var.admin_role_arns
   hosted_zone_arns    = [module.dns.zone_arn]
   cost_schedule       = var.cost_schedule
   tags                = local.tags
+}
+
+# Only with autoscaler = "karpenter": the controller's role, the node role and instance profile,
+# the interruption queue and its EventBridge rules.
+module "karpenter" {
+  source = "../../modules/karpenter"
+  count  = var.autoscaler == "karpenter" ? 1 : 0
+
+  cluster_name              = module.eks.cluster_name
+  oidc_provider_arn         = module.eks.oidc_provider_arn
+  oidc_provider             = module.eks.oidc_provider
+  cluster_security_group_id = module.eks.cluster_security_group_id
+  tags                      = local.tags
 }
 
 module "github_oidc" {

@@ -35,25 +35,26 @@ variable "nat_gateway_count" {
   default     = 1
 }
 
-variable "node_min_size" {
-  type    = number
-  default = 1
+variable "autoscaler" {
+  description = "Node autoscaler (docs/platform.md): cluster-autoscaler in dev. Must equal `autoscaler` in gitops/apps/values-dev.yaml (tests/platform); later given by devops from pipelines/devops.yaml."
+  type        = string
+  default     = "cluster-autoscaler"
 }
 
-variable "node_max_size" {
-  type    = number
-  default = 3
-}
-
-variable "node_desired_size" {
-  description = "Initial size only (the seed: one t3.medium worker per AZ)."
-  type        = number
-  default     = 2
-}
-
-variable "instance_types" {
-  type    = list(string)
-  default = ["t3.medium"]
+variable "node_groups" {
+  description = "Managed node groups. `system` (protected): Argo CD, Cluster Autoscaler and the controllers, up at night. `general`: the shop and monitoring, scaled by Cluster Autoscaler and set to zero off-hours by `devops cost`. desired_size is used at creation only."
+  type = map(object({
+    protected      = optional(bool, false)
+    instance_types = optional(list(string), ["t3.medium"])
+    capacity_type  = optional(string, "ON_DEMAND")
+    min_size       = number
+    max_size       = number
+    desired_size   = number
+  }))
+  default = {
+    system  = { protected = true, min_size = 1, max_size = 2, desired_size = 1 }
+    general = { min_size = 1, max_size = 3, desired_size = 1 }
+  }
 }
 
 variable "kubernetes_version" {

@@ -19,7 +19,45 @@ output "cluster_endpoint" {
 }
 
 output "irsa_role_arns" {
-  value = module.eks.irsa_role_arns
+  description = "IRSA role per controller; `devops cluster values` writes them into gitops/environments/<env>/platform/ (gitops/platform/terraform-outputs.yaml)."
+  value = merge(
+    module.eks.irsa_role_arns,
+    var.autoscaler == "karpenter" ? { karpenter = module.karpenter[0].controller_role_arn } : {},
+  )
+}
+
+output "region" {
+  description = "AWS region of the cluster."
+  value       = var.region
+}
+
+output "autoscaler" {
+  description = "Node autoscaler of this environment (must equal gitops/apps/values-<env>.yaml `autoscaler`)."
+  value       = var.autoscaler
+}
+
+output "node_groups" {
+  description = "Managed node groups: protected or not, and their Auto Scaling groups."
+  value       = module.eks.node_groups
+}
+
+output "route53_zone_id" {
+  description = "Hosted zone external-dns may change (its --zone-id-filter)."
+  value       = module.dns.zone_id
+}
+
+output "domain_name" {
+  description = "Name the environment is served at (external-dns domain filter)."
+  value       = module.dns.domain_name
+}
+
+output "karpenter" {
+  description = "Karpenter's AWS side (null unless autoscaler = karpenter)."
+  value = var.autoscaler == "karpenter" ? {
+    interruption_queue_name    = module.karpenter[0].interruption_queue_name
+    node_instance_profile_name = module.karpenter[0].node_instance_profile_name
+    node_role_arn              = module.karpenter[0].node_role_arn
+  } : null
 }
 
 output "certificate_arn" {

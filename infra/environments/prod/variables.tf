@@ -35,25 +35,25 @@ variable "nat_gateway_count" {
   default     = 2
 }
 
-variable "node_min_size" {
-  type    = number
-  default = 2
+variable "autoscaler" {
+  description = "Node autoscaler (docs/platform.md): karpenter in prod. Must equal `autoscaler` in gitops/apps/values-prod.yaml (tests/platform); later given by devops from pipelines/devops.yaml."
+  type        = string
+  default     = "karpenter"
 }
 
-variable "node_max_size" {
-  type    = number
-  default = 6
-}
-
-variable "node_desired_size" {
-  description = "Initial size only (later owned by the cluster autoscaler)."
-  type        = number
-  default     = 3
-}
-
-variable "instance_types" {
-  type    = list(string)
-  default = ["t3.medium"]
+variable "node_groups" {
+  description = "Managed node groups. `system` (protected, two nodes for the controllers' replicas): Argo CD, Karpenter and the controllers. Everything else runs on nodes Karpenter launches (gitops/platform/karpenter-nodes). desired_size is used at creation only."
+  type = map(object({
+    protected      = optional(bool, false)
+    instance_types = optional(list(string), ["t3.medium"])
+    capacity_type  = optional(string, "ON_DEMAND")
+    min_size       = number
+    max_size       = number
+    desired_size   = number
+  }))
+  default = {
+    system = { protected = true, min_size = 2, max_size = 3, desired_size = 2 }
+  }
 }
 
 variable "kubernetes_version" {

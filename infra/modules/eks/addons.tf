@@ -35,7 +35,7 @@ resource "aws_eks_addon" "coredns" {
   resolve_conflicts_on_update = "PRESERVE"
   tags                        = var.tags
 
-  depends_on = [aws_eks_node_group.general]
+  depends_on = [aws_eks_node_group.this]
 }
 
 resource "aws_eks_addon" "ebs_csi" {
@@ -47,5 +47,5 @@ resource "aws_eks_addon" "ebs_csi" {
   resolve_conflicts_on_update = "PRESERVE"
   tags                        = var.tags
 
-  depends_on = [aws_eks_node_group.general]
+  depends_on = [aws_eks_node_group.this]
 }

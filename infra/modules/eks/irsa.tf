@@ -25,13 +25,24 @@ locals {
     }
   }
 
+  # Only in cluster-autoscaler mode (Karpenter's controller role is in modules/karpenter).
+  irsa_cluster_autoscaler = {
+    "cluster-autoscaler" = {
+      namespace       = "kube-system"
+      service_account = "cluster-autoscaler"
+      managed         = []
+    }
+  }
+
+  irsa_roles = merge(local.irsa, var.autoscaler == "cluster-autoscaler" ? local.irsa_cluster_autoscaler : {})
+
   irsa_managed = merge([
-    for name, role in local.irsa : { for policy in role.managed : "${name}/${policy}" => { role = name, policy = policy } }
+    for name, role in local.irsa_roles : { for policy in role.managed : "${name}/${policy}" => { role = name, policy = policy } }
   ]...)
 }
 
 data "aws_iam_policy_document" "irsa_assume" {
-  for_each = local.irsa
+  for_each = local.irsa_roles
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -53,7 +64,7 @@ data "aws_iam_policy_document" "irsa_assume" {
 }
 
 resource "aws_iam_role" "irsa" {
-  for_each = local.irsa
+  for_each = local.irsa_roles
 
   name               = "${var.cluster_name}-${each.key}"
   assume_role_policy = data.aws_iam_policy_document.irsa_assume[each.key].json
@@ -101,4 +112,48 @@ resource "aws_iam_role_policy" "external_dns" {
   name   = "external-dns"
   role   = aws_iam_role.irsa["external-dns"].id
   policy = data.aws_iam_policy_document.external_dns.json
+}
+
+# Cluster Autoscaler: read the Auto Scaling groups and launch templates everywhere (these calls
+# support no resource-level permissions), but change sizes and terminate instances only in the
+# groups that carry this cluster's discovery tag (modules/capacity).
+data "aws_iam_policy_document" "cluster_autoscaler" {
+  statement {
+    sid = "DescribeScalingResources"
+    actions = [
+      "autoscaling:DescribeAutoScalingGroups",
+      "autoscaling:DescribeAutoScalingInstances",
+      "autoscaling:DescribeLaunchConfigurations",
+      "autoscaling:DescribeScalingActivities",
+      "autoscaling:DescribeTags",
+      "ec2:DescribeImages",
+      "ec2:DescribeInstanceTypes",
+      "ec2:DescribeLaunchTemplateVersions",
+      "ec2:GetInstanceTypesFromInstanceRequirements",
+      "eks:DescribeNodegroup",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "ScaleOwnNodeGroups"
+    actions = [
+      "autoscaling:SetDesiredCapacity",
+      "autoscaling:TerminateInstanceInAutoScalingGroup",
+    ]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/k8s.io/cluster-autoscaler/${var.cluster_name}"
+      values   = ["owned"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "cluster_autoscaler" {
+  count = var.autoscaler == "cluster-autoscaler" ? 1 : 0
+
+  name   = "cluster-autoscaler"
+  role   = aws_iam_role.irsa["cluster-autoscaler"].id
+  policy = data.aws_iam_policy_document.cluster_autoscaler.json
 }

@@ -28,9 +28,24 @@ output "oidc_provider_arn" {
   value       = aws_iam_openid_connect_provider.this.arn
 }
 
-output "node_group_name" {
-  description = "Name of the managed node group."
-  value       = aws_eks_node_group.general.node_group_name
+output "node_groups" {
+  description = "Managed node groups by name: protected or not, and their Auto Scaling group."
+  value = {
+    for name, group in aws_eks_node_group.this : name => {
+      protected          = var.node_groups[name].protected
+      autoscaling_groups = [for r in group.resources : r.autoscaling_groups[*].name]
+    }
+  }
+}
+
+output "protected_node_groups" {
+  description = "Names of the protected node groups (never scheduled down by `devops cost`)."
+  value       = module.capacity.protected
+}
+
+output "oidc_provider" {
+  description = "Issuer host of the cluster's OIDC provider (the prefix of IRSA trust conditions)."
+  value       = local.oidc_host
 }
 
 output "node_role_arn" {

@@ -35,43 +35,36 @@ variable "public_access_cidrs" {
   }
 }
 
-variable "instance_types" {
-  description = "Instance types of the managed node group (the first one is used for cost estimates)."
-  type        = list(string)
-  default     = ["t3.medium"]
-}
-
-variable "capacity_type" {
-  description = "ON_DEMAND or SPOT."
-  type        = string
-  default     = "ON_DEMAND"
+variable "node_groups" {
+  description = "Managed node groups by name. protected: the system capacity (Argo CD, the autoscaler, the controllers): tainted CriticalAddonsOnly, never scheduled by `devops cost`, never given Cluster Autoscaler discovery tags. desired_size is used at creation only."
+  type = map(object({
+    protected      = optional(bool, false)
+    instance_types = optional(list(string), ["t3.medium"])
+    capacity_type  = optional(string, "ON_DEMAND")
+    min_size       = number
+    max_size       = number
+    desired_size   = number
+  }))
 
   validation {
-    condition     = contains(["ON_DEMAND", "SPOT"], var.capacity_type)
-    error_message = "capacity_type must be ON_DEMAND or SPOT."
+    condition     = alltrue([for g in values(var.node_groups) : contains(["ON_DEMAND", "SPOT"], g.capacity_type)])
+    error_message = "node_groups: capacity_type must be ON_DEMAND or SPOT."
+  }
+
+  validation {
+    condition     = alltrue([for g in values(var.node_groups) : g.min_size >= 0 && g.max_size >= 1])
+    error_message = "node_groups: min_size must be 0 or more and max_size 1 or more (EKS refuses a max of 0)."
   }
 }
 
-variable "node_min_size" {
-  description = "Lower autoscaling bound of the node group. The cost optimizer may scale to 0 off-hours regardless (it changes the bounds itself and restores them)."
-  type        = number
-  default     = 1
-}
-
-variable "node_max_size" {
-  description = "Upper autoscaling bound of the node group."
-  type        = number
-  default     = 3
-}
-
-variable "node_desired_size" {
-  description = "Desired size at creation only: later changes are ignored (the cluster autoscaler and the cost optimizer own it)."
-  type        = number
-  default     = 2
+variable "autoscaler" {
+  description = "Node autoscaler: none, cluster-autoscaler (discovery tags on the workload node groups, IRSA role) or karpenter (modules/karpenter). Must equal `autoscaler` in gitops/apps/values-<env>.yaml."
+  type        = string
+  default     = "none"
 
   validation {
-    condition     = var.node_desired_size >= 0
-    error_message = "node_desired_size must be 0 or more."
+    condition     = contains(["none", "cluster-autoscaler", "karpenter"], var.autoscaler)
+    error_message = "autoscaler must be none, cluster-autoscaler or karpenter."
   }
 }
 
@@ -115,6 +108,12 @@ variable "cost_schedule_tag" {
   description = "Tag key that marks a cluster and its node groups for scheduling (the cost role's IAM conditions test it)."
   type        = string
   default     = "devops.cost.schedule"
+}
+
+variable "cost_opt_out_tag" {
+  description = "Tag key `devops cost` never touches (pipelines/devops.yaml cost.opt_out_tag); set on protected node groups."
+  type        = string
+  default     = "devops.cost.opt-out"
 }
 
 variable "tags" {

@@ -47,7 +47,7 @@ resource "aws_subnet" "private" {
   availability_zone = var.azs[count.index]
   cidr_block        = var.private_subnet_cidrs[count.index]
 
-  tags = merge(var.tags, local.cluster_tag, {
+  tags = merge(var.tags, local.cluster_tag, var.private_subnet_tags, {
     Name                              = "${var.name}-private-${var.azs[count.index]}"
     tier                              = "private"
     "kubernetes.io/role/internal-elb" = "1"

@@ -63,3 +63,9 @@ variable "flow_logs_retention_days" {
   type        = number
   default     = 14
 }
+
+variable "private_subnet_tags" {
+  description = "More tags on the private subnets, e.g. karpenter.sh/discovery = <cluster> where Karpenter launches nodes."
+  type        = map(string)
+  default     = {}
+}
