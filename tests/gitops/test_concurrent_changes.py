@@ -16,7 +16,7 @@ from devops.config import Config
 from devops.errors import ExitCode
 from devops.gitops.change import ChangeSet, ConcurrentChange, ImageUpdate
 from devops.gitops.repo import GitOpsRepo
-from tests.gitops.conftest import DIGEST_A, DIGEST_B, DIGEST_C, SOURCE, Remote, git
+from tests.gitops.conftest import DIGEST_B, DIGEST_C, SOURCE, Remote, git
 from tests.gitops.test_record import full_record
 
 ALPHA_B = ImageUpdate("alpha", "docker.io/test/alpha", "sha-bbbbbbb", DIGEST_B)
