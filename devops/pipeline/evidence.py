@@ -112,8 +112,8 @@ def check_entry(service: str, entry: Mapping[str, Any] | None, source: str, poli
     if checked - now > CLOCK_SKEW:
         # Evidence from the future would never expire (and no scan ran then): refuse it.
         return EvidenceCheck(service, f"{service} {digest[:19]}: the scan evidence in {source}'s release record "
-                                      f"is dated in the future (checked_at {scan.get('checked_at')}, now {iso(now)}), so "
-                                      "no scan vouches for it; check the clock of the machine that wrote it")
+                                      f"is dated in the future (checked_at {scan.get('checked_at')}, now {iso(now)}), "
+                                      "so no scan vouches for it; check the clock of the machine that wrote it")
     expired = policy.scan_max_age_days is not None and now - checked > dt.timedelta(days=policy.scan_max_age_days)
     return EvidenceCheck(service, rescan=expired)
 
