@@ -2,20 +2,26 @@
 
 Builds the Prometheus client and the health probe from `environments.<env>.verify`, runs
 `devops.pipeline.verify.verify`, shows the result and, when asked, writes the evidence into
-the environment's release record.
+the environment's release record. When recording, the GitOps repository is cloned before the
+checks: the digests its values files name then are what the verdict is about, and the same
+clone writes it (compare-and-swap), so a release landing during the checks is noticed.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from devops.cli.context import AppContext
 from devops.config.model import Config
 from devops.config.observability import DURATION, VerifyConfig, duration_seconds
 from devops.errors import BadInput, ConfigError, DevopsError, GateFailed
 from devops.pipeline.verify import Verification, VerifySettings
+
+if TYPE_CHECKING:
+    from devops.gitops.repo import GitOpsRepo
 
 
 def verify_config(config: Config, environment: str, prometheus_url: str | None) -> VerifyConfig:
@@ -34,8 +40,13 @@ def verify_config(config: Config, environment: str, prometheus_url: str | None) 
 
 
 def run_verification(app: AppContext, environment: str, services: Sequence[str], *, window: str | None = None,
-                     prometheus_url: str | None = None, settle: bool = False) -> Verification:
-    """Verify `services` (all when empty) of `environment`; nothing is written."""
+                     prometheus_url: str | None = None, settle: bool = False,
+                     before_checks: Callable[[list[str]], dict[str, str]] | None = None) -> Verification:
+    """Verify `services` (all when empty) of `environment`; nothing is written.
+
+    `before_checks(services)`, called once the input is valid and the rollout had its settle
+    time, returns the digest of each service the checks are about.
+    """
     from devops.adapters.health import HttpHealthProbe
     from devops.adapters.prometheus import Prometheus
     from devops.pipeline.evidence import utc_now
@@ -59,8 +70,9 @@ def run_verification(app: AppContext, environment: str, services: Sequence[str],
     if settle and block.settle_seconds:
         app.reporter.info(f"{environment}: waiting {block.settle_seconds:g}s for the rollout before verifying")
         time.sleep(block.settle_seconds)
+    digests = before_checks(chosen) if before_checks is not None else {}
     app.reporter.debug(f"{environment}: verifying {', '.join(chosen)} against {metrics.url}")
-    return verify(config, environment, chosen, metrics, HttpHealthProbe(), settings, now=utc_now)
+    return verify(config, environment, chosen, metrics, HttpHealthProbe(), settings, now=utc_now, digests=digests)
 
 
 def verify_and_record(app: AppContext, environment: str, services: Sequence[str], *, record_evidence: bool = True,
@@ -73,33 +85,56 @@ def verify_and_record(app: AppContext, environment: str, services: Sequence[str]
     error (exit 3) when the verdict itself passed, since promotion needs it recorded. Errors
     of the verification itself (Prometheus unreachable) propagate: there is no verdict to show.
     """
-    verification = run_verification(app, environment, services, window=window, prometheus_url=prometheus_url,
-                                    settle=settle)
-    render(app, verification)
-    result: dict[str, object] = verification.to_dict()
-    error: DevopsError | None = failure(verification) if verification.verdict != "PASSED" else None
-    if record_evidence:
-        try:
-            line = record(app, verification)
-        except DevopsError as exc:
-            result["recorded"] = None
-            result["record_error"] = exc.message
-            app.reporter.warn(f"{environment}: the verdict was not recorded in the release record: {exc.message}")
-            error = error or exc.retold(f"{environment}: verified {verification.verdict}, but the verdict could not "
-                                        f"be recorded: {exc.message}")
-        else:
-            app.reporter.info(line)
-            result["recorded"] = line
-    return result, error
-
-
-def record(app: AppContext, verification: Verification) -> str:
-    """Write the evidence into the release record; a line saying what happened."""
     from devops.gitops.repo import GitOpsRepo
+    from devops.pipeline.verify import deployed_digests
+
+    opened: list[GitOpsRepo] = []
+    open_error: list[DevopsError] = []
+
+    def bind(chosen: list[str]) -> dict[str, str]:
+        """Clone the GitOps repository and read what the checks are about (when recording)."""
+        if not record_evidence:
+            return {}
+        try:
+            repo = GitOpsRepo.open(app.config, environment)
+            opened.append(repo)
+            return deployed_digests(repo, chosen)
+        except DevopsError as exc:  # the verdict is still worth showing; recording will say why not
+            open_error.append(exc)
+            return {}
+
+    try:
+        verification = run_verification(app, environment, services, window=window, prometheus_url=prometheus_url,
+                                        settle=settle, before_checks=bind)
+        render(app, verification)
+        result: dict[str, object] = verification.to_dict()
+        error: DevopsError | None = failure(verification) if verification.verdict != "PASSED" else None
+        if record_evidence:
+            try:
+                if open_error:
+                    raise open_error[0]
+                line = record(opened[0], verification)
+            except DevopsError as exc:
+                result["recorded"] = None
+                result["record_error"] = exc.message
+                app.reporter.warn(f"{environment}: the verdict was not recorded in the release record: {exc.message}")
+                error = error or exc.retold(f"{environment}: verified {verification.verdict}, but the verdict could "
+                                            f"not be recorded: {exc.message}")
+            else:
+                app.reporter.info(line)
+                result["recorded"] = line
+        return result, error
+    finally:
+        for repo in opened:
+            repo.close()
+
+
+def record(repo: GitOpsRepo, verification: Verification) -> str:
+    """Write the evidence into the release record through `repo` (the clone the digests were
+    read from); a line saying what happened."""
     from devops.pipeline.verify import record_evidence
 
-    with GitOpsRepo.open(app.config, verification.environment) as repo:
-        result = record_evidence(repo, verification)
+    result = record_evidence(repo, verification)
     if result is None:
         return f"{verification.environment}: no released service to attach the evidence to (record unchanged)"
     if result.outcome == "noop":

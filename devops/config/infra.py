@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from devops.config.base import Section
 
@@ -32,6 +32,19 @@ def _check_template(value: str, allowed: set[str]) -> str:
     return value
 
 
+# S3 backend arguments an S3-compatible stand-in (moto server, MinIO, LocalStack) needs and
+# AWS never does. Only these may be set through `infra.state.backend_options`: bucket, key,
+# region, lock table and KMS encryption stay devops's own, whatever the endpoint.
+STANDIN_BACKEND_OPTIONS = (
+    "use_path_style",
+    "skip_credentials_validation",
+    "skip_requesting_account_id",
+    "skip_metadata_api_check",
+    "skip_region_validation",
+    "skip_s3_checksum",
+)
+
+
 class StateBackendConfig(Section):
     """Where Terraform keeps state: S3 bucket (KMS-encrypted), DynamoDB lock table."""
 
@@ -42,6 +55,18 @@ class StateBackendConfig(Section):
     region: str = Field(default="ap-south-1", pattern=REGION_PATTERN)
     # One state object per environment; the bootstrap root's own state goes to "bootstrap/".
     key: str = "{environment}/terraform.tfstate"
+    # Extra backend arguments for an S3-compatible stand-in only (see STANDIN_BACKEND_OPTIONS).
+    # Never needed on AWS, VPC and FIPS endpoints included: leave it empty there.
+    backend_options: dict[str, StrictBool] = Field(default_factory=dict)
+
+    @field_validator("backend_options")
+    @classmethod
+    def _standin_options(cls, value: dict[str, bool]) -> dict[str, bool]:
+        for name in value:
+            if name not in STANDIN_BACKEND_OPTIONS:
+                raise ValueError(f"{name!r} cannot be set here; allowed: {', '.join(STANDIN_BACKEND_OPTIONS)} "
+                                 "(bucket, key, region, lock table and KMS encryption come from devops)")
+        return value
 
     @field_validator("bucket", "lock_table", "kms_alias")
     @classmethod

@@ -96,6 +96,8 @@ class CostReport:
     nodegroups: list[NodegroupCost] = field(default_factory=list)
     fixed: list[FixedCost] = field(default_factory=list)
     weeks: list[Week] = field(default_factory=list)
+    # Regions priced (in part) at ap-south-1's rates because cost.prices has no table for them.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def compute_always(self) -> float:
@@ -135,6 +137,7 @@ class CostReport:
         return {
             "month": self.month,
             "hours_per_month": 730,
+            "warnings": list(self.warnings),
             "targets": {name: {**asdict(m), "up_fraction": round(m.fraction, 4)} for name, m in self.targets.items()},
             "nodegroups": [{**asdict(n), "saving": n.saving} for n in self.nodegroups],
             "fixed": [asdict(f) for f in self.fixed],
@@ -258,8 +261,10 @@ def compute_report(
     """Cost of each target's node groups with and without its schedule, plus fixed costs."""
     report = CostReport(month=f"{year:04d}-{month:02d}")
     pictured: set[str] = set()
+    used: dict[str, tuple[PriceTable, set[str]]] = {}  # region -> (its table, the prices used)
     for target in targets:
         prices = prices_for(target.region)
+        names = used.setdefault(target.region, (prices, set()))[1]
         start, end = month_bounds(year, month, target.schedule)
         runs, note = target_runs(target, start, end)
         up_hours, month_hours = uptime_fraction(runs)
@@ -273,6 +278,7 @@ def compute_report(
             except KeyError as exc:
                 raise ConfigError(f"cost.prices.{target.region}.instances: {exc.args[0]}") from None
             hourly = unit * cap.count
+            names.add(f"instances.{cap.instance_type}")
             report.nodegroups.append(
                 NodegroupCost(
                     target=target.name,
@@ -289,16 +295,21 @@ def compute_report(
                 )
             )
         fixed = target.config.fixed
-        for item, count, hourly in (
-            ("EKS control plane", fixed.eks_control_planes, prices.eks_control_plane_hourly),
-            ("NAT gateway", fixed.nat_gateways, prices.nat_gateway_hourly),
-            ("ALB", fixed.load_balancers, prices.alb_hourly),
+        for item, name, count, hourly in (
+            ("EKS control plane", "eks_control_plane", fixed.eks_control_planes, prices.eks_control_plane_hourly),
+            ("NAT gateway", "nat_gateway", fixed.nat_gateways, prices.nat_gateway_hourly),
+            ("ALB", "alb", fixed.load_balancers, prices.alb_hourly),
         ):
             if count:
+                names.add(name)
                 report.fixed.append(FixedCost(target.name, item, count, hourly, prices.monthly(hourly * count)))
         if target.schedule.name not in pictured:
             pictured.add(target.schedule.name)
             report.weeks.append(week_picture(target.schedule, year, month))
+    for table, names in used.values():
+        warning = table.stand_in_warning(names)
+        if warning:
+            report.warnings.append(warning)
     return report
 
 
@@ -328,6 +339,7 @@ def markdown(report: CostReport) -> str:
     parts = [
         f"## Cost report {report.month} (730 h/month)",
         "",
+        *(f"> **Warning:** {warning}\n" for warning in report.warnings),
         f"**{report.total_always:.2f} USD/month always on, {report.total_scheduled:.2f} USD/month with the "
         f"schedules: saving {report.saving:.2f} USD ({report.saving_percent}% of the total, "
         f"{report.compute_saving_percent}% of compute).**",

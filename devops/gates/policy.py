@@ -19,7 +19,7 @@ from typing import Any, Literal
 from devops.config.gates import SEVERITY_ORDER, GatesConfig, ScanPolicy
 from devops.errors import BadInput, ConfigError
 from devops.gates.ignore import IgnoreEntry, IgnoreRules, load_ignore_file
-from devops.gates.report import Finding, ScanReport
+from devops.gates.report import UNRECOGNISED, Finding, ScanReport
 
 Status = Literal["fail", "pass", "suppressed"]
 VALID_SCANNERS = ("vuln", "secret", "misconfig", "license")
@@ -177,9 +177,12 @@ class Verdict:
         return tuple(j for j in self.judged if j.status == "pass")
 
     def counts(self, status: Status | None = None) -> dict[str, int]:
-        """Findings per severity (all severities present, in order)."""
+        """Findings per severity (all of Trivy's severities, in order; UNRECOGNISED first when any)."""
         counter = Counter(j.finding.severity for j in self.judged if status is None or j.status == status)
-        return {severity: counter.get(severity, 0) for severity in SEVERITY_ORDER}
+        counts = {severity: counter.get(severity, 0) for severity in SEVERITY_ORDER}
+        if counter.get(UNRECOGNISED):
+            counts = {UNRECOGNISED: counter[UNRECOGNISED], **counts}
+        return counts
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -225,6 +228,15 @@ def _judge(finding: Finding, policy: Policy, today: dt.date) -> Judged:
             expired,
         )
     note = f"; ignore entry {expired.source} expired on {expired.expired_at}" if expired else ""
+    if not finding.severity_recognised:
+        # Fail closed: a severity we cannot read could be anything, CRITICAL included.
+        return Judged(
+            finding,
+            "fail",
+            f"severity {finding.severity_given} is not one of Trivy's ({', '.join(SEVERITY_ORDER)}): "
+            "counted as over the policy" + note,
+            expired,
+        )
     if finding.severity in policy.severities:
         return Judged(
             finding,

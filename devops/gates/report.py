@@ -25,6 +25,12 @@ KIND_SCANNER: dict[str, str] = {
 }
 
 
+# The severity of a finding whose `Severity` is not one of Trivy's five names even after
+# trimming and upper-casing ("SEVERE", "", a number, missing). Such a finding fails the gate
+# whatever the policy says (fail closed): data we cannot read never passes.
+UNRECOGNISED = "UNRECOGNISED"
+
+
 class MalformedReport(ValueError):
     """The text is not a Trivy JSON report this version of `devops` understands."""
 
@@ -53,6 +59,8 @@ class Finding:
     aliases: tuple[str, ...] = ()
     # How to fix a misconfiguration (vulnerabilities say it with `fixed_version`).
     resolution: str = ""
+    # What the report said when `severity` is UNRECOGNISED (for the messages), else "".
+    severity_given: str = ""
 
     @property
     def scanner(self) -> str:
@@ -64,10 +72,15 @@ class Finding:
 
     @property
     def severity_rank(self) -> int:
+        """Position in the listing: an unrecognised severity first (it fails), then CRITICAL..UNKNOWN."""
         try:
             return SEVERITY_ORDER.index(self.severity)
         except ValueError:
-            return len(SEVERITY_ORDER)
+            return -1
+
+    @property
+    def severity_recognised(self) -> bool:
+        return self.severity in SEVERITY_ORDER
 
     @property
     def key(self) -> str:
@@ -108,6 +121,8 @@ class Finding:
         if self.start_line:
             data["start_line"] = self.start_line
             data["end_line"] = self.end_line or self.start_line
+        if self.severity_given:
+            data["severity_given"] = self.severity_given
         return data
 
 
@@ -212,19 +227,26 @@ def _misconf_aliases(ident: str, avd: str) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _severity(value: Any) -> str:
-    text = str(value or "UNKNOWN").upper()
-    return text if text in SEVERITY_ORDER else "UNKNOWN"
+def _severity(item: Mapping[str, Any]) -> tuple[str, str]:
+    """`severity` (and `severity_given`) of a finding: Trivy's names trimmed and upper-cased
+    ("high " is HIGH); anything else, a missing one included (Trivy always fills it), is
+    UNRECOGNISED, which the policy counts as over it. It used to become UNKNOWN and pass."""
+    value = item.get("Severity")
+    if isinstance(value, str) and value.strip().upper() in SEVERITY_ORDER:
+        return value.strip().upper(), ""
+    return UNRECOGNISED, "(missing)" if value is None else repr(value)[:40]
 
 
 def _findings(result: Mapping[str, Any]) -> Iterable[Finding]:
     target = str(result.get("Target", ""))
     for vuln in result.get("Vulnerabilities") or ():
+        severity, given = _severity(vuln)
         ident = vuln.get("PkgIdentifier") or {}
         yield Finding(
             kind="vulnerability",
             id=str(vuln["VulnerabilityID"]),
-            severity=_severity(vuln.get("Severity")),
+            severity=severity,
+            severity_given=given,
             target=target,
             title=str(vuln.get("Title") or vuln.get("Description") or "")[:200],
             pkg_name=str(vuln.get("PkgName", "")),
@@ -236,10 +258,12 @@ def _findings(result: Mapping[str, Any]) -> Iterable[Finding]:
             primary_url=str(vuln.get("PrimaryURL", "")),
         )
     for secret in result.get("Secrets") or ():
+        severity, given = _severity(secret)
         yield Finding(
             kind="secret",
             id=str(secret["RuleID"]),
-            severity=_severity(secret.get("Severity")),
+            severity=severity,
+            severity_given=given,
             target=target,
             title=str(secret.get("Title", "")),
             path=target,
@@ -250,11 +274,13 @@ def _findings(result: Mapping[str, Any]) -> Iterable[Finding]:
         if str(misconf.get("Status", "FAIL")).upper() != "FAIL":
             continue  # --include-non-failures lists passed checks too; they are not findings
         cause = misconf.get("CauseMetadata") or {}
+        severity, given = _severity(misconf)
         ident = str(misconf["ID"])
         yield Finding(
             kind="misconfiguration",
             id=ident,
-            severity=_severity(misconf.get("Severity")),
+            severity=severity,
+            severity_given=given,
             target=target,
             title=str(misconf.get("Title", "")),
             path=target,
@@ -265,10 +291,12 @@ def _findings(result: Mapping[str, Any]) -> Iterable[Finding]:
             aliases=_misconf_aliases(ident, str(misconf.get("AVDID") or "")),
         )
     for lic in result.get("Licenses") or ():
+        severity, given = _severity(lic)
         yield Finding(
             kind="license",
             id=str(lic["Name"]),
-            severity=_severity(lic.get("Severity")),
+            severity=severity,
+            severity_given=given,
             target=target,
             title=f"{lic.get('Category', '')} licence {lic['Name']}".strip(),
             pkg_name=str(lic.get("PkgName", "")),

@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from devops.errors import BadInput
+from devops.errors import BadInput, ExternalError
 
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 ACTIONS = ("release", "promote", "rollback", "set-image", "verify")
@@ -56,10 +56,18 @@ class ChangeSet:
     record: dict[str, Any] | None = None  # the whole new release.json content (None: leave it)
     source_commit: str | None = None  # for the trailers
     action: str = "set-image"  # "release" | "promote" | "rollback" | "set-image" | "verify"
+    # (service, digest) pairs: the digest each service's record entry must hold whenever the
+    # change is applied, the first time and on every re-apply after a rejected push. Evidence
+    # (`devops verify --record`) binds to the digest that was checked this way; "" stands for
+    # "no digest", which no entry holds, so an unbound service can never be written.
+    expected_digests: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise BadInput(f"ChangeSet.action: expected one of {', '.join(ACTIONS)}, got {self.action!r}")
+        if self.expected_digests and self.record is None:
+            raise BadInput("ChangeSet.expected_digests: only a change that writes the release record can expect "
+                           "digests in it")
         seen: set[str] = set()
         for update in self.updates:
             if update.service in seen:
@@ -71,6 +79,17 @@ class ChangeSet:
     @property
     def services(self) -> tuple[str, ...]:
         return tuple(sorted(u.service for u in self.updates))
+
+
+class ConcurrentChange(ExternalError):
+    """What a change replaces is no longer what it read (exit 3, nothing written).
+
+    Raised when a change is applied (again, after a rejected push) and the value it would
+    replace for a service, in a values file or the release record, changed meanwhile: another
+    release of the same service landed first. Overwriting it would silently undo that release
+    (or leave the record and the values disagreeing), so the run stops and a rerun starts from
+    the new state.
+    """
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from devops.config.urls import git_url_problem, origin, parse, redact, split_cre
 from devops.errors import BadInput, ExternalError, ToolFailed, ToolTimeout
 from devops.gitops import record as records
 from devops.gitops import values
-from devops.gitops.change import ChangeSet, ImageRef, PublishResult, ServiceChange
+from devops.gitops.change import ChangeSet, ConcurrentChange, ImageRef, PublishResult, ServiceChange
 from devops.gitops.message import commit_message
 
 if TYPE_CHECKING:
@@ -166,6 +166,9 @@ class GitOpsRepo:
         self._git = git
         self._commit = ""
         self._base_record: records.ReleaseRecord | None = None
+        # Each service's image in its values file as the first apply() found it: what a re-apply
+        # after a rejected push expects to replace (see apply()).
+        self._base_values: dict[str, ImageRef | None] = {}
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(workdir), True)
         self.sleep: Callable[[float], None] = time.sleep  # tests make backoff instant
 
@@ -356,7 +359,14 @@ class GitOpsRepo:
         )
 
     def apply(self, change: ChangeSet) -> Applied:
-        """Edit the work tree as `change` says (values files, record); report what changed."""
+        """Edit the work tree as `change` says (values files, record); report what changed.
+
+        Compare-and-swap per service, on the first apply and on every re-apply after a rejected
+        push: ConcurrentChange (exit 3, nothing written) when the image a values file or record
+        entry holds is neither what this run first read nor what it writes (another release of
+        the same service landed meanwhile), or when a record entry no longer holds the digest
+        `change.expected_digests` names.
+        """
         changes: list[ServiceChange] = []
         edits: dict[str, tuple[str, str]] = {}  # path -> (before, after)
         for update in change.updates:
@@ -368,6 +378,13 @@ class GitOpsRepo:
                                f"{self.target.branch}",
                                hint="add it with an image: block (repository, tag, digest)")
             old = values.read_image(before, where)
+            expected = self._base_values.setdefault(update.service, old)
+            if old != expected and old != update.ref:
+                raise ConcurrentChange(
+                    f"{update.service}: {where}: changed since this run read it: expected "
+                    f"{expected or '(no image)'}, found {old or '(no image)'}",
+                    hint=f"another release of {update.service} landed first; nothing was written; rerun to "
+                         "start from the new state")
             after = values.set_image(before, where, update.ref)
             if after != before:
                 edits[path] = (before, after)
@@ -378,6 +395,7 @@ class GitOpsRepo:
             current = self._record_or_empty()
             if self._base_record is None:  # what the caller read: the record at the clone's tip
                 self._base_record = current
+            check_expected_digests(current, change, self._where(self.record_path))
             merged = merge_record(self._base_record, current, change, self._where(self.record_path))
             new_text = merged.to_json()
             if current_text != new_text and (edits or _state(current) != _state(merged)):
@@ -501,6 +519,12 @@ def merge_record(base: records.ReleaseRecord, current: records.ReleaseRecord, ch
     taken from the tip, so a release that landed in between keeps its services. The top-level
     keys (who released, when, source commit) are the caller's. With no race, tip == base and the
     result is exactly the caller's record.
+
+    An entry the caller changed whose image (repository, tag, digest) at the tip is neither the
+    one in `base` nor the caller's was changed by someone else meanwhile: taking the caller's
+    would silently undo that release, so it is ConcurrentChange (exit 3) naming the service,
+    the image expected and the image found. Evidence-only changes of the same image are not a
+    conflict (the caller's entry wins).
     """
     assert change.record is not None
     wanted = records.validate(change.record, f"{where} (new content)", environment=change.environment)
@@ -513,11 +537,45 @@ def merge_record(base: records.ReleaseRecord, current: records.ReleaseRecord, ch
         if name in merged:
             continue
         mine_changed = ours.get(name) != before.get(name)
+        found = _entry_image(theirs.get(name))
+        if mine_changed and found not in (_entry_image(before.get(name)), _entry_image(ours.get(name))):
+            raise ConcurrentChange(
+                f"{where}: services.{name}: changed since this run read it: expected "
+                f"{_entry_image(before.get(name))}, found {found}",
+                hint=f"another release of {name} landed first; nothing was written; rerun to start from the "
+                     "new state")
         entry = ours.get(name) if mine_changed else theirs.get(name)
         if entry is not None:
             merged[name] = entry
     data["services"] = merged
     return records.validate(data, where, environment=change.environment)
+
+
+def _entry_image(entry: Any) -> str:
+    """`repository:tag@digest` of a record entry (plain data); "(no entry)" when there is none."""
+    if not isinstance(entry, dict):
+        return "(no entry)"
+    tag = f":{entry['tag']}" if entry.get("tag") else ""
+    return f"{entry.get('repository', '')}{tag}@{entry.get('digest', '')}"
+
+
+def check_expected_digests(current: records.ReleaseRecord, change: ChangeSet, where: str) -> None:
+    """ConcurrentChange (exit 3) unless each entry holds the digest `change.expected_digests` names.
+
+    Evidence written against the record's entry must be about the digest that was checked; a
+    release (or a hand edit) that changed the entry since then makes it about another one.
+    """
+    for service, digest in change.expected_digests:
+        entry = current.services.get(service)
+        found = entry.digest if entry is not None else ""
+        if found != digest or not digest:
+            raise ConcurrentChange(
+                f"{service}: {change.action} checked {digest or '(no digest: the values file names none)'}, "
+                f"but {where} holds {found or '(no entry for it)'}: the evidence would be about a digest that "
+                "was not checked",
+                hint="nothing was written; " + (
+                    f"rerun `devops verify --env {change.environment}` against what is released now"
+                    if change.action == "verify" else "rerun against what is released now"))
 
 
 def _state(record: records.ReleaseRecord) -> dict[str, Any]:

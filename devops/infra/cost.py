@@ -5,6 +5,7 @@ EC2 instances, load balancers and Route53 zones. A month is the price table's 73
 Creates add, deletes subtract, updates count the difference (a node group resized), and a
 replacement nets to zero but is listed. Anything the table has no price for is listed as
 unpriced rather than guessed; free resources (VPC, subnets, IAM, ...) are simply not listed.
+Prices that are ap-south-1's standing in for the plan's region are named in `warnings`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class CostEstimate:
     lines: tuple[CostLine, ...]
     region: str
     hours_per_month: float
+    warnings: tuple[str, ...] = ()
 
     @property
     def monthly_delta(self) -> float:
@@ -56,6 +58,7 @@ class CostEstimate:
             "hours_per_month": self.hours_per_month,
             "lines": [line.to_dict() for line in self.lines],
             "unpriced": [line.address for line in self.unpriced],
+            "warnings": list(self.warnings),
         }
 
 
@@ -66,11 +69,18 @@ def _first(value: Any) -> Any:
     return value if value is not None else {}
 
 
-def _hourly(values: Mapping[str, Any], rtype: str, prices: PriceTable) -> tuple[str, float | None]:
-    """What one resource with `values` is, and its price per hour (None = unknown)."""
+def _hourly(values: Mapping[str, Any], rtype: str, prices: PriceTable,
+            used: set[str] | None = None) -> tuple[str, float | None]:
+    """What one resource with `values` is, and its price per hour (None = unknown).
+
+    The name of each price used (as under `cost.prices.<region>`) is added to `used`.
+    """
+    used = set() if used is None else used
     if rtype == "aws_nat_gateway":
+        used.add("nat_gateway")
         return "NAT gateway", prices.nat_gateway_hourly
     if rtype == "aws_eks_cluster":
+        used.add("eks_control_plane")
         return "EKS control plane", prices.eks_control_plane_hourly
     if rtype == "aws_eks_node_group":
         types = values.get("instance_types") or ["t3.medium"]  # EKS's own default
@@ -79,18 +89,23 @@ def _hourly(values: Mapping[str, Any], rtype: str, prices: PriceTable) -> tuple[
         if not isinstance(desired, int):
             return f"node group of {instance} (desired size unknown)", None
         try:
-            return f"{desired} x {instance}", desired * prices.instance(instance)
+            hourly = desired * prices.instance(instance)
+            used.add(f"instances.{instance}")
+            return f"{desired} x {instance}", hourly
         except KeyError:
             return f"{desired} x {instance} (no price)", None
     if rtype == "aws_instance":
         instance = str(values.get("instance_type") or "?")
         try:
-            return f"1 x {instance}", prices.instance(instance)
+            hourly = prices.instance(instance)
+            used.add(f"instances.{instance}")
+            return f"1 x {instance}", hourly
         except KeyError:
             return f"1 x {instance} (no price)", None
     if rtype in ("aws_lb", "aws_alb"):
         kind = values.get("load_balancer_type") or "application"
         # The table carries the ALB hourly rate; NLB and GWLB are priced at it as well.
+        used.add("alb")
         return f"{kind} load balancer", prices.alb_hourly
     if rtype == "aws_route53_zone":
         return "Route53 hosted zone", prices.route53_zone_monthly / prices.hours_per_month
@@ -114,19 +129,19 @@ def _monthly(hourly: float | None, prices: PriceTable) -> float | None:
     return None if hourly is None else round(hourly * prices.hours_per_month, 2)
 
 
-def _line(change: ResourceChange, prices: PriceTable) -> CostLine | None:
+def _line(change: ResourceChange, prices: PriceTable, used: set[str]) -> CostLine | None:
     if change.type not in PRICED_TYPES:
         return None
     if change.action == "create":
-        what, hourly = _hourly(change.after, change.type, prices)
+        what, hourly = _hourly(change.after, change.type, prices, used)
         return CostLine(change.address, change.type, "create", what, _monthly(hourly, prices))
     if change.action == "delete":
-        what, hourly = _hourly(change.before, change.type, prices)
+        what, hourly = _hourly(change.before, change.type, prices, used)
         monthly = _monthly(hourly, prices)
         return CostLine(change.address, change.type, "delete", what, None if monthly is None else -monthly)
     if change.action in ("update", "replace"):
-        what_before, before = _hourly(change.before, change.type, prices)
-        what_after, after = _hourly(change.after, change.type, prices)
+        what_before, before = _hourly(change.before, change.type, prices, used)
+        what_after, after = _hourly(change.after, change.type, prices, used)
         if before is None or after is None:
             return CostLine(change.address, change.type, change.action, f"{what_before} -> {what_after}", None)
         if change.action == "update" and before == after:
@@ -145,5 +160,7 @@ def _line(change: ResourceChange, prices: PriceTable) -> CostLine | None:
 def estimate(summary: PlanSummary, prices: PriceTable | None = None) -> CostEstimate:
     """The monthly cost change of a plan, one line per priced resource."""
     table = prices or PriceTable()
-    lines = tuple(line for change in summary.changes if (line := _line(change, table)) is not None)
-    return CostEstimate(lines, table.region, table.hours_per_month)
+    used: set[str] = set()
+    lines = tuple(line for change in summary.changes if (line := _line(change, table, used)) is not None)
+    warning = table.stand_in_warning(used)
+    return CostEstimate(lines, table.region, table.hours_per_month, (warning,) if warning else ())

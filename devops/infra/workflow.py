@@ -47,7 +47,7 @@ from devops.infra import backend as backend_mod
 from devops.infra.backend import BackendSettings
 from devops.infra.cost import CostEstimate, estimate
 from devops.infra.summary import SENSITIVE, PlanSummary, summarise
-from devops.pricing import PriceTable
+from devops.pricing import PriceTable, price_table
 
 OVERRIDE_FILE = "devops_backend_override.tf"
 
@@ -249,7 +249,8 @@ def plan(
     shown = tf.show_plan(out)
     (tgt.work / (out.stem + ".json")).write_text(json.dumps(shown, indent=1), encoding="utf-8")
     summary = summarise(shown)
-    cost = estimate(summary, prices or PriceTable(region=tgt.backend.region))
+    # Priced in the region the resources are created in (the cluster's), with cost.prices applied.
+    cost = estimate(summary, prices or price_table(str(tgt.variables["region"]), config.cost.prices))
     stamp = plan_state_stamp(out)
     meta = {
         "environment": environment,
@@ -264,7 +265,8 @@ def plan(
         "monthly_delta_usd": cost.monthly_delta,
     }
     _meta_path(out).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    warnings = tuple(d.one_line() for d in result.diagnostics)
+    # The cost warnings first: a region priced at another region's rates must not be missed.
+    warnings = (*cost.warnings, *(d.one_line() for d in result.diagnostics))
     return PlanReport(tgt, out, summary, cost, result.has_changes, destroy, warnings)
 
 

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from devops.config.model import VerifyEvidencePolicy
+from devops.errors import BadInput
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 PASSED, FAILED, SKIPPED = "PASSED", "FAILED", "SKIPPED"
+# How far in the future a `checked_at` may be before it is refused: clocks of CI runners and
+# laptops disagree by seconds, not by minutes. Beyond this the evidence would never expire.
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 def utc_now() -> dt.datetime:
@@ -83,8 +87,10 @@ def check_entry(service: str, entry: Mapping[str, Any] | None, source: str, poli
                                       f"{source} first")
     digest = entry.get("digest")
     if not isinstance(digest, str) or not DIGEST.match(digest):
-        return EvidenceCheck(service, f"{source}'s release record has no valid digest for {service} "
-                                      f"(got {digest!r})")
+        # A malformed record, not a refusal (docs/release.md): `read_record` already refuses it
+        # with the file and key path; entries that reach here without that check get the same.
+        raise BadInput(f"{source}'s release record: services.{service}.digest: expected sha256:<64 hex>, "
+                       f"got {str(digest)[:80]!r}", hint="fix the record by hand or restore it with devops rollback")
     scan = entry.get("scan")
     if not isinstance(scan, Mapping) or scan.get("verdict") is None:
         return EvidenceCheck(service, f"{service} has no scan evidence in {source}'s release record")
@@ -107,6 +113,11 @@ def check_entry(service: str, entry: Mapping[str, Any] | None, source: str, poli
     if checked is None:
         return EvidenceCheck(service, f"{service}: the scan evidence in {source}'s release record has no "
                                       "valid checked_at")
+    if checked - now > CLOCK_SKEW:
+        # Evidence from the future would never expire (and no scan ran then): refuse it.
+        return EvidenceCheck(service, f"{service} {digest[:19]}: the scan evidence in {source}'s release record "
+                                      f"is dated in the future (checked_at {scan.get('checked_at')}, now {iso(now)}), "
+                                      "so no scan vouches for it; check the clock of the machine that wrote it")
     expired = policy.scan_max_age_days is not None and now - checked > dt.timedelta(days=policy.scan_max_age_days)
     return EvidenceCheck(service, rescan=expired)
 
@@ -117,12 +128,14 @@ def _verification_refusal(service: str, digest: str, evidence: Any, source: str)
     if verdict is None:
         return (f"{service} {digest[:19]}: not verified in {source} (no verification in its release record); "
                 f"run `devops verify --env {source}` once it is deployed")
-    verified = evidence.get("digest")
-    if verified and verified != digest:
-        return (f"{service} {digest[:19]}: the verification in {source}'s record is of another digest "
-                f"({str(verified)[:19]}); run `devops verify --env {source}`")
     if verdict != PASSED:
         failing = evidence.get("failing") or []
         why = f" ({'; '.join(str(f) for f in failing[:3])})" if failing else ""
         return f"{service} {digest[:19]}: verification {verdict} in {source}{why}"
+    verified = evidence.get("digest")
+    if verified != digest:
+        # Evidence that names no digest (or another one) is about nothing we promote.
+        what = f"another digest ({str(verified)[:19]})" if verified else "no digest"
+        return (f"{service} {digest[:19]}: the verification in {source}'s record is of {what}; "
+                f"run `devops verify --env {source}`")
     return ""

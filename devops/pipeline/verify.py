@@ -11,6 +11,11 @@ Per service, every check that applies:
   the window must not exceed the error budget, i.e. the budget burns no faster than it may
   over the whole SLO period. No sample (0/0) fails.
 A service with nothing to check fails: unverified is not verified.
+
+Evidence binds to what was checked: the digest of each service is read from its values file
+(what Argo CD deploys) before the checks, and `record_evidence` writes the verdict only while
+the release record's entry still holds that digest (compare-and-swap: checked again on every
+re-apply after a rejected push); otherwise ConcurrentChange (exit 3) and nothing is written.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,7 +31,7 @@ from devops.config.model import Config
 from devops.gitops.change import ChangeSet, PublishResult
 from devops.observability.slo import Objective, objectives, up
 from devops.pipeline.evidence import iso
-from devops.pipeline.release import GitOpsRepository
+from devops.pipeline.release import GitOpsRepository, current_digests
 
 PASSED, FAILED = "PASSED", "FAILED"
 
@@ -92,15 +97,23 @@ class Verification:
     prometheus: str
     verified_at: dt.datetime
     services: list[ServiceVerification] = field(default_factory=list)
+    # service -> the digest its values file named when the checks ran ("" none); empty when the
+    # GitOps repository was not read (--no-record): then nothing can be recorded.
+    digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
         return PASSED if self.services and all(s.verdict == PASSED for s in self.services) else FAILED
 
     def to_dict(self) -> dict[str, Any]:
+        services = []
+        for checked in self.services:
+            data = checked.to_dict()
+            if checked.service in self.digests:
+                data["digest"] = self.digests[checked.service] or None
+            services.append(data)
         return {"environment": self.environment, "verdict": self.verdict, "window": self.window,
-                "prometheus": self.prometheus, "verified_at": iso(self.verified_at),
-                "services": [s.to_dict() for s in self.services]}
+                "prometheus": self.prometheus, "verified_at": iso(self.verified_at), "services": services}
 
     def evidence(self, service: str) -> dict[str, Any]:
         """What the release record keeps for one service (`verification` of its entry)."""
@@ -121,12 +134,16 @@ class VerifySettings:
 def verify(config: Config, environment: str, services: Sequence[str], metrics: MetricsSource,
            probe: HealthProbe, settings: VerifySettings, *, now: Callable[[], dt.datetime],
            sleep: Callable[[float], None] = time.sleep,
-           clock: Callable[[], float] = time.monotonic) -> Verification:
-    """Check `services` of `environment` (see the module docstring); nothing is written here."""
+           clock: Callable[[], float] = time.monotonic,
+           digests: Mapping[str, str] | None = None) -> Verification:
+    """Check `services` of `environment` (see the module docstring); nothing is written here.
+
+    `digests` (from `deployed_digests`, read before the checks) is what the verdict is about.
+    """
     env_url = config.environment(environment).url.rstrip("/")
     goals = objectives(config, list(services))
     health = _health(config, services, env_url, probe, settings, sleep, clock)
-    result = Verification(environment, settings.window, metrics.url, now())
+    result = Verification(environment, settings.window, metrics.url, now(), digests=dict(digests or {}))
     for service in services:
         checks = list(health.get(service, []))
         mine = [o for o in goals if o.service == service]
@@ -209,23 +226,33 @@ def _objective_check(metrics: MetricsSource, objective: Objective, window: str) 
     return Check(objective.kind, verdict, detail, ratio, objective.budget)
 
 
+def deployed_digests(repo: GitOpsRepository, services: Sequence[str]) -> dict[str, str]:
+    """The digest each service's values file names now: what the checks that follow are about."""
+    return current_digests(repo, services)
+
+
 def record_evidence(repo: GitOpsRepository, verification: Verification) -> PublishResult | None:
     """Write each verified service's verdict into its entry of the environment's release record.
 
-    Only services the record already lists get evidence (it belongs to a released digest);
-    None when there is nothing to attach it to. One commit, action `verify`, through the
-    environment's configured mode.
+    Only services the record lists get evidence (it belongs to a released digest); None when
+    there is nothing to attach it to. The change expects every entry it writes to hold the
+    digest that was verified (`verification.digests`), now and on every re-apply after a
+    rejected push: a release of the same service landing in between, or a record that names
+    another digest than the values file did, is ConcurrentChange (exit 3) and nothing is
+    written. One commit, action `verify`, through the environment's configured mode.
     """
     data = repo.read_record().to_dict()
-    touched = False
+    expected: list[tuple[str, str]] = []
     for checked in verification.services:
         entry = data["services"].get(checked.service)
         if entry is None:
             continue
+        digest = verification.digests.get(checked.service, "")
         entry["verification"] = {**verification.evidence(checked.service), "environment": verification.environment,
-                                 "digest": entry.get("digest")}
-        touched = True
-    if not touched:
+                                 "digest": digest or None}
+        expected.append((checked.service, digest))
+    if not expected:
         return None
-    change = ChangeSet(environment=verification.environment, updates=(), record=data, action="verify")
+    change = ChangeSet(environment=verification.environment, updates=(), record=data, action="verify",
+                       expected_digests=tuple(expected))
     return repo.publish(change)

@@ -20,6 +20,11 @@ REGION = "ap-south-1"
 ACCOUNT = "123456789012"  # moto's account id: the bucket template asks STS for it
 BUCKET = f"shop-tfstate-{ACCOUNT}"
 TABLE = "shop-tflock"
+KMS_ALIAS = "alias/shop-tfstate"
+# What the moto server needs on top of a real AWS backend, set in the project's config (the
+# product never relaxes anything because an endpoint is set; docs/infra.md): path-style
+# addressing only. KMS encryption, credential, account and region checks all run against moto.
+STANDIN_BACKEND_OPTIONS = {"use_path_style": True}
 
 
 def _yaml(data: Any) -> str:
@@ -48,6 +53,7 @@ class InfraProject:
     env_variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     roots: dict[str, str] = field(default_factory=lambda: {"dev": "app", "prod": "app"})
     terraform: str = "terraform"
+    backend_options: dict[str, bool] = field(default_factory=lambda: dict(STANDIN_BACKEND_OPTIONS))
 
     @property
     def config(self) -> Path:
@@ -71,6 +77,7 @@ class InfraProject:
             },
             "infra": {
                 "terraform": self.terraform,
+                "state": {"backend_options": self.backend_options},
                 "bootstrap": {"root": "infra/bootstrap", "variables": {"python": sys.executable}},
                 "environments": {
                     env: {"root": f"infra/{env}", "protected": env == "prod",
@@ -109,7 +116,12 @@ class InfraProject:
 
 
 def create_backend(bucket: str = BUCKET, table: str = TABLE) -> None:
+    """The state bucket, lock table and KMS key (with its alias) as `devops infra bootstrap` makes them."""
     import boto3
+
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key(Description="Terraform state")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=KMS_ALIAS, TargetKeyId=key)
 
     boto3.client("s3", region_name=REGION).create_bucket(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})

@@ -134,3 +134,44 @@ def test_replacement_nets_to_zero_and_tag_updates_cost_nothing() -> None:
     result = estimate(summarise(plan), P)
     assert [(line.action, line.monthly) for line in result.lines] == [("replace", 0.0)]
     assert result.monthly_delta == 0.0
+
+
+def test_a_region_without_its_own_prices_is_a_warning_not_a_silent_ap_south_1() -> None:
+    from devops.pricing import price_table
+
+    plan = _plan(
+        _rc("aws_nat_gateway", ["create"], after={}),
+        _rc("aws_eks_node_group", ["create"], after={"instance_types": ["t3.medium"],
+                                                     "scaling_config": [{"desired_size": 2}]}),
+        _rc("aws_route53_zone", ["create"], after={"name": "techitfactory.com"}),  # same price everywhere
+    )
+    summary = summarise(plan)
+    result = estimate(summary, PriceTable(region="us-east-1"))
+    assert result.warnings == ("region us-east-1 has no price table: instances.t3.medium, nat_gateway priced at "
+                               "ap-south-1's rates, not us-east-1's; add them under cost.prices.us-east-1 in "
+                               "pipelines/devops.yaml",)
+    assert result.to_dict()["warnings"] == list(result.warnings)
+    assert result.monthly_delta == estimate(summary, P).monthly_delta  # the figures are the same; now labelled
+
+    # Controls: ap-south-1 itself, and a region whose table gives what the plan uses.
+    assert estimate(summary, P).warnings == ()
+
+    class UsEast:
+        instances = {"t3.medium": 0.0416}
+        eks_control_plane = None
+        nat_gateway = 0.045
+        alb = None
+
+    assert estimate(summary, price_table("us-east-1", {"us-east-1": UsEast()})).warnings == ()
+
+
+def test_plan_prices_in_the_clusters_region_with_cost_prices_applied(priced: InfraProject) -> None:
+    """The plan's estimate takes cost.prices of the cluster's region (the CLI used to ignore them)."""
+    import json as jsonlib
+
+    data = jsonlib.loads(priced.config.read_text())
+    data["environments"]["dev"]["cluster"]["region"] = "us-east-1"
+    priced.config.write_text(jsonlib.dumps(data))
+    run, result = priced.devops_json("infra", "plan", "--env", "dev")
+    assert run.code == 0, run.err
+    assert result["cost"]["region"] == "us-east-1"

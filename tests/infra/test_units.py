@@ -27,7 +27,13 @@ def test_backend_for_real_aws_has_kms_and_no_stand_in_flags() -> None:
     assert backend.lock_id == "techitfactory-shop-tfstate-111122223333/prod/terraform.tfstate"
 
 
-def test_backend_for_a_stand_in_endpoint_points_both_services_at_it() -> None:
+@pytest.mark.parametrize("endpoint", [
+    "https://bucket.vpce-1a2b3c4d-5e6f.s3.ap-south-1.vpce.amazonaws.com",  # a VPC interface endpoint
+    "https://s3-fips.ap-south-1.amazonaws.com",                             # a FIPS endpoint
+    "http://127.0.0.1:5001/",                                               # the moto server of tests
+])
+def test_an_endpoint_changes_where_not_how_the_state_is_kept(endpoint: str) -> None:
+    """Any AWS_ENDPOINT_URL used to drop kms_key_id and turn the credential/region checks off."""
     asked: list[str] = []
 
     def account() -> str:
@@ -36,12 +42,25 @@ def test_backend_for_a_stand_in_endpoint_points_both_services_at_it() -> None:
 
     infra = InfraConfig.model_validate({"state": {"bucket": "fixed-bucket"}})
     backend = settings(infra, project="p", environment="dev", account_id=account,
-                       environ={"AWS_ENDPOINT_URL": "http://127.0.0.1:5001/"})
+                       environ={"AWS_ENDPOINT_URL": endpoint})
     assert asked == []  # no {account_id} in the template: no STS call
     hcl = backend.hcl()
-    assert 'endpoints = { s3 = "http://127.0.0.1:5001", dynamodb = "http://127.0.0.1:5001" }' in hcl
-    assert "use_path_style = true" in hcl and "skip_credentials_validation = true" in hcl
-    assert "kms_key_id" not in hcl
+    shown = endpoint.rstrip("/")
+    assert f'endpoints = {{ s3 = "{shown}", dynamodb = "{shown}" }}' in hcl
+    assert 'kms_key_id = "alias/p-tfstate"' in hcl and "encrypt = true" in hcl
+    assert "skip_" not in hcl and "use_path_style" not in hcl
+
+
+def test_stand_in_options_come_from_configuration_only() -> None:
+    infra = InfraConfig.model_validate({"state": {"backend_options": {"use_path_style": True,
+                                                                      "skip_s3_checksum": True}}})
+    hcl = settings(infra, project="p", environment="dev", account_id=lambda: "1",
+                   environ={"AWS_ENDPOINT_URL": "http://127.0.0.1:5001"}).hcl()
+    assert "use_path_style = true" in hcl and "skip_s3_checksum = true" in hcl
+    assert 'kms_key_id = "alias/p-tfstate"' in hcl  # still encrypted with the configured key
+    # Control: the same options without an endpoint are written too (configuration decides).
+    hcl = settings(infra, project="p", environment="dev", account_id=lambda: "1", environ={}).hcl()
+    assert "use_path_style = true" in hcl and "endpoints" not in hcl
 
 
 def test_bootstrap_state_has_its_own_key() -> None:
@@ -74,6 +93,12 @@ def _write(tmp_path: Path, infra: dict[str, Any]) -> Path:
     ({"lock_timeout": "forever"}, "infra.lock_timeout:"),
     ({"environments": {"dev": {"variables": {}}}}, "infra.environments.dev.root: required key is missing"),
     ({"enviroments": {}}, "infra.enviroments: unknown key; did you mean 'environments'?"),
+    # Stand-in options cannot turn encryption off or rename the state, and are booleans.
+    ({"state": {"backend_options": {"kms_key_id": False}}}, "infra.state.backend_options: 'kms_key_id' cannot be set"),
+    ({"state": {"backend_options": {"encrypt": False}}}, "'encrypt' cannot be set here; allowed: use_path_style"),
+    ({"state": {"backend_options": {"skip_everything": True}}}, "'skip_everything' cannot be set here"),
+    ({"state": {"backend_options": {"use_path_style": "yes"}}}, "infra.state.backend_options.use_path_style"),
+    ({"state": {"backend_options": {"use_path_style": 1}}}, "infra.state.backend_options.use_path_style"),
 ])
 def test_bad_infra_config_is_exit_2_naming_file_line_and_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], infra: dict[str, Any], expected: str

@@ -29,7 +29,6 @@ def entry(**changes: object) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(("changes", "refusal"), [
-    ({"digest": "sha256:abc"}, "no valid digest for cart"),
     ({"scan": None}, "cart has no scan evidence"),
     ({"scan": {"verdict": "FAILED", "checked_at": "2026-11-24T12:00:00Z"}}, "scan verdict is FAILED"),
     ({"sonar": {"verdict": "FAILED"}}, "Sonar verdict is FAILED"),
@@ -39,6 +38,26 @@ def entry(**changes: object) -> dict[str, object]:
 def test_evidence_that_is_missing_failed_or_unreadable_is_refused(changes: dict[str, object], refusal: str) -> None:
     check = check_entry("cart", entry(**changes), "dev", VerifyEvidencePolicy(), NOW)
     assert not check.ok and refusal in check.refusal
+
+
+@pytest.mark.parametrize("digest", ["sha256:abc", None, 42, "SHA256:" + "A" * 64])
+def test_an_entry_without_a_valid_digest_is_a_malformed_record_not_a_refusal(digest: object) -> None:
+    # docs/release.md: exit 2 naming the record and key path, as read_record() says it.
+    with pytest.raises(BadInput, match=r"dev's release record: services\.cart\.digest: expected sha256:<64 hex>"):
+        check_entry("cart", entry(digest=digest), "dev", VerifyEvidencePolicy(), NOW)
+
+
+def test_scan_evidence_from_the_future_is_refused_beyond_the_clock_skew() -> None:
+    future = entry(scan={"verdict": "PASSED", "checked_at": "2026-11-25T12:06:00Z"})
+    check = check_entry("cart", future, "dev", VerifyEvidencePolicy(scan_max_age_days=7), NOW)
+    assert not check.ok and "dated in the future (checked_at 2026-11-25T12:06:00Z, now 2026-11-25T12:00:00Z)" \
+        in check.refusal
+    # Control: a few minutes of clock skew between runners is tolerated, and is not expired either.
+    skewed = entry(scan={"verdict": "PASSED", "checked_at": "2026-11-25T12:04:59Z"})
+    check = check_entry("cart", skewed, "dev", VerifyEvidencePolicy(scan_max_age_days=7), NOW)
+    assert check.ok and not check.rescan
+    # Without an expiry the future is still refused (it is not a scan that happened).
+    assert not check_entry("cart", future, "dev", VerifyEvidencePolicy(scan_max_age_days=None), NOW).ok
 
 
 def test_no_entry_is_refused_and_says_to_release_to_the_source_first() -> None:
@@ -103,6 +122,8 @@ VERIFIED = {"verdict": "PASSED", "verified_at": "2026-11-25T09:00:00Z", "window"
     ({**VERIFIED, "verdict": "FAILED", "failing": ["availability: 4.00% errors in 10m"]},
      "verification FAILED in dev (availability: 4.00% errors in 10m)"),
     ({**VERIFIED, "digest": "sha256:" + "b" * 64}, "the verification in dev's record is of another digest"),
+    # Evidence that names no digest vouches for nothing (it used to pass).
+    (VERIFIED, "the verification in dev's record is of no digest"),
 ])
 def test_verification_is_required_when_the_policy_says_so(verification: object, refusal: str) -> None:
     data = entry(verification=verification) if verification is not None else entry()

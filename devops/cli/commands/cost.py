@@ -426,6 +426,8 @@ def report(app: AppContext, schedule_name: str | None, month: str | None, names:
         f"saving {result.saving:.2f} USD/month ({result.saving_percent}%; compute "
         f"{result.compute_saving_percent}%)"
     )
+    for warning in result.warnings:  # prices standing in for a region's own (devops/pricing.py)
+        reporter.warn(warning)
     reporter.github.summary(markdown(result))
     reporter.github.output("saving", f"{result.saving:.2f}")
     reporter.result(result.to_dict())

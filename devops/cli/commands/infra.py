@@ -30,12 +30,6 @@ def _deps(app: AppContext) -> dict[str, Any]:
     return {"factory": factory, "probe": BackendProbe(infra.state.region)}
 
 
-def _prices(app: AppContext) -> Any:
-    from devops.pricing import PriceTable
-
-    return PriceTable(region=app.config.infra.state.region)
-
-
 @click.group("infra")
 def cli() -> None:
     """Run the Terraform of infra/: the backend comes from pipelines/devops.yaml, plans are saved,
@@ -117,7 +111,7 @@ def plan(app: AppContext, environment: str, destroy: bool) -> None:
     """Init with the generated backend, plan, save the plan, summarise it and estimate its cost."""
     from devops.infra import workflow
 
-    report = workflow.plan(app.config, environment, destroy=destroy, prices=_prices(app), **_deps(app))
+    report = workflow.plan(app.config, environment, destroy=destroy, **_deps(app))
     _render_plan(app, report)
     app.reporter.result(report.to_dict())
 
@@ -195,7 +189,7 @@ def destroy(app: AppContext, environment: str, yes: bool, allow_prod: bool, dry_
             f"refusing to destroy {environment}: it is protected (infra.environments."
             f"{environment}.protected); add --allow-prod if you really mean it"
         )
-    report = workflow.plan(app.config, environment, destroy=True, prices=_prices(app), **deps)
+    report = workflow.plan(app.config, environment, destroy=True, **deps)
     _render_plan(app, report)
     if dry_run:
         app.reporter.info(f"dry run: nothing destroyed; {report.summary.count('delete')} resource(s) would be")

@@ -141,6 +141,15 @@ def cli(
             progress=reporter.debug,
         )
     _render(app, run, sarif_path)
+    if run.exit_code == 1:
+        # The gate said no: one error line naming what failed, as every other gate ends.
+        from devops.errors import GateFailed
+
+        failing = [(scan.target.ref, [j.finding.id for j in scan.verdict.failing]) for scan in run.scans]
+        named = "; ".join(f"{ref}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}" for ref, ids in failing if ids)
+        total = sum(len(ids) for _, ids in failing)
+        raise GateFailed(f"scan failed: {total} finding(s) over the policy ({named})",
+                         hint="fix them, or suppress each with a dated entry in the ignore file")
     return run.exit_code
 
 
