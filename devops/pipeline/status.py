@@ -101,7 +101,9 @@ def environment_status(environments: Sequence[str], promote_from: Mapping[str, s
             scan = (entry.get("scan") or {}).get("verdict", "") if matches else ("no evidence" if digest else "")
             sonar = (entry.get("sonar") or {}).get("verdict", "") if matches else ""
             verified = entry.get("verification") or {}
-            verification = str(verified.get("verdict", "")) if matches else ""
+            # A verdict speaks only for the digest it names (devops verify --record writes it).
+            verified_this = matches and isinstance(verified, Mapping) and verified.get("digest") == digest
+            verification = str(verified.get("verdict", "")) if verified_this else ""
             if verification and verified.get("environment") not in (None, name):
                 verification += f" in {verified['environment']}"
             promotion = ""

@@ -19,8 +19,11 @@ from devops.gates.report import Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # GitHub's `security-severity` (0.0-10.0) decides how code scanning ranks a result.
-SECURITY_SEVERITY = {"CRITICAL": "9.5", "HIGH": "8.0", "MEDIUM": "5.5", "LOW": "2.0", "UNKNOWN": "0.0"}
-LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note", "UNKNOWN": "note"}
+SECURITY_SEVERITY = {"CRITICAL": "9.5", "HIGH": "8.0", "MEDIUM": "5.5", "LOW": "2.0", "UNKNOWN": "0.0",
+                     "UNRECOGNISED": "8.0"}
+# UNRECOGNISED (a severity Trivy never writes) fails the gate whatever the policy: an error here too.
+LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note", "UNKNOWN": "note",
+         "UNRECOGNISED": "error"}
 
 
 @dataclass(frozen=True)

@@ -150,3 +150,16 @@ def test_devops_scan_fails_closed_on_an_odd_severity_in_trivys_output(
     assert findings["CVE-2099-1003"]["reason"].startswith(reason)
     if code:
         assert "1 over the policy" in result.err
+
+
+def test_sarif_reports_an_unrecognised_severity_as_an_error(shared_fixtures: Path) -> None:
+    from devops.report.sarif import SarifTarget, sarif_document
+
+    finding, report = low_of_debian(shared_fixtures, "SEVERE")
+    only_critical = Policy(severities=("CRITICAL",), ignore_unfixed=False, scanners=("vuln",))
+    failing = [j.finding for j in evaluate(report, only_critical, today=TODAY).failing]
+    doc = sarif_document([SarifTarget("debian:buster", failing, "services/x/Dockerfile", "0.76.0")])
+    levels = {r["ruleId"]: r["level"] for r in doc["runs"][0]["results"]}
+    assert levels == {"CVE-2019-18276": "error", "CVE-2019-18224": "error"}
+    rules = {r["id"]: r["properties"]["security-severity"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["CVE-2019-18276"] == "8.0"  # ranked like HIGH, never as 0.0
