@@ -224,10 +224,13 @@ class AttestationStore:
         entry = {"mediaType": layer.media_type, "digest": blob, "size": len(layer.data),
                  "annotations": dict(layer.annotations)}
         for attempt in range(self.retries):
-            found = self.client.get_manifest(self.repository, tag, accept=OCI_MANIFEST)
+            found = self.client.get_manifest(self.repository, tag)
             layers: list[dict[str, Any]] = []
             if found is not None:
                 current = _json_object(found.content, f"{tag}")
+                if current.get("mediaType", found.media_type) != OCI_MANIFEST:
+                    raise HttpError(f"{self.client.host}/{self.repository}:{tag} holds a {found.media_type}, not "
+                                    "cosign's signature manifest; not overwriting it")
                 layers = [x for x in current.get("layers", []) if isinstance(x, dict)]
             if any(x.get("digest") == blob and x.get("annotations") == entry["annotations"] for x in layers):
                 return found.digest if found else ""
@@ -251,7 +254,9 @@ class AttestationStore:
 
     def _read_index(self, subject_digest: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         tag = fallback_tag(subject_digest)
-        found = self.client.get_manifest(self.repository, tag, accept=OCI_INDEX)
+        # Every manifest type is accepted: distribution answers 404 to a manifest whose type the Accept
+        # header does not list, which would read as "no index yet" and overwrite the tag.
+        found = self.client.get_manifest(self.repository, tag)
         if found is None:
             return {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}, []
         index = _json_object(found.content, f"{self.repository}:{tag}")
@@ -270,7 +275,7 @@ class AttestationStore:
             short = tag[len(prefix):-len(ANCHOR_SUFFIX)]
             if any(d.removeprefix("sha256:").startswith(short) for d in present):
                 continue
-            manifest = self.client.get_manifest(self.repository, tag, accept=OCI_MANIFEST)
+            manifest = self.client.get_manifest(self.repository, tag)
             if manifest is None or not manifest.digest.removeprefix("sha256:").startswith(short):
                 continue
             data = _json_object(manifest.content, f"{self.repository}:{tag}")
@@ -282,7 +287,7 @@ class AttestationStore:
         return found
 
     def _manifest_json(self, digest: str, where: str) -> dict[str, Any]:
-        found = self.client.get_manifest(self.repository, digest, accept=OCI_MANIFEST)
+        found = self.client.get_manifest(self.repository, digest)
         if found is None:
             raise BundleInvalid(f"{where}: listed but not in the registry")
         if len(found.content) > MAX_MANIFEST_BYTES:

@@ -87,8 +87,12 @@ class Evidence:
 
 # -- builders ---------------------------------------------------------------------------------
 
-def signature_statement(digest: str, *, name: str = "") -> Statement:
-    """The statement `cosign sign` (v3) signs for an image: the digest, an empty predicate."""
+def signature_statement(digest: str, *, name: str) -> Statement:
+    """The statement `cosign sign` (v3) signs for an image: the digest, an empty predicate.
+
+    cosign writes the subject without a name; sigstore-python refuses to sign a statement whose
+    subject has none (in-toto v1 ResourceDescriptor), so ours names the image repository.
+    Verifiers (cosign, policy-controller) match the digest only."""
     return Statement((Subject(digest, name),), COSIGN_SIGN_V1, {})
 
 
@@ -128,26 +132,24 @@ def sbom_statement(digest: str, *, name: str, bom: Mapping[str, Any]) -> Stateme
     return Statement((Subject(digest, name),), CYCLONEDX_BOM, bom)
 
 
-def vulnerability_statement(digest: str, *, name: str, verdict: str, counts: Mapping[str, int],
-                            threshold: str, scanner_version: str, db_version: str = "",
-                            started_on: str = "", finished_on: str = "", invocation_uri: str = "",
-                            event_id: str = "", builder_id: str = "",
-                            result: Mapping[str, Any] | None = None) -> Statement:
-    """cosign's vulnerability predicate (what `trivy --format cosign-vuln` writes), plus the
-    gate's verdict under `gate` (consumers ignore keys they do not know)."""
+def vulnerability_statement(digest: str, *, name: str, predicate: Mapping[str, Any], verdict: str,
+                            counts: Mapping[str, int], threshold: str, invocation_uri: str = "",
+                            event_id: str = "", builder_id: str = "") -> Statement:
+    """cosign's vulnerability predicate as Trivy writes it (`trivy image --format cosign-vuln`, or
+    `trivy convert --format cosign-vuln report.json`), with the run that scanned filled into
+    `invocation` and the gate's verdict added under `gate` (consumers ignore keys they do not
+    know). The gate counts must be those of the Trivy result inside (checked when read back)."""
     _verdict(verdict, ("PASSED", "FAILED"), "vulnerabilities")
-    predicate: dict[str, Any] = {
-        "invocation": {"parameters": None, "uri": invocation_uri, "event_id": event_id, "builder.id": builder_id},
-        "scanner": {
-            "uri": f"pkg:github/aquasecurity/trivy@{scanner_version}",
-            "version": scanner_version,
-            "db": {"uri": "", "version": db_version},
-            "result": dict(result) if result is not None else {},
-        },
-        "metadata": {"scanStartedOn": started_on, "scanFinishedOn": finished_on},
-        "gate": {"verdict": verdict, "threshold": threshold, "counts": {k: int(v) for k, v in counts.items()}},
-    }
-    return Statement((Subject(digest, name),), COSIGN_VULN_V1, predicate)
+    if not isinstance(predicate.get("scanner"), Mapping) or not isinstance(predicate.get("metadata"), Mapping):
+        raise PredicateRefused("vulnerabilities: not a cosign-vuln predicate (scanner, metadata)")
+    body = dict(predicate)
+    invocation = dict(body.get("invocation") or {})
+    invocation.update({k: v for k, v in (("uri", invocation_uri), ("event_id", event_id),
+                                         ("builder.id", builder_id)) if v})
+    body["invocation"] = invocation
+    body["gate"] = {"verdict": verdict, "threshold": threshold,
+                    "counts": {k.upper(): int(v) for k, v in counts.items() if v}}
+    return Statement((Subject(digest, name),), COSIGN_VULN_V1, body)
 
 
 def sonar_statement(digest: str, *, name: str, verdict: str, project_key: str, quality_gate: str = "",
