@@ -247,3 +247,23 @@ def test_classic_sig_tag_verifies_with_openssl(image: Image, mock_sigstore: Mock
     [att_layer] = att["layers"]
     assert att_layer["mediaType"] == "application/vnd.dsse.envelope.v1+json"
     assert att_layer["annotations"]["predicateType"] == "https://sigstore.dev/cosign/sign/v1"
+
+
+def test_with_a_referrers_api_no_fallback_index_is_written(image: Image) -> None:
+    """Against a stand-in registry that has the referrers API (referrers_registry.py: the real
+    registry behind a proxy implementing distribution-spec 1.1's OCI-Subject and referrers
+    endpoint), the bundle is found through the API and neither the index nor an anchor is written."""
+    from tests.supplychain.referrers_registry import referrers_registry
+
+    with referrers_registry(image.host) as (host, served):
+        client = RegistryClient(host=host, insecure=True)
+        store = AttestationStore(client, image.repository)
+        bundle = key_bundle(image.digest)
+        attached = store.attach(image.digest, bundle)
+        assert attached.via == "referrers-api" and attached.index_writes == 0
+        [found] = store.referrers(image.digest)
+        assert found.digest == attached.referrer.digest and found.predicate_type == bundle.predicate_type
+        assert verify_statement(store.fetch_bundle(image.digest, found), KeyPolicy(KEY.public_pem))
+    assert image.client.get_manifest(image.repository, fallback_tag(image.digest)) is None
+    assert not [t for t in image.client.tags(image.repository) if t.startswith(fallback_tag(image.digest))]
+    assert any("/referrers/" in path for path in served)
