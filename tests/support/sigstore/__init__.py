@@ -40,7 +40,10 @@ def node() -> str:
 
 
 def npm_ci() -> None:
-    """Install the pinned npm packages once (skipped when the lock file has not changed)."""
+    """Install the pinned npm packages once (skipped when the lock file has not changed). A file
+    lock keeps parallel test processes (pytest -n) from installing over each other."""
+    import fcntl
+
     marker = HERE / "node_modules" / ".devops-installed"
     lock = HERE / "package-lock.json"
     if marker.exists() and marker.read_text() == lock.read_text():
@@ -48,11 +51,15 @@ def npm_ci() -> None:
     npm = shutil.which("npm")
     if not npm:
         raise NodeToolMissing("npm is not installed")
-    run = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE,
-                         capture_output=True, text=True, timeout=NPM_TIMEOUT)
-    if run.returncode != 0:
-        raise RuntimeError(f"npm ci in {HERE} failed: {run.stderr[-2000:]}")
-    marker.write_text(lock.read_text())
+    with open(HERE / ".npm-ci.lock", "w") as guard:  # git ignores it (.gitignore)
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if marker.exists() and marker.read_text() == lock.read_text():
+            return
+        run = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE,
+                             capture_output=True, text=True, timeout=NPM_TIMEOUT)
+        if run.returncode != 0:
+            raise RuntimeError(f"npm ci in {HERE} failed: {run.stderr[-2000:]}")
+        marker.write_text(lock.read_text())
 
 
 @dataclass
