@@ -145,3 +145,18 @@ def test_fulcio_unreachable_is_an_external_failure(mock_sigstore: MockSigstore, 
     with pytest.raises(SigningFailed) as failed, keyless_signer(mock_sigstore.token(), load_trust_config(path)):
         pass
     assert failed.value.exit_code == ExitCode.EXTERNAL and dead in str(failed.value)
+
+
+def test_rekor_unreachable_fails_the_signing_not_the_certificate(mock_sigstore: MockSigstore, tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = json.loads(mock_sigstore.trust_config_path.read_text())
+    config["signingConfig"]["rekorTlogUrls"][0]["url"] = dead
+    path = tmp_path / "dead-rekor.json"
+    path.write_text(json.dumps(config))
+    with keyless_signer(mock_sigstore.token(), load_trust_config(path)) as signer:
+        assert signer.identity == mock_sigstore.identity()  # Fulcio answered
+        with pytest.raises(SigningFailed) as failed:
+            signer.sign(provenance())
+    assert failed.value.exit_code == ExitCode.EXTERNAL

@@ -37,12 +37,11 @@ class KeylessSigner:
 
         try:
             bundle = self._signer.sign_dsse(dsse.Statement(statement.to_json()))
-        except SigstoreError as exc:
+        except Exception as exc:
+            if not isinstance(exc, SigstoreError) and not _external(exc):
+                raise
             raise SigningFailed(f"signing the {statement.predicate_type} statement at {self._where}: {_line(exc)}",
                                 hint="check that Fulcio and Rekor are reachable") from None
-        except Exception as exc:  # requests/HTTP errors from the Rekor client
-            raise SigningFailed(f"signing the {statement.predicate_type} statement at {self._where}: {_line(exc)}",
-                                hint="check that Rekor is reachable") from None
         return SignedBundle(bundle.to_json(), statement.predicate_type, statement.digests, self.identity)
 
     def sign_blob(self, data: bytes) -> SignedBundle:
@@ -52,8 +51,9 @@ class KeylessSigner:
         try:
             bundle = self._signer.sign_artifact(data)
         except Exception as exc:
-            kind = "Sigstore" if isinstance(exc, SigstoreError) else "HTTP"
-            raise SigningFailed(f"signing a blob at {self._where}: {kind} error {_line(exc)}",
+            if not isinstance(exc, SigstoreError) and not _external(exc):
+                raise
+            raise SigningFailed(f"signing a blob at {self._where}: {_line(exc)}",
                                 hint="check that Rekor is reachable") from None
         return SignedBundle(bundle.to_json(), "", (), self.identity)
 
@@ -88,7 +88,7 @@ def keyless_signer(identity_token: str, trust_config: ClientTrustConfig) -> Iter
     except SigstoreError as exc:
         raise SigningFailed(f"Fulcio at {where}: {_line(exc)}", hint="check that Fulcio is reachable") from None
     except Exception as exc:
-        if type(exc).__module__.startswith(("sigstore", "requests", "urllib3")):
+        if _external(exc):
             raise SigningFailed(f"Fulcio at {where}: {type(exc).__name__}: {_line(exc)}",
                                 hint="check that Fulcio is reachable and accepts the token") from None
         raise
@@ -102,6 +102,12 @@ def _certificate_identity(signer: Any) -> str:
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     names = san.get_values_for_type(x509.UniformResourceIdentifier) + san.get_values_for_type(x509.RFC822Name)
     return str(names[0]) if names else ""
+
+
+def _external(exc: BaseException) -> bool:
+    """An error of the services or the transport (sigstore-python's Fulcio/Rekor clients raise
+    their own exception types, not all under sigstore.errors.Error), not a bug of ours."""
+    return type(exc).__module__.startswith(("sigstore", "requests", "urllib3"))
 
 
 def _line(exc: BaseException) -> str:
