@@ -15,6 +15,7 @@ is sent to it (exit 3): a registry answer is data, not an instruction to hand ou
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,14 @@ DOCKER_HUB_API = "registry-1.docker.io"
 DOCKER_HUB_REALM = "https://auth.docker.io/token"
 _CHALLENGE_PARAM = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))')
 _TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{1,8192}$")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    content: bytes
+    media_type: str
+    digest: str
+    subject: str | None = None  # OCI-Subject answered to a PUT
 
 
 @dataclass
@@ -111,14 +120,87 @@ class RegistryClient:
         url = f"{self.base_url}/{repository}/manifests/{digest}"
         self._send("DELETE", url, repository, ok=(202, 404), action="delete")
 
+    # -- content: OCI artifacts such as Sigstore bundles stored as referrers (adapters/sigstore/oci.py)
+    def get_manifest(self, repository: str, reference: str, accept: str = MANIFEST_TYPES) -> Manifest | None:
+        """The manifest `reference` names (bytes, media type, digest), or None when absent (404)."""
+        url = f"{self.base_url}/{repository}/manifests/{reference}"
+        response = self._send("GET", url, repository, ok=(200, 404), action="pull", accept=accept)
+        if response.status_code == 404:
+            return None
+        content = bytes(response.content)
+        digest = "sha256:" + hashlib.sha256(content).hexdigest()
+        if reference.startswith("sha256:") and digest != reference:
+            raise HttpError(f"GET {url}: the registry sent content whose digest is {digest}, not {reference}")
+        return Manifest(content, response.headers.get("Content-Type", "").split(";")[0].strip(), digest)
+
+    def put_manifest(self, repository: str, reference: str, content: bytes, media_type: str) -> Manifest:
+        """PUT a manifest (any media type) under a tag or its digest; `subject` is the OCI-Subject
+        header the registry answered with (present when it indexes referrers itself)."""
+        url = f"{self.base_url}/{repository}/manifests/{reference}"
+        response = self._send("PUT", url, repository, ok=(201,), action="pull,push", data=content,
+                              content_type=media_type)
+        digest = "sha256:" + hashlib.sha256(content).hexdigest()
+        sent = response.headers.get("Docker-Content-Digest")
+        if sent and sent != digest:
+            raise HttpError(f"PUT {url}: the registry stored digest {sent}, expected {digest}")
+        return Manifest(content, media_type, digest, subject=response.headers.get("OCI-Subject"))
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        url = f"{self.base_url}/{repository}/blobs/{digest}"
+        return bool(self._send("HEAD", url, repository, ok=(200, 404), action="pull").status_code == 200)
+
+    def put_blob(self, repository: str, data: bytes) -> str:
+        """Upload `data` (monolithic: POST then PUT ?digest=) unless present; returns its digest."""
+        from urllib.parse import urljoin
+
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        if self.has_blob(repository, digest):
+            return digest
+        start = f"{self.base_url}/{repository}/blobs/uploads/"
+        response = self._send("POST", start, repository, ok=(202,), action="pull,push")
+        location = urljoin(start, response.headers.get("Location", ""))
+        if origin(location) != origin(self.base_url):  # the upload (and the token) stays on this registry
+            raise HttpError(f"POST {start}: the registry sent the upload to {location[:200]!r}, another host")
+        target = f"{location}{'&' if '?' in location else '?'}digest={digest}"
+        self._send("PUT", target, repository, ok=(201,), action="pull,push", data=data,
+                   content_type="application/octet-stream")
+        return digest
+
+    def get_blob(self, repository: str, digest: str, *, max_bytes: int) -> bytes:
+        """A blob, refused when larger than `max_bytes` or not matching its digest."""
+        url = f"{self.base_url}/{repository}/blobs/{digest}"
+        response = self._send("GET", url, repository, ok=(200,), action="pull")
+        content = bytes(response.content)
+        if len(content) > max_bytes:
+            raise HttpError(f"GET {url}: {len(content)} bytes, over the {max_bytes}-byte limit")
+        if "sha256:" + hashlib.sha256(content).hexdigest() != digest:
+            raise HttpError(f"GET {url}: the content does not match its digest")
+        return content
+
+    def referrers(self, repository: str, digest: str) -> dict[str, Any] | None:
+        """The OCI 1.1 referrers index of `digest`, or None when the registry has no referrers API
+        (a registry that has it never answers 404, distribution-spec "Listing Referrers")."""
+        url = f"{self.base_url}/{repository}/referrers/{digest}"
+        response = self._send("GET", url, repository, ok=(200, 404), action="pull",
+                              accept="application/vnd.oci.image.index.v1+json")
+        if response.status_code == 404:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            raise HttpError(f"GET {url}: the referrers answer is not JSON") from None
+        if not isinstance(body, dict) or not isinstance(body.get("manifests"), list):
+            raise HttpError(f"GET {url}: the referrers answer is not an image index")
+        return body
+
     # -- token auth
     def _send(self, method: str, url: str, repository: str, *, ok: tuple[int, ...], action: str,
-              data: bytes | None = None, content_type: str | None = None) -> Any:
+              data: bytes | None = None, content_type: str | None = None, accept: str = MANIFEST_TYPES) -> Any:
         """Send with the best token held for `repository`; on a Bearer challenge get exactly the
         scope it names and retry once."""
         wanted = f"repository:{repository}:{action}"
         held = self._tokens.get((repository, wanted)) or self._any_token(repository)
-        response = self._request(method, url, ok, held, data, content_type)
+        response = self._request(method, url, ok, held, data, content_type, accept)
         if response.status_code != 401:
             return response
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
@@ -130,7 +212,7 @@ class RegistryClient:
         fresh = self._fetch_token(challenge, scope)
         self._tokens[(repository, scope)] = fresh
         self._tokens[(repository, wanted)] = fresh
-        response = self._request(method, url, ok, fresh, data, content_type)
+        response = self._request(method, url, ok, fresh, data, content_type, accept)
         if response.status_code == 401:
             who = f"user {self.username!r}" if self.username else "anonymous access"
             raise HttpError(
@@ -140,8 +222,8 @@ class RegistryClient:
         return response
 
     def _request(self, method: str, url: str, ok: tuple[int, ...], bearer: str | None,
-                 data: bytes | None, content_type: str | None) -> Any:
-        headers = {"Accept": MANIFEST_TYPES}
+                 data: bytes | None, content_type: str | None, accept: str = MANIFEST_TYPES) -> Any:
+        headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
         if bearer:
