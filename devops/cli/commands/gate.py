@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 
 
@@ -17,15 +18,15 @@ def cli() -> None:
 
 
 @cli.command("sonar")
-@click.option("--service", help="Read the service's report-task.txt (its folder's .scannerwork/).")
+@click.option("--service", type=params.NAME, help="Read the service's report-task.txt (its folder's .scannerwork/).")
 @click.option(
     "--report-task",
     "report_task",
-    type=click.Path(dir_okay=False),
+    type=params.file_path(),
     help="Path of report-task.txt [default: gates.sonar.report_task under the service or root].",
 )
 @click.option(
-    "--timeout", type=float, help="Seconds to wait for the analysis [default: gates.sonar.timeout_seconds]."
+    "--timeout", type=params.SECONDS, help="Seconds to wait for the analysis [default: gates.sonar.timeout_seconds]."
 )
 @json_option
 @pass_app

@@ -4,7 +4,12 @@ of a small project, with a canary folder beside it that must stay untouched.
 A case says what it feeds (config text, files, options, environment, servers started in
 `setup`) and what must come back: the exit code of docs/cli.md, no traceback, no "internal
 error", at most one error line, the names the error must mention, and a time bound (a hang or a
-runaway expansion is a failure, not a slow pass). Cases live in `cases_*.py` modules of this
+runaway expansion is a failure, not a slow pass).
+
+A bad input is refused before anything outside is asked: while a case expecting exit 2 runs,
+every socket connection, DNS lookup and process other than a local `git` is blocked and fails
+the case ("reached outside"). A case that must talk to a server it started (a hostile fake
+server, to prove what it received) says `outside=True`. Cases live in `cases_*.py` modules of this
 folder, each exporting `CASES`; `test_bad_inputs.py` collects them all and the run prints how
 many it ran.
 """
@@ -14,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import signal
+import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -63,6 +70,8 @@ class Case:
     setup: Callable[[CaseContext], None] | None = None
     # After the run, more checks (e.g. a hostile server received no credential).
     check: Callable[[CaseContext, Outcome], None] | None = None
+    # May the command open sockets or run tools other than git? Only checked for exit-2 cases.
+    outside: bool = False
 
     def __str__(self) -> str:
         return self.id
@@ -94,6 +103,58 @@ def time_bound(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+class ReachedOutside(BaseException):
+    """Raised in place of a network or tool call (BaseException: `devops` must not swallow it)."""
+
+
+@contextmanager
+def nothing_outside(enabled: bool) -> Iterator[list[str]]:
+    """Block (and list) socket connections, DNS lookups and processes other than local git."""
+    reached: list[str] = []
+    if not enabled:
+        yield reached
+        return
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo, real_popen_init = socket.getaddrinfo, subprocess.Popen.__init__
+
+    def refuse(what: str) -> None:
+        reached.append(what)
+        raise ReachedOutside(what)
+
+    def connect(self: socket.socket, address: object) -> None:
+        refuse(f"socket connect {address!r}")
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        refuse(f"socket connect {address!r}")
+        return 1
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> list[object]:
+        refuse(f"DNS lookup {host!r}")
+        return []
+
+    def popen_init(self: subprocess.Popen[str], args: object, *rest: object, **kwargs: object) -> None:
+        argv = [str(a) for a in args] if isinstance(args, list | tuple) else [str(args)]
+        tool = argv[0].rsplit("/", 1)[-1] if argv else ""
+        remote = any(a.startswith(("http://", "https://", "ssh://", "git://")) or "@" in a.split(":", 1)[0]
+                     for a in argv[1:] if ":" in a)
+        if tool != "git" or remote:
+            refuse(f"process {' '.join(argv)[:200]}")
+        real_popen_init(self, args, *rest, **kwargs)  # type: ignore[arg-type]
+
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    subprocess.Popen.__init__ = popen_init  # type: ignore[method-assign,assignment]
+    try:
+        yield reached
+    except ReachedOutside:
+        pass  # recorded in `reached`; the assertion after the run names it
+    finally:
+        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex  # type: ignore[method-assign]
+        socket.getaddrinfo = real_getaddrinfo
+        subprocess.Popen.__init__ = real_popen_init  # type: ignore[method-assign]
+
+
 def run_case(case: Case, base: Path, workdir: Path, monkeypatch: object) -> tuple[Outcome, float]:
     """Copy the base project to `workdir`, apply the case, run it, check the common promises."""
     root = workdir / "project"
@@ -118,9 +179,10 @@ def run_case(case: Case, base: Path, workdir: Path, monkeypatch: object) -> tupl
             monkeypatch.setenv(name, value)  # type: ignore[attr-defined]
         canary_before = tree_digest(canary)
         started = time.monotonic()
-        with time_bound(TIME_BOUND_SECONDS):
+        with time_bound(TIME_BOUND_SECONDS), nothing_outside(case.expect == 2 and not case.outside) as reached:
             outcome = run_cli(*(arg.format(root=root, canary=canary) for arg in case.argv), cwd=root)
         elapsed = time.monotonic() - started
+        assert not reached, f"{case.id}: a bad input reached outside before it was refused: {reached}"
         _check_common(case, outcome)
         assert tree_digest(canary) == canary_before, f"{case.id}: the canary folder outside the project changed"
         if case.check is not None:
