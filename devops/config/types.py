@@ -32,6 +32,7 @@ from devops.config.checks import (
     check_finite,
     check_http_url,
     check_line,
+    check_machine_path,
     check_name,
     check_program,
     check_relative_path,
@@ -45,8 +46,9 @@ from devops.config.checks import (
 
 __all__ = [
     "MAX_COUNT", "MAX_SECONDS", "YEAR_MAX", "YEAR_MIN", "Bool", "CommitId", "Count", "Delay", "EnvVar", "Float",
-    "HttpUrl", "Int", "Line", "Name", "PathRule", "Program", "ProjectPath", "RepoPath", "Seconds", "check_http_url",
-    "check_name", "check_repo_path", "check_template", "check_year", "finite_tree", "parse_timestamp", "template",
+    "HttpUrl", "Int", "Line", "MachinePath", "Name", "PathRule", "Program", "ProjectPath", "RepoPath", "Seconds",
+    "check_http_url", "check_name", "check_repo_path", "check_template", "check_year", "finite_tree",
+    "parse_timestamp", "template",
 ]
 
 
@@ -55,11 +57,12 @@ class PathRule:
     """Marks a config key as a path for `devops.config.paths.check_config_paths`.
 
     `within` says what it must resolve inside: "project" (the repository, symlinks resolved at
-    load) or "gitops" (the GitOps clone, checked where the clone is read and written).
+    load), "gitops" (the GitOps clone, checked where the clone is read and written) or
+    "machine" (absolute: anywhere on this machine; relative: like "project").
     `base` names a sibling key the path is relative to (a service's `dockerfile` is relative to
     its `path`)."""
 
-    within: str
+    within: str  # "project", "gitops" or "machine"
     base: str | None = None
 
 
@@ -80,6 +83,9 @@ CommitId = Annotated[str, AfterValidator(check_commit)]
 HttpUrl = Annotated[str, AfterValidator(check_http_url)]
 ProjectPath = Annotated[str, AfterValidator(check_relative_path), PathRule("project")]
 RepoPath = Annotated[str, AfterValidator(check_repo_path), PathRule("gitops")]
+# A tool's cache on this machine (Trivy's DB): an absolute path is the machine's business (the
+# demo and CI caches use one); a relative one is inside the project like any ProjectPath.
+MachinePath = Annotated[str, AfterValidator(check_machine_path), PathRule("machine")]
 Program = Annotated[str, AfterValidator(check_program)]
 
 

@@ -105,6 +105,8 @@ SYMLINKS = [
     symlinked("bootstrap-to-canary", "infra/bootstrap", "{canary}", "infra.bootstrap.root"),
     symlinked("infra-env-to-canary", "infra/environments/dev", "{canary}", "infra.environments.dev.root"),
     symlinked("infra-parent-to-canary", "infra", "{canary}", "outside"),
+    symlinked("trivy-cache-relative-to-canary", "trivy-cache", "{canary}", "gates.trivy.cache_dir",
+              config=config_with(("gates.trivy.cache_dir", "trivy-cache"), base=BASE)),
     symlinked("symlink-loop", "services/alpha", "alpha", "services.alpha.path"),
     symlinked("service-to-canary-with-plan", "services/alpha", "{canary}", "services.alpha.path",
               argv=("plan", "alpha")),
@@ -120,6 +122,8 @@ def inside_link(ctx: CaseContext) -> None:
 CONTROLS = [
     Case("paths-control-valid", VALIDATE, 0, config=BASE),
     Case("paths-control-symlink-inside", VALIDATE, 0, config=BASE, setup=inside_link),
+    Case("paths-control-trivy-cache-absolute", VALIDATE, 0,
+         config=config_with(("gates.trivy.cache_dir", '"/var/cache/trivy"'), base=BASE)),
     Case("paths-control-service-at-root", VALIDATE, 0, config=config_with(("services.alpha.path", '"."'), base=BASE)),
     Case("paths-control-gitops-layout", VALIDATE, 0,
          config=config_with(("environments.dev.gitops.values_file", '"charts/{service}/values-dev.yaml"'),
