@@ -57,12 +57,15 @@ def _shown(param: click.Parameter | None) -> str:
 
 
 def _seconds(text: str) -> float:
+    shown = _quoted(text)
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or not 0 < value <= types.MAX_SECONDS:
-        raise ValueError(f"expected seconds in (0, {types.MAX_SECONDS}] (a week at most), got {text!r}")
+        raise ValueError(f"expected a number of seconds, got {shown}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"expected a positive number of seconds, got {shown}")
+    if value > types.MAX_SECONDS:
+        raise ValueError(f"expected at most {types.MAX_SECONDS} seconds (a week), got {shown}")
     return value
 
 

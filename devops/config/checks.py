@@ -147,28 +147,29 @@ def _without_userinfo(value: str) -> str:
 
 # -- paths ------------------------------------------------------------------------------------
 
-def check_relative_path(value: str) -> str:
-    """A relative path that never goes up: not absolute, no `..`, no `~`, no control characters."""
+def check_project_path(value: str) -> str:
+    """A path in the project: no `..`, no `~`, no backslash, no control characters. An absolute
+    one passes here; where it resolves (inside the project root, symlinks included) is checked
+    once the root is known (devops.config.paths), so `/` and `/etc` are refused there."""
     if not value or not value.strip():
         raise ValueError("expected a path, got an empty string")
     if _CONTROL.search(value):
         raise ValueError(f"path {value!r} contains control characters")
     if "\\" in value:
         raise ValueError(f"path {value!r}: use / as the separator")
-    if value.startswith(("/", "~")) or re.match(r"^[A-Za-z]:", value):
-        raise ValueError(f"path {value!r} must be relative to the project root, not absolute")
+    if value.startswith("~") or re.match(r"^[A-Za-z]:", value):
+        raise ValueError(f"path {value!r} must be relative to the project root")
     if ".." in value.split("/"):
         raise ValueError(f"path {value!r} must not contain '..' (nothing outside the repository)")
     return value
 
 
-def check_machine_path(value: str) -> str:
-    """A folder of this machine (a tool's cache): absolute, or relative to the project without `..`."""
+def check_relative_path(value: str) -> str:
+    """A relative path that never goes up: not absolute, no `..`, no `~`, no control characters."""
+    check_project_path(value)
     if value.startswith("/"):
-        if _CONTROL.search(value):
-            raise ValueError(f"path {value!r} contains control characters")
-        return value
-    return check_relative_path(value)
+        raise ValueError(f"path {value!r} must be relative, not absolute")
+    return value
 
 
 def check_repo_path(value: str) -> str:

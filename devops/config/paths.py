@@ -26,9 +26,19 @@ if typing.TYPE_CHECKING:
     from devops.config.model import Config
 
 
+# Set by a caller that generates a config outside the repository it describes (`devops demo`
+# writes one into its work folder, naming the repository's services): paths may then resolve
+# inside this folder too. Only the caller's environment sets it, never the config file.
+SOURCE_ROOT_ENV = "DEVOPS_SOURCE_ROOT"
+
+
 def check_config_paths(config: Config) -> None:
-    """ConfigError naming the first path key that resolves outside the project root."""
+    """ConfigError naming the first path key that resolves outside the project root (or the
+    caller's $DEVOPS_SOURCE_ROOT)."""
     root = config.root.resolve()
+    roots = [root]
+    if os.environ.get(SOURCE_ROOT_ENV):
+        roots.append(Path(os.environ[SOURCE_ROOT_ENV]).resolve())
     for key, value, rule, parent in path_values(config):
         if rule.within == "gitops" or (rule.within == "machine" and value.startswith("/")):
             continue
@@ -39,7 +49,7 @@ def check_config_paths(config: Config) -> None:
             resolved = (base / value).resolve()
         except (OSError, RuntimeError) as exc:  # a symlink loop
             raise ConfigError(f"{config.source}: {key}: {value!r} cannot be resolved ({exc})") from None
-        if not resolved.is_relative_to(root):
+        if not any(resolved.is_relative_to(allowed) for allowed in roots):
             raise ConfigError(
                 f"{config.source}: {key}: {value!r} resolves to {resolved}, outside the project root {root}",
                 hint="paths (symlinks included) must stay inside the repository")

@@ -32,10 +32,9 @@ from devops.config.checks import (
     check_finite,
     check_http_url,
     check_line,
-    check_machine_path,
     check_name,
     check_program,
-    check_relative_path,
+    check_project_path,
     check_repo_path,
     check_template,
     check_year,
@@ -81,11 +80,11 @@ Name = Annotated[str, AfterValidator(check_name)]
 EnvVar = Annotated[str, AfterValidator(check_env_var)]
 CommitId = Annotated[str, AfterValidator(check_commit)]
 HttpUrl = Annotated[str, AfterValidator(check_http_url)]
-ProjectPath = Annotated[str, AfterValidator(check_relative_path), PathRule("project")]
+ProjectPath = Annotated[str, AfterValidator(check_project_path), PathRule("project")]
 RepoPath = Annotated[str, AfterValidator(check_repo_path), PathRule("gitops")]
 # A tool's cache on this machine (Trivy's DB): an absolute path is the machine's business (the
 # demo and CI caches use one); a relative one is inside the project like any ProjectPath.
-MachinePath = Annotated[str, AfterValidator(check_machine_path), PathRule("machine")]
+MachinePath = Annotated[str, AfterValidator(check_project_path), PathRule("machine")]
 Program = Annotated[str, AfterValidator(check_program)]
 
 

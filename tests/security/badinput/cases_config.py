@@ -122,6 +122,9 @@ NUMBERS.append(Case("config-anchored-bool-alias-port", VALIDATE, 2,
 
 # -- flags: true/false only --------------------------------------------------------------------
 FLAGS = [
+    Case("config-control-flags", VALIDATE, 0, config=config_with(
+        ("build.registry_cache", "false"), ("environments.dev.auto_sync", "false"),
+        ("cost.targets.dev.force_up", "true"), ("environments.dev.evidence.require_verification", "null"), base=ALL)),
     bad("flag-yes-string", "build.registry_cache", "yes", "true or false"),
     bad("flag-one", "environments.dev.auto_sync", "1", "true or false"),
     bad("flag-quoted-true", "gates.scan.ignore_unfixed", '"true"', "true or false"),
@@ -134,6 +137,12 @@ FLAGS = [
 
 # -- one-line strings, names, patterns ---------------------------------------------------------
 STRINGS = [
+    Case("config-control-strings", VALIDATE, 0, config=config_with(
+        ("build.build_args.BASE", '"registry.example.com/base:1 # not a comment"'),
+        ("environments.dev.gitops.author.name", '"Release Bot (CI)"'),
+        ("environments.dev.gitops.branch", "release/2026.11"), ("services.alpha.health_path", '"/healthz?full=1"'),
+        ("gates.trivy.db_repositories", '["ghcr.io/aquasecurity/trivy-db:2", "mirror.example.com:5000/trivy-db"]'),
+        base=ALL)),
     bad("build-arg-newline", "build.build_args.BASE", '"a\\nb"', "one line"),
     bad("service-build-arg-control", "services.alpha.build_args.X", '"a\\u0007b"', "control"),
     bad("helm-set-newline", "gates.helm_set.charts", '{image.tag: "x\\ny"}', "one line"),

@@ -77,6 +77,8 @@ URLS = [
 
 # -- durations ----------------------------------------------------------------------------------------
 DURATIONS = [
+    Case("option-control-window", ("verify", "--env", "dev", "--window", "400d", "--prometheus-url",
+                                   "http://127.0.0.1:9", "--service", "gamma"), 2, mentions=("gamma",)),
     opt("window-words", ("verify", "--env", "dev", "--window", "ten"), "--window"),
     opt("window-huge", ("verify", "--env", "dev", "--window", "99999999999w"), "--window"),
     opt("window-zero", ("verify", "--env", "dev", "--window", "0m"), "--window"),
@@ -189,6 +191,8 @@ IMAGES = [
 
 # -- severities and scanners (parsed by the scan command before Trivy or Docker) --------------------
 POLICY = [
+    Case("option-control-policy", ("scan", "--severity", "high,CRITICAL", "--scanners", "vuln,secret", "gamma"), 2,
+         mentions=("gamma",)),
     Case("option-severity-unknown", ("scan", "--severity", "BOGUS"), 2, mentions=("--severity", "BOGUS")),
     Case("option-severity-empty", ("scan", "--severity", ","), 2, mentions=("--severity",)),
     Case("option-severity-trailing-space", ("scan", "--severity", "HIGH ,CRITICAL ,NOPE"), 2,
@@ -199,6 +203,7 @@ POLICY = [
 
 # -- paths given as options -------------------------------------------------------------------------------
 PATHS = [
+    Case("option-control-output", ("observability", "rules", "--output", "{root}/out/slo.yaml"), 0),
     opt("config-empty", ("--config", "", "config", "validate"), "--config"),
     opt("ignore-file-empty", ("scan", "--ignore-file", ""), "--ignore-file"),
     opt("sarif-newline", ("scan", "--sarif", "a\nb.sarif"), "--sarif"),

@@ -46,7 +46,7 @@ def symlinked(case_id: str, link: str, target: str, *mentions: str, argv: tuple[
 
 # -- config keys: absolute, `..`, home, empty, control characters ------------------------------
 KEYS = [
-    key("service-root", "services.alpha.path", '"/"', "relative"),
+    key("service-root", "services.alpha.path", '"/"', "outside"),
     key("service-up", "services.alpha.path", '"../outside"', ".."),
     key("service-etc", "services.alpha.path", '"../../etc"', ".."),
     key("service-absolute", "services.alpha.path", '"/etc"'),
@@ -122,6 +122,8 @@ def inside_link(ctx: CaseContext) -> None:
 CONTROLS = [
     Case("paths-control-valid", VALIDATE, 0, config=BASE),
     Case("paths-control-symlink-inside", VALIDATE, 0, config=BASE, setup=inside_link),
+    Case("paths-control-absolute-inside", VALIDATE, 0, setup=lambda ctx: ctx.write(
+        "pipelines/devops.yaml", config_with(("services.alpha.path", f'"{ctx.root}/services/alpha"'), base=BASE))),
     Case("paths-control-trivy-cache-absolute", VALIDATE, 0,
          config=config_with(("gates.trivy.cache_dir", '"/var/cache/trivy"'), base=BASE)),
     Case("paths-control-service-at-root", VALIDATE, 0, config=config_with(("services.alpha.path", '"."'), base=BASE)),

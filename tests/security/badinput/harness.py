@@ -6,7 +6,8 @@ A case says what it feeds (config text, files, options, environment, servers sta
 error", at most one error line, the names the error must mention, and a time bound (a hang or a
 runaway expansion is a failure, not a slow pass).
 
-A bad input is refused before anything outside is asked: while a case expecting exit 2 runs,
+A refused input (exit 2) writes nothing: the project tree is compared before and after, as the
+canary is after every case. A bad input is refused before anything outside is asked: while a case expecting exit 2 runs,
 every socket connection, DNS lookup and process other than a local `git` is blocked and fails
 the case ("reached outside"). A case that must talk to a server it started (a hostile fake
 server, to prove what it received) says `outside=True`. Cases live in `cases_*.py` modules of this
@@ -77,11 +78,11 @@ class Case:
         return self.id
 
 
-def tree_digest(folder: Path) -> str:
-    """A hash of every file's path and bytes under `folder` (git internals excluded)."""
+def tree_digest(folder: Path, skip: tuple[str, ...] = (".git", ".devops")) -> str:
+    """A hash of every file's path and bytes under `folder` (the folders named in `skip` excluded)."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
-        if ".git" in path.relative_to(folder).parts or ".devops" in path.relative_to(folder).parts:
+        if any(part in skip for part in path.relative_to(folder).parts):
             continue
         digest.update(str(path.relative_to(folder)).encode())
         if path.is_file() and not path.is_symlink():
@@ -178,6 +179,7 @@ def run_case(case: Case, base: Path, workdir: Path, monkeypatch: object) -> tupl
         for name, value in ctx.env.items():
             monkeypatch.setenv(name, value)  # type: ignore[attr-defined]
         canary_before = tree_digest(canary)
+        project_before = tree_digest(root, skip=(".git",))
         started = time.monotonic()
         with time_bound(TIME_BOUND_SECONDS), nothing_outside(case.expect == 2 and not case.outside) as reached:
             outcome = run_cli(*(arg.format(root=root, canary=canary) for arg in case.argv), cwd=root)
@@ -185,6 +187,8 @@ def run_case(case: Case, base: Path, workdir: Path, monkeypatch: object) -> tupl
         assert not reached, f"{case.id}: a bad input reached outside before it was refused: {reached}"
         _check_common(case, outcome)
         assert tree_digest(canary) == canary_before, f"{case.id}: the canary folder outside the project changed"
+        if case.expect == 2:  # nothing written on refusal, not even a cache folder
+            assert tree_digest(root, skip=(".git",)) == project_before, f"{case.id}: the project changed on exit 2"
         if case.check is not None:
             case.check(ctx, outcome)
     finally:
