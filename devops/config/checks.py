@@ -19,10 +19,12 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 # standard library waits on (threading, subprocess) and are never what anyone meant.
 MAX_SECONDS = 7 * 24 * 3600
 MAX_COUNT = 1_000_000
-# Every check below uses fullmatch: with re.match, `$` also matches before a final newline.
-# An OCI repository reference, optionally with a tag: ghcr.io/aquasecurity/trivy-db:2.
+# An OCI repository reference, optionally with a tag: ghcr.io/aquasecurity/trivy-db:2 (a pydantic
+# pattern, hence the anchors).
 OCI_REFERENCE = (r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)+"
                  r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
+# The checks below use fullmatch: with re.match, `$` also matches before a final newline, which
+# would let "abc1234\nSigned-off-by: ..." pass as a commit id.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 COMMIT = re.compile(r"[0-9a-f]{7,64}")
 ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -36,7 +38,7 @@ _REPO_PATH = re.compile(r"[A-Za-z0-9._@+/-]+")
 # -- numbers and flags -------------------------------------------------------------------------
 
 def number_not_bool(value: object) -> object:
-    """Booleans are not numbers (`port: true` would be 1); strings like "nan" are not finite."""
+    """Booleans are not numbers (`port: true` would be 1); NaN and infinities are not finite."""
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {str(value).lower()}")
     if isinstance(value, float) and not math.isfinite(value):

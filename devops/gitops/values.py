@@ -118,7 +118,7 @@ def _render(value: str, style: str | None, *, empty_slot: bool) -> str:
 
 def _plain_ok(value: str) -> bool:
     """True when `value` written plain reads back as the same string (not a number, bool, null)."""
-    if not _PLAIN_SAFE.match(value):
+    if not _PLAIN_SAFE.fullmatch(value):
         return False
     from ruamel.yaml import YAML
 
