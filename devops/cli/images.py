@@ -32,6 +32,8 @@ def build_and_push(
     config = app.config
     reporter = app.reporter
     overrides = parse_build_args(build_args)
+    for name in services:
+        config.service(name)  # an unknown name is bad input (exit 2) before Docker is asked
     engine = wiring.docker_engine()
     plan = make_plan(config, services, overrides=overrides, image_exists=engine.image_exists)
     registry = wiring.registry_client(config) if push else None

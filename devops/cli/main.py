@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import click
 
 from devops import __version__
+from devops.cli import params
 from devops.cli.context import AppContext
 from devops.errors import DevopsError, ExitCode
 
@@ -39,7 +40,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False), envvar="DEVOPS_CONFIG",
+    "--config", "config_path", type=params.file_path(), envvar="DEVOPS_CONFIG",
     help="Configuration file [default: pipelines/devops.yaml found upwards, or $DEVOPS_CONFIG].",
 )
 @click.option("--json", "json_mode", is_flag=True, help="Print the result as JSON on stdout; logs go to stderr.")

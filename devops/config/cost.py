@@ -36,6 +36,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
+from devops.config.types import Bool, Float, HttpUrl, Int, Line, check_year
 
 NAME = r"^[a-z][a-z0-9-]{0,62}$"
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
@@ -44,6 +45,9 @@ CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
 # A word "prod"/"production" inside a cluster name marks it as production.
 PRODUCTION_NAME = re.compile(r"(^|[-_.])(prod|production|prd)($|[-_.])", re.IGNORECASE)
 TAG_KEY = r"^[A-Za-z0-9 _.:/=+@-]{1,100}$"
+# USD per hour: finite, not negative, and below any instance AWS sells (u-24tb1 is ~220).
+Price = Annotated[Float, Field(ge=0, le=10_000)]
+INSTANCE_TYPE = r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$"
 
 
 class Override(Section):
@@ -53,7 +57,7 @@ class Override(Section):
     start: str = Field(alias="from")
     end: str = Field(alias="to")
     state: Literal["up", "down"] = "up"
-    reason: str = ""
+    reason: Line = ""
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -130,16 +134,16 @@ class NodegroupSelector(Section):
 class Capacity(Section):
     """A node group as the report should price it when AWS is not asked (`report --offline`)."""
 
-    instance_type: str = Field(min_length=1)
-    count: int = Field(ge=0, le=1000)
+    instance_type: str = Field(pattern=INSTANCE_TYPE)
+    count: Int = Field(ge=0, le=1000)
 
 
 class FixedCosts(Section):
     """What keeps running while the nodes sleep (counts; prices come from `cost.prices`)."""
 
-    eks_control_planes: Annotated[int, Field(ge=0)] = 1
-    nat_gateways: Annotated[int, Field(ge=0)] = 1
-    load_balancers: Annotated[int, Field(ge=0)] = 1
+    eks_control_planes: Annotated[Int, Field(ge=0, le=1000)] = 1
+    nat_gateways: Annotated[Int, Field(ge=0, le=1000)] = 1
+    load_balancers: Annotated[Int, Field(ge=0, le=1000)] = 1
 
 
 class TargetConfig(Section):
@@ -151,12 +155,12 @@ class TargetConfig(Section):
     # A label; `prod`/`production` (or a cluster named like one) marks the target production.
     environment: str | None = None
     # Production is never scaled unless this is true (on purpose, in review).
-    allow_production: bool = False
+    allow_production: Bool = False
     nodegroups: NodegroupSelector = NodegroupSelector()
     # Not touched at all until this local date/time of the schedule (e.g. a load-test week).
     exclude_until: str | None = None
     # Keep everything up (restore saved sizes), whatever the schedule says.
-    force_up: bool = False
+    force_up: Bool = False
     # For the report: node groups by name, when AWS is not asked.
     capacity: dict[str, Capacity] = Field(default_factory=dict)
     fixed: FixedCosts = FixedCosts()
@@ -179,26 +183,18 @@ class TargetConfig(Section):
 class RegionPrices(Section):
     """Price overrides for one region (USD per hour); unset values keep the seed's prices."""
 
-    instances: dict[str, float] = Field(default_factory=dict)
-    eks_control_plane: Annotated[float | None, Field(ge=0)] = None
-    nat_gateway: Annotated[float | None, Field(ge=0)] = None
-    alb: Annotated[float | None, Field(ge=0)] = None
-
-    @field_validator("instances")
-    @classmethod
-    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
-        for name, price in value.items():
-            if price < 0:
-                raise ValueError(f"instances.{name}: expected a price >= 0, got {price}")
-        return value
+    instances: dict[str, Price] = Field(default_factory=dict)
+    eks_control_plane: Price | None = None
+    nat_gateway: Price | None = None
+    alb: Price | None = None
 
 
 class CostMetricsConfig(Section):
     """Where cost runs push their metrics (docs/cost.md, "Metrics"); nothing is pushed when unset."""
 
-    pushgateway_url: Annotated[str | None, Field(pattern=r"^https?://")] = None
+    pushgateway_url: HttpUrl | None = None
     job: Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]*$")] = "devops-cost"
-    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    timeout_seconds: Annotated[Float, Field(gt=0, le=120)] = 10.0
     # Basic auth for a Pushgateway behind a proxy: the names of the variables holding it.
     username_env: Annotated[str | None, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = None
     password_env: Annotated[str | None, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = None
@@ -209,14 +205,25 @@ class CostConfig(Section):
 
     opt_out_tag: Annotated[str, Field(pattern=TAG_KEY)] = "devops.cost.opt-out"
     # Clusters reconciled at once; each is independent, so threads hide API latency.
-    concurrency: Annotated[int, Field(ge=1, le=64)] = 8
+    concurrency: Annotated[Int, Field(ge=1, le=64)] = 8
     # After an update the node group is read back; while EKS says UPDATING, this often, this long.
-    readback_attempts: Annotated[int, Field(ge=1, le=20)] = 3
-    readback_interval_seconds: Annotated[float, Field(ge=0, le=60)] = 2.0
+    readback_attempts: Annotated[Int, Field(ge=1, le=20)] = 3
+    readback_interval_seconds: Annotated[Float, Field(ge=0, le=60)] = 2.0
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     targets: dict[str, TargetConfig] = Field(default_factory=dict)
     prices: dict[str, RegionPrices] = Field(default_factory=dict)
     metrics: CostMetricsConfig = CostMetricsConfig()
+
+    @field_validator("prices")
+    @classmethod
+    def _regions(cls, value: dict[str, RegionPrices]) -> dict[str, RegionPrices]:
+        for region, prices in value.items():
+            if not re.fullmatch(REGION, region):
+                raise ValueError(f"{region!r}: expected an AWS region like ap-south-1")
+            for name in prices.instances:
+                if not re.fullmatch(INSTANCE_TYPE, name):
+                    raise ValueError(f"{region}.instances: {name!r} is not an instance type like t3.medium")
+        return value
 
     @field_validator("schedules", "targets")
     @classmethod
@@ -264,11 +271,11 @@ def _parse_local(text: str, key: str) -> date | datetime:
     """A date or an ISO date-time (naive = the schedule's zone); ValueError names the key."""
     text = str(text).strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
-        return datetime.fromisoformat(text)
+        parsed: date | datetime = (date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
+                                   else datetime.fromisoformat(text))
     except ValueError:
         raise ValueError(f"{key}: expected a date (2026-12-24) or date-time (2026-12-24T20:00), got {text!r}") from None
+    return check_year(parsed, key)
 
 
 def _comparable(value: date | datetime) -> datetime:

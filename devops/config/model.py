@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
@@ -20,10 +20,29 @@ from devops.config.cost import CostConfig
 from devops.config.gates import GatesConfig
 from devops.config.infra import InfraConfig
 from devops.config.observability import ObservabilityConfig, VerifyConfig
+from devops.config.types import (
+    MAX_SECONDS,
+    Bool,
+    Delay,
+    HttpUrl,
+    Int,
+    Line,
+    PathRule,
+    ProjectPath,
+    RepoPath,
+    Seconds,
+    check_repo_path,
+    template,
+)
 from devops.config.urls import git_url_problem, service_url_problem
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# A git branch name that cannot pass for an option or a refspec.
+BRANCH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$"
+# The path part of a URL (health and readiness endpoints).
+URL_PATH_PATTERN = r"^/[A-Za-z0-9._~/%+=&?-]*$"
+CLUSTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
 # Overrides read from the environment, so one checked-in file serves the laptop (local
 # registry) and GitHub Actions (Docker Hub) without editing it.
 REGISTRY_HOST_OVERRIDE = "DEVOPS_REGISTRY_HOST"
@@ -43,11 +62,11 @@ class RegistryCredentials(Section):
 
 
 class PushRetryConfig(Section):
-    attempts: int = Field(5, ge=1, le=20)
-    backoff_seconds: float = Field(2.0, ge=0)
-    max_backoff_seconds: float = Field(30.0, ge=0)
-    deadline_seconds: float = Field(600.0, gt=0)
-    timeout_seconds: float = Field(900.0, gt=0)
+    attempts: Int = Field(5, ge=1, le=20)
+    backoff_seconds: Delay = 2.0
+    max_backoff_seconds: Delay = 30.0
+    deadline_seconds: Seconds = 600.0
+    timeout_seconds: Seconds = 900.0
 
 
 class RegistryConfig(Section):
@@ -117,14 +136,14 @@ class RegistryConfig(Section):
 
 class BuildConfig(Section):
     # 0 means "one per core": builds are CPU bound, more only thrashes.
-    parallelism: int = Field(0, ge=0, le=64)
+    parallelism: Int = Field(0, ge=0, le=64)
     platforms: tuple[str, ...] = ("linux/amd64",)
     builder: Literal["auto", "buildx", "classic"] = "auto"
     # Build arguments given to every service, e.g. the base images.
-    build_args: dict[str, str] = Field(default_factory=dict)
+    build_args: dict[str, Line] = Field(default_factory=dict)
     # Cache layers to/from the registry when buildx is available.
-    registry_cache: bool = True
-    timeout_seconds: int = Field(1800, ge=10)
+    registry_cache: Bool = True
+    timeout_seconds: Int = Field(1800, ge=10, le=MAX_SECONDS)
 
     @field_validator("platforms")
     @classmethod
@@ -138,30 +157,31 @@ class BuildConfig(Section):
 
 
 class ServiceConfig(Section):
-    path: str = Field(min_length=1)
-    dockerfile: str = "Dockerfile"
-    port: int = Field(ge=1, le=65535)
+    # Both resolve (symlinks included) inside the project root: devops.config.paths.
+    path: ProjectPath
+    dockerfile: Annotated[ProjectPath, PathRule("project", base="path")] = "Dockerfile"
+    port: Int = Field(ge=1, le=65535)
     language: Literal["typescript", "javascript", "python", "go", "java", "other"]
-    health_path: str = Field("/health", pattern=r"^/")
-    readiness_path: str = Field("/ready", pattern=r"^/")
+    health_path: str = Field("/health", pattern=URL_PATH_PATTERN)
+    readiness_path: str = Field("/ready", pattern=URL_PATH_PATTERN)
     # Repository name under the registry namespace; the service name when unset.
     image: str | None = Field(None, pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
-    build_args: dict[str, str] = Field(default_factory=dict)
+    build_args: dict[str, Line] = Field(default_factory=dict)
     description: str = ""
 
 
 class ClusterRef(Section):
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=CLUSTER_PATTERN)
     region: str = Field("ap-south-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
 class GitOpsPushConfig(Section):
     """Compare-and-swap pushes: a rejected push is re-applied on the new tip, never forced."""
 
-    attempts: int = Field(5, ge=1, le=20)
-    backoff_seconds: float = Field(1.0, ge=0)
-    max_backoff_seconds: float = Field(15.0, ge=0)
-    timeout_seconds: float = Field(120.0, gt=0)
+    attempts: Int = Field(5, ge=1, le=20)
+    backoff_seconds: Delay = 1.0
+    max_backoff_seconds: Delay = 15.0
+    timeout_seconds: Seconds = 120.0
 
 
 class PullRequestConfig(Section):
@@ -185,7 +205,7 @@ class PullRequestConfig(Section):
 
 
 class GitAuthor(Section):
-    name: str = Field("devops", min_length=1)
+    name: Line = Field("devops", min_length=1, max_length=200)
     email: str = Field("devops@users.noreply.github.com", pattern=r"^[^@\s]+@[^@\s]+$")
 
 
@@ -193,7 +213,19 @@ class GitOpsTarget(Section):
     # "." is the `gitops/` folder of this repository (as its `origin` remote has it);
     # otherwise a git URL or a local path. $DEVOPS_GITOPS_REPO overrides it for every environment.
     repo: str = "."
-    branch: str = "main"
+    branch: str = Field("main", pattern=BRANCH_PATTERN)
+    # Paths inside the GitOps repository: relative, never `..` or `.git`; checked again, with
+    # symlinks resolved, inside the clone where they are read and written (devops/gitops/repo.py).
+    path: RepoPath
+    mode: Literal["commit", "pull-request"] = "commit"
+    # Per service values file, relative to `path`; `{service}` is replaced (the only placeholder).
+    values_file: Annotated[str, template({"service"}, required={"service"}), PathRule("gitops")] = (
+        "values/{service}.yaml")
+    # The release record, relative to `path`.
+    record_file: RepoPath = "release.json"
+    push: GitOpsPushConfig = GitOpsPushConfig()
+    pull_request: PullRequestConfig = PullRequestConfig()
+    author: GitAuthor = GitAuthor()
 
     @field_validator("repo")
     @classmethod
@@ -202,34 +234,32 @@ class GitOpsTarget(Section):
         if problem:
             raise ValueError(problem)
         return value
-    path: str = Field(min_length=1)
-    mode: Literal["commit", "pull-request"] = "commit"
-    # Per service values file, relative to `path`; `{service}` is replaced.
-    values_file: str = Field("values/{service}.yaml", pattern=r"\{service\}")
-    # The release record, relative to `path`.
-    record_file: str = "release.json"
-    push: GitOpsPushConfig = GitOpsPushConfig()
-    pull_request: PullRequestConfig = PullRequestConfig()
-    author: GitAuthor = GitAuthor()
+
+    @field_validator("values_file")
+    @classmethod
+    def _values_file_is_a_path(cls, value: str) -> str:
+        # Service names are [a-z0-9-]: any of them renders the same kind of path as this one.
+        check_repo_path(value.format(service="service"))
+        return value
 
 
 class VerifyEvidencePolicy(Section):
     """What a promotion accepts as evidence from the environment it promotes from."""
 
     # Scan verdicts older than this are re-checked by a rescan of the same digest; null: never expire.
-    scan_max_age_days: int | None = Field(7, ge=1)
+    scan_max_age_days: Int | None = Field(7, ge=1, le=3650)
     # Promotion refuses digests whose Sonar verdict was SKIPPED when this is true.
-    require_sonar: bool = False
+    require_sonar: Bool = False
     # Promotion refuses digests without a PASSED `devops verify` in the source environment.
     # Null: required exactly when the source environment configures `verify`.
-    require_verification: bool | None = None
+    require_verification: Bool | None = None
 
 
 class EnvironmentConfig(Section):
     gitops: GitOpsTarget
     cluster: ClusterRef
-    url: str = Field(pattern=r"^https?://")
-    auto_sync: bool = True
+    url: HttpUrl
+    auto_sync: Bool = True
     promote_from: str | None = None
     evidence: VerifyEvidencePolicy = VerifyEvidencePolicy()
     # Health and SLO checks after a release (docs/observability.md); none: not verified.

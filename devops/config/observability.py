@@ -27,6 +27,7 @@ import re
 from pydantic import Field, field_validator
 
 from devops.config.base import Section
+from devops.config.types import Float, HttpUrl, Int, check_http_url, check_template
 
 NAME = r"^[a-z][a-z0-9-]{0,62}$"
 ENV_VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -38,19 +39,26 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+# Longer look-backs or budget periods are typos (and overflow date arithmetic when huge).
+MAX_DURATION_SECONDS = 400 * 86400
+
+
 def duration_seconds(text: str) -> int:
-    """Seconds in a Prometheus duration such as `10m` (validated by DURATION)."""
-    match = re.fullmatch(DURATION, text)
+    """Seconds in a Prometheus duration such as `10m`, at most 400 days; ValueError otherwise."""
+    match = re.fullmatch(DURATION, text) if isinstance(text, str) and len(text) <= 12 else None
     if not match:
         raise ValueError(f"expected a duration like 5m, 1h or 30d, got {text!r}")
-    return int(text[:-1]) * _SECONDS[text[-1]]
+    seconds = int(text[:-1]) * _SECONDS[text[-1]]
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"duration {text} is longer than 400 days")
+    return seconds
 
 
 class LatencyObjective(Section):
     # A request is good when it finishes within this many seconds (a histogram bucket bound).
-    threshold_seconds: float
+    threshold_seconds: Float = Field(gt=0, le=60)
     # Percent of requests that must be good.
-    objective: float = Field(gt=0, lt=100)
+    objective: Float = Field(gt=0, lt=100)
 
     @field_validator("threshold_seconds")
     @classmethod
@@ -63,7 +71,7 @@ class LatencyObjective(Section):
 
 class ServiceSlo(Section):
     # Percent of API requests that must not fail with a 5xx.
-    availability: float = Field(gt=0, lt=100)
+    availability: Float = Field(gt=0, lt=100)
     latency: LatencyObjective | None = None
     # The Prometheus `job` of the service's targets; the service name (the ServiceMonitor's
     # Service) when unset.
@@ -74,6 +82,12 @@ class ObservabilityConfig(Section):
     slo_period: str = Field("30d", pattern=DURATION)
     api_routes: str = Field("/api/.*", min_length=1)
     slos: dict[str, ServiceSlo] = Field(default_factory=dict)
+
+    @field_validator("slo_period")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
 
     @field_validator("api_routes")
     @classmethod
@@ -88,10 +102,10 @@ class ObservabilityConfig(Section):
 
 
 class PrometheusEndpoint(Section):
-    url: str = Field(pattern=r"^https?://")
+    url: HttpUrl
     # Bearer token for a Prometheus behind an authenticating proxy; none when unset.
     token_env: str | None = Field(None, pattern=ENV_VAR)
-    timeout_seconds: float = Field(10.0, gt=0, le=300)
+    timeout_seconds: Float = Field(10.0, gt=0, le=300)
 
 
 class VerifyConfig(Section):
@@ -101,14 +115,14 @@ class VerifyConfig(Section):
     # The look-back of every SLO query.
     window: str = Field("10m", pattern=DURATION)
     # Fewer API requests than this in the window: not enough to judge, so not verified.
-    min_requests: int = Field(20, ge=1)
+    min_requests: Int = Field(20, ge=1, le=1_000_000_000)
     # Service -> base URL whose health and readiness paths are fetched; "{url}" is the
     # environment's URL. Services not listed are judged by their Prometheus targets (`up`).
     health_urls: dict[str, str] = Field(default_factory=dict)
     # Seconds to wait after a release before checking (Argo CD sync and rollout).
-    settle_seconds: float = Field(0, ge=0, le=3600)
+    settle_seconds: Float = Field(0, ge=0, le=3600)
     # Seconds to keep retrying health checks that fail, before judging.
-    health_timeout_seconds: float = Field(60, ge=0, le=3600)
+    health_timeout_seconds: Float = Field(60, ge=0, le=3600)
 
     @field_validator("window")
     @classmethod
@@ -123,6 +137,14 @@ class VerifyConfig(Section):
         for service, url in value.items():
             if not re.fullmatch(NAME, service):
                 raise ValueError(f"expected a service name, got {service!r}")
-            if not (url.startswith("{url}") or re.match(r"^https?://", url)):
-                raise ValueError(f"{service}: expected http(s)://... or {{url}}..., got {url!r}")
+            try:
+                if url.startswith("{url}"):
+                    # `{url}` is the only placeholder; what follows it is a path.
+                    check_template(url, {"url"})
+                    check_http_url(url.format(url="https://host"))
+                else:
+                    check_template(url, ())
+                    check_http_url(url)
+            except ValueError as exc:
+                raise ValueError(f"{service}: {exc}") from None
         return value

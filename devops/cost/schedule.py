@@ -20,6 +20,7 @@ overrides are absolute ranges that force up or down and win over everything else
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -27,7 +28,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from devops.config.checks import check_year
 
 if TYPE_CHECKING:
     from devops.config.cost import ScheduleConfig
@@ -42,13 +45,23 @@ _PERIOD = re.compile(
 _HOLIDAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*(?:\.\.\s*(\d{4}-\d{2}-\d{2}))?\s*$")
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # `localtime` is this machine's zone under a zone-like name: never what a config means.
+    return frozenset(available_timezones()) - {"localtime"}
+
+
 def load_zone(name: str) -> ZoneInfo:
-    """The IANA zone `name`; ValueError naming it when the system has no such zone."""
-    if not name or name.startswith("/") or ".." in name:
-        raise ValueError(f"expected an IANA time zone like 'Asia/Kolkata', got {name!r}")
+    """The IANA zone `name` (a full name like Asia/Kolkata, or UTC); ValueError naming it otherwise.
+
+    Only names in the zone database's list are accepted: `Asia` is a folder of the database,
+    not a zone, and a path (`../x`, `/etc/localtime`) is never read."""
+    if not isinstance(name, str) or name not in _zone_names():
+        raise ValueError(f"unknown IANA time zone {name!r}; use a full name like 'Asia/Kolkata', "
+                         "'Europe/Berlin' or 'UTC'")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(f"unknown IANA time zone {name!r} (e.g. 'Asia/Kolkata', 'Europe/Berlin')") from None
 
 
@@ -132,6 +145,8 @@ def parse_holiday(text: str) -> tuple[date, date]:
         raise ValueError(f"holidays: {text!r} is not a real date ({exc})") from None
     if last < first:
         raise ValueError(f"holidays: range {text!r} ends before it starts")
+    check_year(first, "holidays: date")
+    check_year(last, "holidays: date")
     return first, last
 
 
@@ -141,12 +156,55 @@ def to_instant(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> dateti
     A bare date is local midnight, or the following midnight with `end_of_day` (inclusive)."""
     text = str(text).strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        day = date.fromisoformat(text) + (timedelta(days=1) if end_of_day else timedelta())
-        local = datetime.combine(day, time(), tzinfo=zone)
+        day = check_year(date.fromisoformat(text))
+        local = datetime.combine(day + (timedelta(days=1) if end_of_day else timedelta()), time(), tzinfo=zone)
     else:
-        parsed = datetime.fromisoformat(text)
+        parsed = check_year(datetime.fromisoformat(text))
         local = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
     return local.astimezone(UTC)
+
+
+# -- instants typed on the command line (`--at`, `--until`, `--month`) ------------------------
+
+def _said(what: str) -> str:
+    return f"{what}: " if what else ""
+
+
+def parse_instant(text: str, what: str = "") -> datetime:
+    """ISO 8601 date-time (`Z` or an offset; none = UTC) in 2000..2100, as an aware UTC instant."""
+    try:
+        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise ValueError(f"{_said(what)}expected ISO-8601 like 2026-11-25T20:00:00+05:30, got {text!r}") from None
+    check_year(parsed, f"{_said(what)}date")
+    # A time without offset is UTC: cron runners think in UTC, and it is never ambiguous.
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def parse_until(text: str, what: str = "") -> time | datetime:
+    """`HH:MM` (a time of day) or an ISO 8601 date-time in 2000..2100 (naive: local to the
+    schedule's zone, resolved by the caller)."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if match:
+        hours, minutes = int(match[1]), int(match[2])
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"{_said(what)}{text!r} is not a time of day")
+        return time(hours, minutes)
+    try:
+        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise ValueError(f"{_said(what)}expected HH:MM or ISO-8601 like 2026-11-26T02:00, got {text!r}") from None
+    check_year(parsed, f"{_said(what)}date")
+    return parsed
+
+
+def parse_month(text: str, what: str = "") -> tuple[int, int]:
+    """`YYYY-MM` in 2000..2100 -> (year, month)."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(f"{_said(what)}expected YYYY-MM like 2026-11, got {text!r}")
+    check_year(date(int(match[1]), int(match[2]), 1), f"{_said(what)}month")
+    return int(match[1]), int(match[2])
 
 
 @dataclass(frozen=True)

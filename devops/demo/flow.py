@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from devops.adapters import daemon
+from devops.config.paths import SOURCE_ROOT_ENV
 from devops.demo import configgen, docker, gitops, local
 from devops.demo.argocd import ORDER, Layout, StandInArgoCD
 from devops.demo.traffic import Traffic
@@ -258,8 +259,11 @@ class Demo:
         return build_args
 
     def _steps(self, build_args: dict[str, str]) -> None:
-        env = step_env(build_args)
-        aws = step_env(build_args, local.aws_env(self.moto_url))
+        # The generated config lives in the work folder and names this repository's services:
+        # paths may resolve inside the repository (devops/config/paths.py).
+        source = {SOURCE_ROOT_ENV: str(self.options.repo_root.resolve())}
+        env = step_env(build_args, source)
+        aws = step_env(build_args, {**local.aws_env(self.moto_url), **source})
         plan: list[tuple[str, list[str], dict[str, str]]] = [
             ("config validate", ["config", "validate"], env),
             ("plan", ["plan"], env),

@@ -109,7 +109,9 @@ def load_ignore_file(path: Path, shown: str | None = None) -> IgnoreRules:
         ) from None
     except OSError as exc:
         raise BadInput(f"{name}: cannot read the ignore file: {exc.strerror}") from None
-    text = data.decode("utf-8", errors="replace")
+    from devops.config.documents import decode
+
+    text = decode(data, name)  # bounded, and UTF-8 or refused: never ids guessed from replaced bytes
     digest = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in {".yaml", ".yml"}:
         entries = parse_yaml_ignore(text, name)
@@ -149,6 +151,9 @@ def parse_yaml_ignore(text: str, name: str) -> tuple[IgnoreEntry, ...]:
         """Dates stay text, so a bad one (2026-02-30) is reported with its entry, not as a crash."""
 
     DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", DatesAsText.construct_yaml_str)
+    from devops.config.documents import compose_yaml
+
+    compose_yaml(text, name)  # bounded first: a file in a pull request must not expand or nest without end
     yaml = YAML(typ="rt")
     yaml.Constructor = DatesAsText
     try:
@@ -218,14 +223,21 @@ def _strings(value: Any, where: str, label: str) -> tuple[str, ...]:
 
 
 def _date(value: Any, where: str, label: str) -> dt.date:
+    from devops.config.checks import check_year
+
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise BadInput(f"{where}: {label}: expected a date YYYY-MM-DD, got {str(value)!r}") from None
     try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise BadInput(f"{where}: {label}: expected a date YYYY-MM-DD, got {str(value)!r}") from None
+        return check_year(day, label)  # 2000..2100: `9999-12-31` is "never", which an ignore must not be
+    except ValueError as exc:
+        raise BadInput(f"{where}: {exc}") from None
 
 
 def _line(node: Any, key: Any) -> int:

@@ -73,7 +73,7 @@ class ChangeSet:
             if update.service in seen:
                 raise BadInput(f"{update.service}: named twice in one change; give each service once")
             seen.add(update.service)
-            if not DIGEST.match(update.digest):
+            if not DIGEST.fullmatch(update.digest):
                 raise BadInput(f"{update.service}: digest {update.digest!r} is not sha256:<64 hex>")
 
     @property
@@ -125,7 +125,7 @@ def parse_image_spec(spec: str) -> ImageUpdate:
     name, at, digest = ref.rpartition("@")
     if not at:
         raise BadInput(f"{spec!r}: the digest is missing; expected SERVICE=REPOSITORY:TAG@sha256:<64 hex>")
-    if not DIGEST.match(digest):
+    if not DIGEST.fullmatch(digest):
         hexpart = digest.partition(":")[2]
         why = (f"has {len(hexpart)} hex characters, expected 64" if digest.startswith("sha256:")
                else "must start with sha256:")
@@ -134,10 +134,10 @@ def parse_image_spec(spec: str) -> ImageUpdate:
     colon = name.rfind(":")
     if colon > slash:
         repository, tag = name[:colon], name[colon + 1:]
-        if not TAG.match(tag):
+        if not TAG.fullmatch(tag):
             raise BadInput(f"{spec!r}: tag {tag!r} is not a valid image tag")
     else:
         repository, tag = name, ""
-    if not repository or not REPOSITORY.match(repository):
+    if not repository or not REPOSITORY.fullmatch(repository):
         raise BadInput(f"{spec!r}: repository {repository!r} is not a valid image repository")
     return ImageUpdate(service, repository, tag, digest)

@@ -9,11 +9,11 @@ its shape and names the file and the key path of anything wrong (exit 2). Writin
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from devops.config.types import Count, Int, Line, check_name, parse_timestamp
 from devops.errors import BadInput
 
 SCHEMA_VERSION = 1
@@ -29,16 +29,13 @@ class _Model(BaseModel):
 def _timestamp(value: str | None) -> str | None:
     if value is None:
         return None
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise ValueError(f"expected an ISO 8601 time like 2026-11-25T18:40:00Z, got {value!r}") from None
+    parse_timestamp(value)  # ISO 8601 in 2000..2100, ValueError otherwise
     return value
 
 
 class ScanEvidence(_Model):
     verdict: Literal["PASSED", "FAILED"]
-    counts: dict[str, int] = Field(default_factory=dict)
+    counts: dict[str, Count] = Field(default_factory=dict)
     checked_at: str | None = None
     trivy_version: str | None = None
     db_updated_at: str | None = None
@@ -66,8 +63,8 @@ class VerificationEvidence(_Model):
 
 
 class ServiceRecord(_Model):
-    repository: str = Field(min_length=1)
-    tag: str = ""
+    repository: Line = Field(min_length=1, max_length=255)
+    tag: Line = Field("", max_length=128)
     digest: str = Field(pattern=DIGEST_PATTERN)
     source_commit: str | None = Field(None, pattern=COMMIT_PATTERN)
     built_at: str | None = None
@@ -85,19 +82,19 @@ class ServiceRecord(_Model):
 
 
 class ReleasedBy(_Model):
-    actor: str
-    via: str
-    run_url: str | None = None
+    actor: Line
+    via: Line
+    run_url: Line | None = None
 
 
 class PromotedFrom(_Model):
-    environment: str
+    environment: Line
     gitops_commit: str = Field(pattern=COMMIT_PATTERN)
 
 
 class ReleaseRecord(_Model):
-    schema_version: int = Field(SCHEMA_VERSION, alias="schema")
-    environment: str
+    schema_version: Int = Field(SCHEMA_VERSION, alias="schema")
+    environment: Line
     released_at: str | None = None
     released_by: ReleasedBy | None = None
     source_commit: str | None = Field(None, pattern=COMMIT_PATTERN)
@@ -105,6 +102,13 @@ class ReleaseRecord(_Model):
     services: dict[str, ServiceRecord] = Field(default_factory=dict)
 
     _released = field_validator("released_at")(_timestamp)
+
+    @field_validator("services")
+    @classmethod
+    def _service_names(cls, value: dict[str, ServiceRecord]) -> dict[str, ServiceRecord]:
+        for name in value:
+            check_name(name)  # names become file names (values/{service}.yaml) and commit trailers
+        return value
 
     @field_validator("schema_version")
     @classmethod
@@ -140,13 +144,17 @@ def dump(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+# A record is five levels deep (services.<name>.scan.counts); unknown keys a newer devops adds
+# may nest a little more, never hundreds of levels.
+MAX_DEPTH = 16
+
+
 def parse(text: str, file: str, *, environment: str | None = None) -> ReleaseRecord:
-    """Parse and check a release record; BadInput naming the file and key path when malformed."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{file}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-    return validate(data, file, environment=environment)
+    """Parse and check a release record; BadInput naming the file and key path when malformed
+    (also when nested deeper than MAX_DEPTH, larger than 2 MiB, or holding NaN/Infinity)."""
+    from devops.config.documents import load_json
+
+    return validate(load_json(text, file, max_depth=MAX_DEPTH), file, environment=environment)
 
 
 def validate(data: Any, file: str, *, environment: str | None = None) -> ReleaseRecord:

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from devops.adapters.git import PushRejection, classify_push, git_run
 from devops.adapters.github import api_url, is_github_remote
 from devops.adapters.process import ProcessResult
+from devops.config import documents
+from devops.config.paths import inside_clone
 from devops.config.urls import git_url_problem, origin, parse, redact, split_credentials
 from devops.errors import BadInput, ExternalError, ToolFailed, ToolTimeout
 from devops.gitops import record as records
@@ -239,7 +241,12 @@ class GitOpsRepo:
         return self._git.count
 
     def _env_path(self, relative: str) -> str:
-        return f"{self.target.path.strip('/')}/{relative}"
+        path = f"{self.target.path.strip('/')}/{relative}"
+        # The config checked these paths are relative without `..`; a symlink committed to the
+        # repository could still lead outside the clone (or into another environment), so every
+        # read and write goes through this check, which refuses symlinks (exit 2).
+        inside_clone(self.clone_dir, path, f"{self.remote.display} (environments.{self.environment}.gitops)")
+        return path
 
     def values_path(self, service: str) -> str:
         """Path of a service's values file inside the repository."""
@@ -255,11 +262,10 @@ class GitOpsRepo:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
-        try:
-            # newline="" semantics: bytes in, the same bytes out, CRLF included.
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadInput(f"{self._where(relative)}: not UTF-8 text") from None
+        except OSError as exc:  # a folder where a file belongs, unreadable
+            raise BadInput(f"{self._where(relative)}: cannot read: {exc.strerror or exc}") from None
+        # newline="" semantics: bytes in, the same bytes out, CRLF included; bounded size, UTF-8.
+        return documents.decode(data, self._where(relative))
 
     def _where(self, relative: str) -> str:
         return f"{self.remote.display}: {relative}"

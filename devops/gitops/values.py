@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from devops.config import documents
 from devops.errors import BadInput
 from devops.gitops.change import ImageRef
 
@@ -25,26 +26,13 @@ _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./:@+-]*$")
 
 
 def _compose(text: str, file: str) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        return YAML(typ="rt").compose(text)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise BadInput(f"{file}{where}: not valid YAML: {problem}") from None
+    # Bounded: a values file comes from the GitOps repository, which anyone with push access
+    # writes; aliases that expand to gigabytes or deep nesting are refused (exit 2).
+    return documents.compose_yaml(text, file)
 
 
 def _plain_data(text: str, file: str) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        return YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise BadInput(f"{file}: not valid YAML after the edit: {exc}") from None
+    return documents.load_yaml(text, file, typ="safe")
 
 
 def _dotted(path: KeyPath) -> str:
@@ -130,7 +118,7 @@ def _render(value: str, style: str | None, *, empty_slot: bool) -> str:
 
 def _plain_ok(value: str) -> bool:
     """True when `value` written plain reads back as the same string (not a number, bool, null)."""
-    if not _PLAIN_SAFE.match(value):
+    if not _PLAIN_SAFE.fullmatch(value):
         return False
     from ruamel.yaml import YAML
 

@@ -60,15 +60,18 @@ def effective_build_args(config: Config, service: str, overrides: Mapping[str, s
 
 def parse_build_args(pairs: Sequence[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """`KEY=VALUE` pairs from `--build-arg` and `$DEVOPS_BUILD_ARGS` (whitespace separated)."""
+    from devops.config.checks import check_build_arg
     from devops.errors import BadInput
 
     env = os.environ if environ is None else environ
-    items = [*env.get("DEVOPS_BUILD_ARGS", "").split(), *pairs]
+    items = [*(("$DEVOPS_BUILD_ARGS", item) for item in env.get("DEVOPS_BUILD_ARGS", "").split()),
+             *(("--build-arg", item) for item in pairs)]
     result: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise BadInput(f"build argument {item!r}: expected KEY=VALUE")
+    for source, item in items:
+        try:
+            key, value = check_build_arg(item)
+        except ValueError as exc:
+            raise BadInput(f"{source}: build argument {item!r}: {exc}") from None
         result[key] = value
     return result
 

@@ -6,10 +6,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from devops.adapters import daemon
 from devops.config import load_config
+from devops.config.paths import SOURCE_ROOT_ENV
 from devops.demo import configgen
 from tests.demo.conftest import REPO
 
@@ -20,7 +22,9 @@ def inputs(tmp_path: Path, cache: Path | None) -> configgen.DemoConfigInputs:
         frontend_url="http://127.0.0.1:4321", prometheus_url="http://127.0.0.1:9999", trivy_cache_dir=cache)
 
 
-def test_the_generated_config_is_valid_and_changes_only_what_the_demo_needs(tmp_path: Path) -> None:
+def test_the_generated_config_is_valid_and_changes_only_what_the_demo_needs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SOURCE_ROOT_ENV, str(REPO))  # as the demo runs its steps
     path = configgen.write(inputs(tmp_path, None))
     config = load_config(path)
     assert config.root == tmp_path / "work"
@@ -49,13 +53,24 @@ def test_the_generated_config_is_valid_and_changes_only_what_the_demo_needs(tmp_
         assert (slo["latency"]["threshold_seconds"], slo["latency"]["objective"]) == (2.5, 95.0)
 
 
-def test_vuln_scanning_only_with_a_db_in_the_cache(tmp_path: Path) -> None:
+def test_vuln_scanning_only_with_a_db_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SOURCE_ROOT_ENV, str(REPO))
     cache = tmp_path / "trivy"
     path = configgen.write(inputs(tmp_path, cache))
     config = load_config(path)
     assert list(config.gates.scan.scanners) == ["vuln", "secret"]
     assert config.gates.trivy.cache_dir == str(cache)
     assert config.gates.scan.ignore_unfixed is True   # fixable findings still fail the gate
+
+
+def test_without_the_source_root_the_generated_config_is_refused(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The repository's services lie outside the work folder: only the caller can allow that."""
+    from devops.errors import ConfigError
+
+    monkeypatch.delenv(SOURCE_ROOT_ENV, raising=False)
+    with pytest.raises(ConfigError, match="outside the project root"):
+        load_config(configgen.write(inputs(tmp_path, None)))
 
 
 def test_stop_never_kills_a_pid_that_is_not_the_recorded_server(tmp_path: Path) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 
 
 @click.command("build")
-@click.argument("services", nargs=-1)
+@click.argument("services", nargs=-1, type=params.NAME)
 @click.option("--push", is_flag=True, help="Push to the registry and record digests; skip images it has.")
-@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
+@click.option("--build-arg", "build_args", multiple=True, type=params.BUILD_ARG,
               help="Build argument (repeatable); also read from $DEVOPS_BUILD_ARGS.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse Docker's layer cache for the images that are built.")
 @dry_run_option

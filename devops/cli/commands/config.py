@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 
 
@@ -27,7 +28,7 @@ def validate(app: AppContext) -> None:
 
 
 @cli.command("show")
-@click.option("--env", "environment", help="Show only this environment.")
+@click.option("--env", "environment", type=params.NAME, help="Show only this environment.")
 @json_option
 @pass_app
 def show(app: AppContext, environment: str | None) -> None:

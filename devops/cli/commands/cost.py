@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
-import time
-from datetime import UTC, datetime, timedelta
+import time as clock
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 from devops.errors import BadInput, ExternalError, GateFailed, UnknownName
 
@@ -31,38 +31,27 @@ def cli() -> None:
     """Scale EKS node groups to zero off-hours and back (schedules in pipelines/devops.yaml)."""
 
 
-def _parse_at(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(UTC)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
-        raise BadInput(f"--at: expected ISO-8601 like 2026-11-25T20:00:00+05:30, got {value!r}") from None
-    # A time without offset is UTC: cron runners think in UTC, and it is never ambiguous.
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+def _now_or(at: datetime | None) -> datetime:
+    # `--at` arrives parsed and range-checked (devops.cli.params.INSTANT): an aware UTC instant.
+    return at if at is not None else datetime.now(UTC)
 
 
-def _parse_until(value: str | None, at: datetime, target: Target) -> datetime | None:
-    """`--until`: ISO-8601 (naive = the schedule's zone) or HH:MM, the next such local time."""
-    if not value:
+def _resolve_until(value: time | datetime | None, at: datetime, target: Target) -> datetime | None:
+    """`--until` (parsed by devops.cli.params.UNTIL): a time of day is the next such local time
+    of the schedule's zone; a naive date-time is local to that zone."""
+    if value is None:
         return None
     zone = target.schedule.zone
-    if re.fullmatch(r"\d{1,2}:\d{2}", value):
-        hours, minutes = (int(p) for p in value.split(":"))
-        if hours > 23 or minutes > 59:
-            raise BadInput(f"--until: {value!r} is not a time of day")
+    if isinstance(value, time):
         local = at.astimezone(zone)
-        candidate = local.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+        candidate = local.replace(hour=value.hour, minute=value.minute, second=0, microsecond=0)
         if candidate <= local:
-            candidate = (local + timedelta(days=1)).replace(hour=hours, minute=minutes, second=0, microsecond=0)
+            candidate = (local + timedelta(days=1)).replace(hour=value.hour, minute=value.minute, second=0,
+                                                             microsecond=0)
         return candidate.replace(tzinfo=zone).astimezone(UTC)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadInput(f"--until: expected HH:MM or ISO-8601 like 2026-11-26T02:00, got {value!r}") from None
-    until = (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
+    until = (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
     if until <= at:
-        raise BadInput(f"--until: {value} is not after now ({at:%Y-%m-%d %H:%M}Z)")
+        raise BadInput(f"--until: {value.isoformat()} is not after now ({at:%Y-%m-%d %H:%M}Z)")
     return until
 
 
@@ -82,7 +71,7 @@ def _targets(app: AppContext, names: tuple[str, ...] = ()) -> list[Target]:
 def _checkpoint(name: str) -> None:
     if os.environ.get(PAUSE_ENV) == name:
         print(f"devops: paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
+        clock.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "60")))
 
 
 def _eks_factory() -> tuple[CallCounter, Callable[[str], EksAdapter]]:
@@ -217,16 +206,17 @@ def _fail_if_broken(result: RunResult) -> None:
 
 
 @cli.command("schedule")
-@click.option("--at", "at_text", metavar="ISO-8601", help="Decide as if it were this instant [default: now].")
-@click.option("--target", "names", multiple=True, help="Only this target of cost.targets (repeatable).")
+@click.option("--at", "at_text", type=params.INSTANT, help="Decide as if it were this instant [default: now].")
+@click.option("--target", "names", multiple=True, type=params.NAME,
+              help="Only this target of cost.targets (repeatable).")
 @dry_run_option
 @json_option
 @pass_app
-def schedule(app: AppContext, at_text: str | None, names: tuple[str, ...], dry_run: bool) -> None:
+def schedule(app: AppContext, at_text: datetime | None, names: tuple[str, ...], dry_run: bool) -> None:
     """Scale every target node group up or down as its schedule says now (run it from cron)."""
     from devops.cost.optimizer import reconcile
 
-    at = _parse_at(at_text)
+    at = _now_or(at_text)
     targets = _targets(app, names)
     if not targets:
         app.reporter.info("no cost.targets configured; nothing to do")
@@ -256,14 +246,14 @@ def _by_hand(
     cluster: str,
     nodegroup: str | None,
     dry_run: bool,
-    until_text: str | None,
-    at_text: str | None,
+    until_text: time | datetime | None,
+    at_text: datetime | None,
 ) -> None:
     from devops.cost.optimizer import Manual, find_target, reconcile
 
-    at = _parse_at(at_text)
+    at = _now_or(at_text)
     target = find_target(_targets(app), cluster)
-    until = _parse_until(until_text, at, target)
+    until = _resolve_until(until_text, at, target)
     counter, factory = _eks_factory()
     manual = Manual(state, nodegroup, until)  # type: ignore[arg-type]
     cost = app.config.cost
@@ -297,10 +287,11 @@ def _by_hand(
 
 
 @cli.command("down")
-@click.option("--cluster", required=True, help="Cluster (or target name) from cost.targets.")
-@click.option("--nodegroup", help="Only this node group [default: every selected one].")
-@click.option("--until", "until_text", help="Keep it down until then (HH:MM or ISO-8601, schedule zone).")
-@click.option("--at", "at_text", metavar="ISO-8601", hidden=True)
+@click.option("--cluster", required=True, type=params.NAME, help="Cluster (or target name) from cost.targets.")
+@click.option("--nodegroup", type=params.NAME, help="Only this node group [default: every selected one].")
+@click.option("--until", "until_text", type=params.UNTIL,
+              help="Keep it down until then (HH:MM or ISO-8601, schedule zone).")
+@click.option("--at", "at_text", type=params.INSTANT, hidden=True)
 @dry_run_option
 @json_option
 @pass_app
@@ -308,8 +299,8 @@ def down(
     app: AppContext,
     cluster: str,
     nodegroup: str | None,
-    until_text: str | None,
-    at_text: str | None,
+    until_text: time | datetime | None,
+    at_text: datetime | None,
     dry_run: bool,
 ) -> None:
     """Scale node groups to zero now, saving their size (for incidents and demos)."""
@@ -317,10 +308,11 @@ def down(
 
 
 @cli.command("up")
-@click.option("--cluster", required=True, help="Cluster (or target name) from cost.targets.")
-@click.option("--nodegroup", help="Only this node group [default: every selected one].")
-@click.option("--until", "until_text", help="Keep it up until then (HH:MM or ISO-8601, schedule zone).")
-@click.option("--at", "at_text", metavar="ISO-8601", hidden=True)
+@click.option("--cluster", required=True, type=params.NAME, help="Cluster (or target name) from cost.targets.")
+@click.option("--nodegroup", type=params.NAME, help="Only this node group [default: every selected one].")
+@click.option("--until", "until_text", type=params.UNTIL,
+              help="Keep it up until then (HH:MM or ISO-8601, schedule zone).")
+@click.option("--at", "at_text", type=params.INSTANT, hidden=True)
 @dry_run_option
 @json_option
 @pass_app
@@ -328,8 +320,8 @@ def up(
     app: AppContext,
     cluster: str,
     nodegroup: str | None,
-    until_text: str | None,
-    at_text: str | None,
+    until_text: time | datetime | None,
+    at_text: datetime | None,
     dry_run: bool,
 ) -> None:
     """Restore saved sizes now (refuses node groups with no saved size)."""
@@ -337,14 +329,15 @@ def up(
 
 
 @cli.command("report")
-@click.option("--schedule", "schedule_name", help="Only targets using this schedule.")
-@click.option("--month", metavar="YYYY-MM", help="Calendar month in the schedule's zone [default: this month].")
-@click.option("--target", "names", multiple=True, help="Only this target (repeatable).")
+@click.option("--schedule", "schedule_name", type=params.NAME, help="Only targets using this schedule.")
+@click.option("--month", type=params.MONTH, help="Calendar month in the schedule's zone [default: this month].")
+@click.option("--target", "names", multiple=True, type=params.NAME, help="Only this target (repeatable).")
 @json_option
 @pass_app
-def report(app: AppContext, schedule_name: str | None, month: str | None, names: tuple[str, ...]) -> None:
+def report(app: AppContext, schedule_name: str | None, month: tuple[int, int] | None,
+           names: tuple[str, ...]) -> None:
     """Monthly cost with and without the schedules (730 h/month), and the saving."""
-    from devops.cost.report import Capacity, capacity_from_aws, compute_report, markdown, parse_month
+    from devops.cost.report import Capacity, capacity_from_aws, compute_report, markdown
     from devops.pricing import price_table
 
     cost = app.config.cost
@@ -358,7 +351,8 @@ def report(app: AppContext, schedule_name: str | None, month: str | None, names:
             if schedule_name
             else f"{app.config.source}: no cost.targets configured"
         )
-    year, mon = parse_month(month, datetime.now(UTC).date())
+    today = datetime.now(UTC).date()
+    year, mon = month or (today.year, today.month)
     adapters: dict[str, object] = {}
 
     def capacity(target: Target) -> list[Capacity]:

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 
 
 @click.command("demo")
 @click.option("--keep", is_flag=True, help="Leave the shop, Prometheus and moto running (stop: --stop).")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path(".devops/demo"),
+@click.option("--workdir", type=params.dir_path(path_type=Path), default=Path(".devops/demo"),
               show_default=True, help="Where the generated config, the GitOps remote and logs live.")
 @click.option("--stop", "stop_only", is_flag=True, help="Stop what an earlier --keep run left running, then exit.")
-@click.option("--registry", default="127.0.0.1:5000", show_default=True, metavar="HOST:PORT",
+@click.option("--registry", default="127.0.0.1:5000", show_default=True, type=params.HOST_PORT,
               help="The local registry to push to.")
 @click.option("--settle-seconds", type=click.IntRange(5, 600), default=60, show_default=True,
               help="Wait after the dev release before verifying (the stand-in Argo CD rolls out).")

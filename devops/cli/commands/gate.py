@@ -8,10 +8,9 @@ gates.sonar.host_url (then nothing is sent).
 
 from __future__ import annotations
 
-import math
-
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 
 
@@ -23,26 +22,24 @@ def cli() -> None:
 @cli.command("sonar")
 @click.option(
     "--service",
+    type=params.NAME,
     help="Read the analysis of `devops quality SERVICE` (else of the whole repository), under .devops/sonar/.",
 )
 @click.option(
     "--report-task",
     "report_task",
-    type=click.Path(dir_okay=False),
+    type=params.file_path(),
     help="Path of report-task.txt [default: what `devops quality` wrote under .devops/sonar/].",
 )
 @click.option(
-    "--timeout", type=float, help="Seconds to wait for the analysis [default: gates.sonar.timeout_seconds]."
+    "--timeout", type=params.SECONDS, help="Seconds to wait for the analysis [default: gates.sonar.timeout_seconds]."
 )
 @json_option
 @pass_app
 def sonar(app: AppContext, service: str | None, report_task: str | None, timeout: float | None) -> int:
     """Poll the analysis task of report-task.txt, then read its quality-gate status."""
     from devops.cli.sonar_check import evaluate_sonar
-    from devops.errors import BadInput
 
-    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
-        raise BadInput(f"--timeout: expected a positive number of seconds, got {timeout:g}")
     reporter = app.reporter
     outcome = evaluate_sonar(
         app.config, service, report_task=report_task, timeout=timeout,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 
 if TYPE_CHECKING:
@@ -18,11 +19,12 @@ def cli() -> None:
 
 
 @cli.command("set-image")
-@click.option("--env", "environment", required=True, metavar="ENV", help="Environment (pipelines/devops.yaml).")
+@click.option("--env", "environment", required=True, type=params.NAME, metavar="ENV",
+              help="Environment (pipelines/devops.yaml).")
 @click.argument("images", nargs=-1, required=True, metavar="SERVICE=REPOSITORY:TAG@sha256:DIGEST...")
 @click.option("--mode", type=click.Choice(["commit", "pull-request"]), default=None,
               help="Commit to the branch or open a pull request [default: the environment's gitops.mode].")
-@click.option("--source-commit", default=None, metavar="SHA", help="Application commit, for the trailers.")
+@click.option("--source-commit", default=None, type=params.COMMIT, help="Application commit, for the trailers.")
 @dry_run_option
 @json_option
 @pass_app

@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 from devops.errors import BadInput, GateFailed
 
 if TYPE_CHECKING:
     from devops.infra.workflow import PlanReport
 
-ENV_OPTION = click.option("--env", "environment", required=True, help="Environment name from pipelines/devops.yaml.")
+ENV_OPTION = click.option("--env", "environment", required=True, type=params.NAME,
+                          help="Environment name from pipelines/devops.yaml.")
 
 
 def _deps(app: AppContext) -> dict[str, Any]:
@@ -121,7 +123,7 @@ def plan(app: AppContext, environment: str, destroy: bool) -> None:
 @click.option(
     "--plan",
     "plan_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=params.file_path(path_type=Path),
     help="Saved plan to apply [default: the one `devops infra plan` saved for --env].",
 )
 @dry_run_option
@@ -217,7 +219,7 @@ def destroy(app: AppContext, environment: str, yes: bool, allow_prod: bool, dry_
 
 @cli.command("unlock")
 @ENV_OPTION
-@click.option("--lock-id", required=True, help="The lock ID Terraform or devops printed.")
+@click.option("--lock-id", required=True, type=params.LOCK_ID, help="The lock ID Terraform or devops printed.")
 @dry_run_option
 @json_option
 @pass_app

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 from devops.errors import BadInput, GateFailed
 
@@ -16,7 +17,7 @@ def cli() -> None:
 
 
 @cli.command("rules")
-@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--output", "output", type=params.file_path(path_type=Path), default=None,
               help="Rule file to write or check (default: gitops/platform/observability/rules/slo.yaml).")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 when the file differs from what the configuration generates (CI).")

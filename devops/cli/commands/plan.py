@@ -6,13 +6,14 @@ import json
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 
 
 @click.command("plan")
-@click.argument("services", nargs=-1)
-@click.option("--base", metavar="REF", help="Compare build inputs with this git ref (e.g. origin/main).")
-@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE", help="Extra build argument.")
+@click.argument("services", nargs=-1, type=params.NAME)
+@click.option("--base", type=params.GIT_REF, help="Compare build inputs with this git ref (e.g. origin/main).")
+@click.option("--build-arg", "build_args", multiple=True, type=params.BUILD_ARG, help="Extra build argument.")
 @json_option
 @pass_app
 def cli(app: AppContext, services: tuple[str, ...], base: str | None, build_args: tuple[str, ...]) -> None:

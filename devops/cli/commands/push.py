@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 
 
 @click.command("push")
-@click.argument("services", nargs=-1)
-@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
+@click.argument("services", nargs=-1, type=params.NAME)
+@click.option("--build-arg", "build_args", multiple=True, type=params.BUILD_ARG,
               help="Build argument the images were built with (they are part of the identity).")
 @dry_run_option
 @json_option

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 
 
 @click.command("quality")
-@click.argument("service", required=False)
+@click.argument("service", required=False, type=params.NAME)
 @click.option("--no-gate", is_flag=True, help="Only run the scanner; do not wait for the quality gate.")
-@click.option("--timeout", type=float, help="Seconds to wait for the quality gate.")
+@click.option("--timeout", type=params.SECONDS, help="Seconds to wait for the quality gate.")
 @click.option("--scanner-arg", "scanner_args", multiple=True, metavar="ARG", help="Extra pysonar argument.")
 @dry_run_option
 @json_option

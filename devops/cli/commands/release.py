@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 
 if TYPE_CHECKING:
@@ -20,12 +21,13 @@ if TYPE_CHECKING:
 
 
 @click.command("release")
-@click.option("--env", "environment", required=True, help="Environment to release to (see environments:).")
-@click.option("--services", "services_csv", metavar="A,B", help="Only these services (comma-separated).")
-@click.argument("services", nargs=-1)
+@click.option("--env", "environment", required=True, type=params.NAME,
+              help="Environment to release to (see environments:).")
+@click.option("--services", "services_csv", type=params.NAMES_CSV, help="Only these services (comma-separated).")
+@click.argument("services", nargs=-1, type=params.NAME)
 @click.option("--mode", type=click.Choice(["commit", "pull-request"]),
               help="Override environments.<env>.gitops.mode for this run.")
-@click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
+@click.option("--build-arg", "build_args", multiple=True, type=params.BUILD_ARG,
               help="Build argument (part of the image identity), as for `devops build`.")
 @dry_run_option
 @json_option

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 
 
 @click.command("rollback")
-@click.option("--env", "environment", required=True, help="Environment to roll back.")
-@click.option("--to", "to", metavar="REF",
+@click.option("--env", "environment", required=True, type=params.NAME, help="Environment to roll back.")
+@click.option("--to", "to", type=params.GIT_REF,
               help="A GitOps commit of an earlier release, `previous`, or `~N` (N releases back).")
 @click.option("--list", "list_only", is_flag=True, help="List the environment's releases and exit.")
 @click.option("--mode", type=click.Choice(["commit", "pull-request"]),

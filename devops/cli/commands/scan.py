@@ -10,13 +10,14 @@ from pathlib import Path
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 
 
 @click.command("scan")
-@click.argument("services", nargs=-1)
+@click.argument("services", nargs=-1, type=params.NAME)
 @click.option(
-    "--image", "images", multiple=True, metavar="REF", help="Scan this image reference (repeatable)."
+    "--image", "images", multiple=True, type=params.IMAGE_REF, help="Scan this image reference (repeatable)."
 )
 @click.option(
     "--config",
@@ -31,7 +32,7 @@ from devops.cli.context import AppContext, json_option, pass_app
     help="Do not fail on vulnerabilities without a fixed version.",
 )
 @click.option(
-    "--ignore-file", type=click.Path(dir_okay=False), help="Ignore file (.trivyignore or .trivyignore.yaml)."
+    "--ignore-file", type=params.file_path(), help="Ignore file (.trivyignore or .trivyignore.yaml)."
 )
 @click.option(
     "--scanners", help="Comma-separated: vuln,secret,misconfig,license [default: gates.scan.scanners]."
@@ -39,30 +40,31 @@ from devops.cli.context import AppContext, json_option, pass_app
 @click.option(
     "--sarif",
     "sarif_path",
-    type=click.Path(dir_okay=False),
+    type=params.file_path(),
     help="Write a SARIF file of the failing findings.",
 )
 @click.option(
-    "--sbom", "sbom_dir", type=click.Path(file_okay=False), help="Write a CycloneDX SBOM per image into DIR."
+    "--sbom", "sbom_dir", type=params.dir_path(), help="Write a CycloneDX SBOM per image into DIR."
 )
 @click.option("--no-cache", is_flag=True, help="Always run Trivy; do not read or write the scan cache.")
 @click.option(
-    "--cache-dir", type=click.Path(file_okay=False), help="Scan cache folder [default: gates.cache_dir]."
+    "--cache-dir", type=params.dir_path(), help="Scan cache folder [default: gates.cache_dir]."
 )
-@click.option("--trivy-cache-dir", type=click.Path(file_okay=False), help="Trivy's own cache (DB) folder.")
+@click.option("--trivy-cache-dir", type=params.dir_path(), help="Trivy's own cache (DB) folder.")
 @click.option(
-    "--db-repository", "db_repositories", multiple=True, help="Vulnerability DB repository, tried in order."
+    "--db-repository", "db_repositories", multiple=True, type=params.OCI_REPOSITORY,
+    help="Vulnerability DB repository, tried in order."
 )
 @click.option("--skip-db-update", is_flag=True, default=None, help="Use the DB already in the cache.")
 @click.option("--offline", is_flag=True, default=None, help="No network at all: implies --skip-db-update.")
 @click.option(
-    "--timeout", type=float, help="Seconds before Trivy is killed [default: gates.trivy.timeout_seconds]."
+    "--timeout", type=params.SECONDS, help="Seconds before Trivy is killed [default: gates.trivy.timeout_seconds]."
 )
 @click.option(
     "--build-arg",
     "build_args",
     multiple=True,
-    metavar="KEY=VALUE",
+    type=params.BUILD_ARG,
     help="Build argument, as given to `devops build`, to find the service's image.",
 )
 @json_option

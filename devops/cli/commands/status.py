@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 
 
 @click.command("status")
-@click.option("--env", "environments", multiple=True, help="Environment (repeatable) [default: all].")
+@click.option("--env", "environments", multiple=True, type=params.NAME, help="Environment (repeatable) [default: all].")
 @json_option
 @pass_app
 def cli(app: AppContext, environments: tuple[str, ...]) -> int:

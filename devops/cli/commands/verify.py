@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import click
 
+from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 
 
 @click.command("verify")
-@click.option("--env", "environment", required=True, help="Environment to verify (see environments:).")
-@click.option("--service", "services", multiple=True, metavar="NAME", help="Only this service (repeatable).")
-@click.option("--window", metavar="DURATION", help="Look-back of the SLO queries (default: verify.window).")
-@click.option("--prometheus-url", metavar="URL", help="Override environments.<env>.verify.prometheus.url.")
+@click.option("--env", "environment", required=True, type=params.NAME,
+              help="Environment to verify (see environments:).")
+@click.option("--service", "services", multiple=True, type=params.NAME, help="Only this service (repeatable).")
+@click.option("--window", type=params.DURATION, help="Look-back of the SLO queries (default: verify.window).")
+@click.option("--prometheus-url", type=params.HTTP_URL, help="Override environments.<env>.verify.prometheus.url.")
 @click.option("--record/--no-record", default=True, show_default=True,
               help="Write the verdict into the environment's release record.")
 @json_option

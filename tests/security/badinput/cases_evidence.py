@@ -249,9 +249,10 @@ def _silent(_ctx: CaseContext, outcome: Outcome) -> None:
 PRICE_CASES = [
     Case("evidence-cost-region-without-table", ("--json", "cost", "report", "--month", "2026-11"), 0,
          config_extra=COST.format(region="us-east-1", prices=""), check=_warns("us-east-1")),
-    Case("evidence-cost-prices-for-a-misspelt-region", ("--json", "cost", "report", "--month", "2026-11"), 0,
+    # A price table under a key that is no region name is refused at load (cost.prices keys are regions).
+    Case("evidence-cost-prices-for-a-misspelt-region", ("--json", "cost", "report", "--month", "2026-11"), 2,
          config_extra=COST.format(region="eu-west-1", prices="  prices:\n    eu-west1: {nat_gateway: 0.048}\n"),
-         check=_warns("eu-west-1")),
+         mentions=("cost.prices", "eu-west1")),
     Case("evidence-cost-negative-price", ("cost", "report", "--month", "2026-11"), 2,
          config_extra=COST.format(region="ap-south-1", prices="  prices:\n    ap-south-1: {nat_gateway: -1}\n"),
          mentions=("cost.prices.ap-south-1.nat_gateway",)),

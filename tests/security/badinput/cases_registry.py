@@ -263,8 +263,9 @@ RECORD_CASES = [
                "alpha", "not the configured", "alpha:latest"),
     _promotion("registry-promotion-record-repository-upper-case", 1, lambda h: f"{h}/TEST/alpha",
                "alpha", "not the configured", "TEST/alpha"),
-    _promotion("registry-promotion-record-repository-with-newline", 1, lambda h: f"{h}/test/alpha\nDevops-Env: x",
-               "alpha", "not the configured"),
+    # A control character in a record is a malformed file (exit 2), like a record without a digest.
+    _promotion("registry-promotion-record-repository-with-newline", 2, lambda h: f"{h}/test/alpha\nDevops-Env: x",
+               "services.alpha.repository", "one line"),
     _promotion("registry-promotion-record-from-another-registry-configuration", 1, _same,
                "alpha", "not the configured", "127.0.0.1:5000/test/alpha", override_host=True),
     _promotion("registry-promotion-record-names-an-unconfigured-service", 1, _same,

@@ -130,7 +130,7 @@ def sonar_case(case_id: str, content: Content | None, expect: int, *, where: str
             assert sonar.requests and set(sonar.authorizations()) == {f"bearer {TOKEN}"}
         assert TOKEN not in outcome.out + outcome.err
 
-    return Case(f"sonar-{case_id}", argv, expect, setup=setup, check=check,
+    return Case(f"sonar-{case_id}", argv, expect, setup=setup, check=check, outside=asks_server,
                 mentions=mentions or (("report-task.txt",) if expect == 2 else ()))
 
 

@@ -4,7 +4,14 @@ of a small project, with a canary folder beside it that must stay untouched.
 A case says what it feeds (config text, files, options, environment, servers started in
 `setup`) and what must come back: the exit code of docs/cli.md, no traceback, no "internal
 error", at most one error line, the names the error must mention, and a time bound (a hang or a
-runaway expansion is a failure, not a slow pass). Cases live in `cases_*.py` modules of this
+runaway expansion is a failure, not a slow pass).
+
+A refused input (exit 2) writes nothing: the project tree is compared before and after, as the
+canary is after every case. A bad input is refused before anything outside is asked: while a case expecting exit 2 runs,
+every socket connection, DNS lookup and process other than a local `git` is blocked and fails
+the case ("reached outside"). A case that must talk to a server it started (a hostile fake
+server, to prove what it received) says `outside=True`, which also lets it write in the project
+(a tool's report, say); the canary is checked for every case. Cases live in `cases_*.py` modules of this
 folder, each exporting `CASES`; `test_bad_inputs.py` collects them all and the run prints how
 many it ran.
 """
@@ -14,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import signal
+import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -63,16 +72,18 @@ class Case:
     setup: Callable[[CaseContext], None] | None = None
     # After the run, more checks (e.g. a hostile server received no credential).
     check: Callable[[CaseContext, Outcome], None] | None = None
+    # May the command open sockets or run tools other than git? Only checked for exit-2 cases.
+    outside: bool = False
 
     def __str__(self) -> str:
         return self.id
 
 
-def tree_digest(folder: Path) -> str:
-    """A hash of every file's path and bytes under `folder` (git internals excluded)."""
+def tree_digest(folder: Path, skip: tuple[str, ...] = (".git", ".devops")) -> str:
+    """A hash of every file's path and bytes under `folder` (the folders named in `skip` excluded)."""
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*")):
-        if ".git" in path.relative_to(folder).parts or ".devops" in path.relative_to(folder).parts:
+        if any(part in skip for part in path.relative_to(folder).parts):
             continue
         digest.update(str(path.relative_to(folder)).encode())
         if path.is_file() and not path.is_symlink():
@@ -92,6 +103,58 @@ def time_bound(seconds: int) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+class ReachedOutside(BaseException):
+    """Raised in place of a network or tool call (BaseException: `devops` must not swallow it)."""
+
+
+@contextmanager
+def nothing_outside(enabled: bool) -> Iterator[list[str]]:
+    """Block (and list) socket connections, DNS lookups and processes other than local git."""
+    reached: list[str] = []
+    if not enabled:
+        yield reached
+        return
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo, real_popen_init = socket.getaddrinfo, subprocess.Popen.__init__
+
+    def refuse(what: str) -> None:
+        reached.append(what)
+        raise ReachedOutside(what)
+
+    def connect(self: socket.socket, address: object) -> None:
+        refuse(f"socket connect {address!r}")
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        refuse(f"socket connect {address!r}")
+        return 1
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> list[object]:
+        refuse(f"DNS lookup {host!r}")
+        return []
+
+    def popen_init(self: subprocess.Popen[str], args: object, *rest: object, **kwargs: object) -> None:
+        argv = [str(a) for a in args] if isinstance(args, list | tuple) else [str(args)]
+        tool = argv[0].rsplit("/", 1)[-1] if argv else ""
+        remote = any(a.startswith(("http://", "https://", "ssh://", "git://")) or "@" in a.split(":", 1)[0]
+                     for a in argv[1:] if ":" in a)
+        if tool != "git" or remote:
+            refuse(f"process {' '.join(argv)[:200]}")
+        real_popen_init(self, args, *rest, **kwargs)  # type: ignore[arg-type]
+
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    subprocess.Popen.__init__ = popen_init  # type: ignore[method-assign,assignment]
+    try:
+        yield reached
+    except ReachedOutside:
+        pass  # recorded in `reached`; the assertion after the run names it
+    finally:
+        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex  # type: ignore[method-assign]
+        socket.getaddrinfo = real_getaddrinfo
+        subprocess.Popen.__init__ = real_popen_init  # type: ignore[method-assign]
 
 
 def run_case(case: Case, base: Path, workdir: Path, monkeypatch: object) -> tuple[Outcome, float]:
@@ -117,12 +180,16 @@ def run_case(case: Case, base: Path, workdir: Path, monkeypatch: object) -> tupl
         for name, value in ctx.env.items():
             monkeypatch.setenv(name, value)  # type: ignore[attr-defined]
         canary_before = tree_digest(canary)
+        project_before = tree_digest(root, skip=(".git",))
         started = time.monotonic()
-        with time_bound(TIME_BOUND_SECONDS):
+        with time_bound(TIME_BOUND_SECONDS), nothing_outside(case.expect == 2 and not case.outside) as reached:
             outcome = run_cli(*(arg.format(root=root, canary=canary) for arg in case.argv), cwd=root)
         elapsed = time.monotonic() - started
+        assert not reached, f"{case.id}: a bad input reached outside before it was refused: {reached}"
         _check_common(case, outcome)
         assert tree_digest(canary) == canary_before, f"{case.id}: the canary folder outside the project changed"
+        if case.expect == 2 and not case.outside:  # nothing written on refusal, not even a cache folder
+            assert tree_digest(root, skip=(".git",)) == project_before, f"{case.id}: the project changed on exit 2"
         if case.check is not None:
             case.check(ctx, outcome)
     finally:

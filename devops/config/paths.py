@@ -1,0 +1,139 @@
+"""Nothing outside the repository: where the paths of pipelines/devops.yaml may point.
+
+Every path key is typed `ProjectPath` or `RepoPath` (devops/config/types.py), which refuses
+absolute paths, `..` and control characters when the file is read. Once the project root is
+known, `check_config_paths` resolves every `ProjectPath` (symlinks included) and refuses one
+that lands outside the root, naming the key (exit 2): a symlinked service folder pointing at
+/etc is as much "outside" as `../../etc`. GitOps paths live in a clone that only exists during a
+release, so `inside_clone` checks them where the clone is read and written.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from devops.config.types import PathRule
+from devops.errors import BadInput, ConfigError
+
+if typing.TYPE_CHECKING:
+    from devops.config.model import Config
+
+
+# Set by a caller that generates a config outside the repository it describes (`devops demo`
+# writes one into its work folder, naming the repository's services): paths may then resolve
+# inside this folder too. Only the caller's environment sets it, never the config file.
+SOURCE_ROOT_ENV = "DEVOPS_SOURCE_ROOT"
+
+
+def check_config_paths(config: Config) -> None:
+    """ConfigError naming the first path key that resolves outside the project root (or the
+    caller's $DEVOPS_SOURCE_ROOT)."""
+    root = config.root.resolve()
+    roots = [root]
+    if os.environ.get(SOURCE_ROOT_ENV):
+        roots.append(Path(os.environ[SOURCE_ROOT_ENV]).resolve())
+    for key, value, rule, parent in path_values(config):
+        if rule.within == "gitops" or (rule.within == "machine" and value.startswith("/")):
+            continue
+        base = root
+        if rule.base is not None:
+            base = root / str(getattr(parent, rule.base))
+        try:
+            resolved = (base / value).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise ConfigError(f"{config.source}: {key}: {value!r} cannot be resolved ({exc})") from None
+        if not any(resolved.is_relative_to(allowed) for allowed in roots):
+            raise ConfigError(
+                f"{config.source}: {key}: {value!r} resolves to {resolved}, outside the project root {root}",
+                hint="paths (symlinks included) must stay inside the repository")
+
+
+def path_values(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str, PathRule, BaseModel]]:
+    """(key path, value, rule, owning model) of every path-typed value set in `model`, found from
+    the type annotations: a new path key is checked as soon as it is typed as a path."""
+    for name, field in type(model).model_fields.items():
+        key = f"{prefix}{field.alias or name}"
+        value = getattr(model, name)
+        rules = [item for item in field.metadata if isinstance(item, PathRule)]
+        yield from _walk(value, field.annotation, key, rules, model)
+
+
+def _walk(value: Any, annotation: Any, key: str, rules: list[PathRule],
+          owner: BaseModel) -> Iterator[tuple[str, str, PathRule, BaseModel]]:
+    if value is None:
+        return
+    rules = rules + _rules_of(annotation)
+    if isinstance(value, BaseModel):
+        yield from path_values(value, f"{key}.")
+        return
+    if isinstance(value, str):
+        for rule in rules[-1:]:  # the innermost annotation is the most specific (a `base`)
+            yield key, value, rule, owner
+        return
+    inner = _strip(annotation)
+    args = [arg for arg in typing.get_args(inner) if arg is not type(None)] if inner is not None else []
+    if isinstance(value, dict):
+        item_type = args[-1] if args else None
+        for item_key, item in value.items():
+            yield from _walk(item, item_type, f"{key}.{item_key}", [], owner)
+    elif isinstance(value, list | tuple):
+        item_type = args[0] if args else None
+        for index, item in enumerate(value):
+            yield from _walk(item, item_type, f"{key}[{index}]", [], owner)
+
+
+def _rules_of(annotation: Any) -> list[PathRule]:
+    """PathRule metadata of an Annotated type, also inside `X | None`."""
+    found: list[PathRule] = []
+    if typing.get_origin(annotation) is typing.Annotated:
+        found += [item for item in annotation.__metadata__ if isinstance(item, PathRule)]
+        found += _rules_of(typing.get_args(annotation)[0])
+    elif typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found += _rules_of(arg)
+    return found
+
+
+def _strip(annotation: Any) -> Any:
+    """The container type under Annotated and Optional (`tuple[X, ...] | None` -> tuple[X, ...])."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(inner) != 1:
+                return annotation
+            annotation = inner[0]
+        else:
+            return annotation
+
+
+def inside_clone(clone: Path, relative: str, key: str) -> Path:
+    """`clone/relative`, refused (BadInput, exit 2) when any part of it is a symlink, or it is not
+    a plain path inside the clone and outside its `.git`.
+
+    Symlinks are refused, not followed: a values file or record that is a symlink to /etc/passwd,
+    an environment folder symlinked to ../.., and also a dev values file symlinked to prod's (a
+    dev release would then change prod) are never read or written through."""
+    base = clone.resolve()
+    lexical = Path(os.path.normpath(base / relative))
+    try:
+        resolved = (clone / relative).resolve()
+    except (OSError, RuntimeError) as exc:
+        raise BadInput(f"{key}: {relative} cannot be resolved in the GitOps repository ({exc})") from None
+    if not lexical.is_relative_to(base) or lexical.relative_to(base).parts[:1] in ((".git",), ()):
+        raise BadInput(f"{key}: {relative} is not a path inside the GitOps repository")
+    if resolved != lexical:
+        inside = "inside" if resolved.is_relative_to(base) else "outside"
+        raise BadInput(f"{key}: {relative} goes through a symlink (to {resolved}, {inside} the repository); "
+                       "refusing to read or write it",
+                       hint="GitOps paths must be plain files and folders of the repository, not symlinks")
+    return resolved
