@@ -51,7 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.scale.generator import ScaleProject, make_scale_project  # noqa: E402
+from benchmarks.scale.generator import ScaleProject, commit_all, git, make_scale_project  # noqa: E402
 from benchmarks.scale.instruments import (  # noqa: E402
     CountingProxy,
     Measured,
@@ -63,12 +63,12 @@ from benchmarks.scale.instruments import (  # noqa: E402
     timed,
 )
 from tests.gates.trivydb import Advisory, build_db  # noqa: E402
-from tests.support.project import commit_all, git  # noqa: E402
 
 REGISTRY = os.environ.get("DEVOPS_TEST_REGISTRY", "127.0.0.1:5000")
 CLEAN = [Advisory("CVE-2099-2001", "zlib", "MEDIUM", "1:1.2.13.dfsg-1+deb12u1", title="zlib: planted medium")]
 SHOP_SERVICES = ("frontend", "product", "cart", "order")
 LOADS: list[list[float]] = []
+CHECKOUT = ROOT  # whose devops/ is measured (--checkout): e.g. a worktree of the code before a change
 
 
 def note_load() -> list[float]:
@@ -144,7 +144,7 @@ def help_commands(env: dict[str, str]) -> list[list[str]]:
 
 
 def bench_help(repeat: int) -> dict[str, Any]:
-    env = devops_env(None)
+    env = devops_env(None, checkout=CHECKOUT)
     commands = help_commands(env)
     say(f"help: {len(commands)} commands, {repeat} rounds")
     bare: list[float] = []
@@ -172,7 +172,8 @@ class Bench:
         self.namespace = f"bench{uuid.uuid4().hex[:8]}"
         self.trivy_cache = build_db(where / "trivy-scale", CLEAN)
         self.scan_cache = where / "scan-cache-scale"  # shared: a service's image is scanned once per run
-        self.env = devops_env(shims, {"DEVOPS_BUILD_ARGS": f"DEBIAN_IMAGE={standins['DEBIAN_IMAGE']}"})
+        self.env = devops_env(shims, {"DEVOPS_BUILD_ARGS": f"DEBIAN_IMAGE={standins['DEBIAN_IMAGE']}"},
+                              checkout=CHECKOUT)
         self.projects: dict[tuple[int, int], ScaleProject] = {}
         self.namespaces = [self.namespace]
 
@@ -204,76 +205,89 @@ class Bench:
         return measured, project.gitops_commits() - before
 
     def scale(self, sizes: list[int]) -> dict[str, Any]:
-        by_n: dict[str, Any] = {}
+        """Plan and release with 1 of N changed. Rounds interleave the sizes (ascending, then
+        descending), so a burst of load from the shared machine lands on every N alike."""
         cold: dict[str, Any] | None = None
+        projects: dict[int, ScaleProject] = {}
         for n in sorted(sizes, reverse=True):  # the largest first: it builds, the others reuse its images
-            project, first = self.project(n, 2)
+            projects[n], first = self.project(n, 2)
             if cold is None and first is not None:
                 cold = {"services": n, "seconds": round(first.seconds, 2), **first.counts()}
-            load = note_load()
-            plans_base, plans_local, ones, noops, commits = [], [], [], [], []
-            for r in range(self.repeat):
+        runs: dict[int, dict[str, list[Measured]]] = {n: {k: [] for k in ("plan_base", "plan_local", "release_one",
+                                                                          "release_noop")} for n in sizes}
+        commits: dict[int, list[int]] = {n: [] for n in sizes}
+        loads: dict[int, list[float]] = {n: [] for n in sizes}
+        for r in range(self.repeat):
+            for n in sorted(sizes, reverse=bool(r % 2)):
+                project, row = projects[n], runs[n]
+                loads[n].append(note_load()[0])
                 project.change_service(project.services[0], f"plan {r} {uuid.uuid4().hex}")
-                plans_base.append(self.devops(project, "plan", "--base", "HEAD~1"))
-                matrix = plans_base[-1].result["include"]
-                if [row["service"] for row in matrix] != [project.services[0]]:
+                row["plan_base"].append(self.devops(project, "plan", "--base", "HEAD~1"))
+                matrix = row["plan_base"][-1].result["include"]
+                if [entry["service"] for entry in matrix] != [project.services[0]]:
                     raise SystemExit(f"bench: plan --base HEAD~1 found {matrix}, expected {project.services[0]}")
-                plans_local.append(self.devops(project, "plan"))
+                row["plan_local"].append(self.devops(project, "plan"))
                 one, new_commits = self.release_one(project, f"release {r} {uuid.uuid4().hex}")
-                ones.append(one)
-                commits.append(new_commits)
+                row["release_one"].append(one)
+                commits[n].append(new_commits)
                 noop_before = project.gitops_commits()
-                noops.append(self.devops(project, "release", "--env", "dev"))
-                if any(s["status"] != "unchanged" for s in noops[-1].result["services"]) \
+                row["release_noop"].append(self.devops(project, "release", "--env", "dev"))
+                if any(s["status"] != "unchanged" for s in row["release_noop"][-1].result["services"]) \
                         or project.gitops_commits() != noop_before:
                     raise SystemExit("bench: a release with nothing changed changed something")
-            one_counts = {"builds": ones[-1].docker.get("build", 0) + ones[-1].docker.get("buildx build", 0),
-                          "scans": ones[-1].trivy.get("image", 0),
-                          "docker_pushes": ones[-1].docker.get("push", 0),
-                          "manifest_puts": sum(v for k, v in ones[-1].registry.get("by_kind", {}).items()
+                say(f"round {r + 1}/{self.repeat}, N={n}: plan --base {row['plan_base'][-1].seconds:.2f} s, "
+                    f"plan {row['plan_local'][-1].seconds:.2f} s, release one {one.seconds:.2f} s, "
+                    f"nothing changed {row['release_noop'][-1].seconds:.2f} s")
+        by_n: dict[str, Any] = {}
+        for n in sorted(sizes):
+            row = runs[n]
+            last = row["release_one"][-1]
+            one_counts = {"builds": last.docker.get("build", 0) + last.docker.get("buildx build", 0),
+                          "scans": last.trivy.get("image", 0),
+                          "docker_pushes": last.docker.get("push", 0),
+                          "manifest_puts": sum(v for k, v in last.registry.get("by_kind", {}).items()
                                                if k.startswith("docker PUT manifest")),
-                          "images_pushed": ones[-1].registry.get("repositories_given_a_manifest", 0),
-                          "gitops_commits": max(commits),
-                          "clones_fetches": clones_fetches(ones[-1])}
+                          "images_pushed": last.registry.get("repositories_given_a_manifest", 0),
+                          "gitops_commits": max(commits[n]),
+                          "clones_fetches": clones_fetches(last)}
             by_n[str(n)] = {
-                "load_at_start": load,
-                "plan_base": sample(plans_base), "plan_local": sample(plans_local),
-                "release_one": sample(ones, one_counts),
-                "release_noop": sample(noops, {"clones_fetches": clones_fetches(noops[-1])}),
+                "load_1min_at_samples": loads[n],
+                "plan_base": sample(row["plan_base"]), "plan_local": sample(row["plan_local"]),
+                "release_one": sample(row["release_one"], one_counts),
+                "release_noop": sample(row["release_noop"], {"clones_fetches": clones_fetches(row["release_noop"][-1])}),
             }
-            row = by_n[str(n)]
-            say(f"N={n}: plan --base {row['plan_base']['seconds']} s, plan {row['plan_local']['seconds']} s, "
-                f"release one {row['release_one']['seconds']} s, nothing changed {row['release_noop']['seconds']} s")
         return {"services": sorted(sizes), "files_per_service": self.files, "by_n": by_n, "cold_release": cold}
 
     def environments(self, n: int, sizes: list[int]) -> dict[str, Any]:
-        by_m: dict[str, Any] = {}
+        """Promotion and status over M environments (N services), rounds interleaved as above."""
+        projects: dict[int, ScaleProject] = {}
         for m in sorted(sizes):
-            project, _ = self.project(n, m)
-            project.seed_environments()
-            load = note_load()
-            ones, promotes, statuses = [], [], []
-            for r in range(self.repeat):
+            projects[m], _ = self.project(n, m)
+            projects[m].seed_environments()
+        runs: dict[int, dict[str, list[Measured]]] = {m: {"release_one": [], "promote": [], "status": []}
+                                                      for m in sizes}
+        loads: dict[int, list[float]] = {m: [] for m in sizes}
+        for r in range(self.repeat):
+            for m in sorted(sizes, reverse=bool(r % 2)):
+                project, row = projects[m], runs[m]
+                loads[m].append(note_load()[0])
                 one, _ = self.release_one(project, f"env {r} {uuid.uuid4().hex}")
-                ones.append(one)
+                row["release_one"].append(one)
                 before = project.gitops_commits()
                 promoted = self.devops(project, "release", "--env", "prod", "--services", project.services[0])
                 got = [s["status"] for s in promoted.result["services"] if s["service"] == project.services[0]]
                 if got != ["released"] or project.gitops_commits() != before + 1:
                     raise SystemExit(f"bench: promotion of {project.services[0]} to prod: {got}")
-                promotes.append(promoted)
-                statuses.append(self.devops(project, "status"))
-                if len(statuses[-1].result["environments"]) != m:
+                row["promote"].append(promoted)
+                row["status"].append(self.devops(project, "status"))
+                if len(row["status"][-1].result["environments"]) != m:
                     raise SystemExit("bench: status did not report every environment")
-            by_m[str(m)] = {
-                "load_at_start": load,
-                "release_one": sample(ones, {"clones_fetches": clones_fetches(ones[-1])}),
-                "promote": sample(promotes, {"clones_fetches": clones_fetches(promotes[-1])}),
-                "status": sample(statuses, {"clones_fetches": clones_fetches(statuses[-1])}),
-            }
-            row = by_m[str(m)]
-            say(f"M={m}: promote {row['promote']['seconds']} s ({row['promote']['clones_fetches']} clones), "
-                f"status {row['status']['seconds']} s ({row['status']['clones_fetches']} clones)")
+                say(f"round {r + 1}/{self.repeat}, M={m}: promote {promoted.seconds:.2f} s "
+                    f"({clones_fetches(promoted)} clones), status {row['status'][-1].seconds:.2f} s "
+                    f"({clones_fetches(row['status'][-1])} clones)")
+        by_m = {str(m): {"load_1min_at_samples": loads[m],
+                         **{key: sample(runs[m][key], {"clones_fetches": clones_fetches(runs[m][key][-1])})
+                            for key in ("release_one", "promote", "status")}} for m in sorted(sizes)}
         return {"services": n, "environments": sorted(sizes), "by_m": by_m}
 
     def profile(self, folder: Path, n: int, m: int) -> dict[str, Any]:
@@ -422,7 +436,7 @@ def shop_project(where: Path, namespace: str, registry: str, services: tuple[str
 def bench_shop(where: Path, proxy: CountingProxy, shims: Shims, standins: dict[str, str], repeat: int,
                services: tuple[str, ...], cleanup: list[Callable[[], None]]) -> dict[str, Any]:
     out: dict[str, Any] = {"services": list(services)}
-    base_env = devops_env(shims)
+    base_env = devops_env(shims, checkout=CHECKOUT)
     # Side A: devops build (first, then nothing changed) and devops scan (first, then cached).
     run_a = uuid.uuid4().hex[:8]
     ns_a = f"benchshop{run_a}"
@@ -622,10 +636,12 @@ def versions() -> dict[str, str]:
 
     return {"python": platform.python_version(), "docker": out(["docker", "version", "--format", "{{.Server.Version}}"]),
             "trivy": out([real_tool("trivy"), "--version"]), "git": out(["git", "--version"]),
-            "commit": out(["git", "-C", str(ROOT), "rev-parse", "HEAD"]),
-            # The package measured: its tree in git, and whether the checkout differs from it.
-            "devops_tree": out(["git", "-C", str(ROOT), "rev-parse", "HEAD:devops"]),
-            "devops_dirty": str(bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "devops"],
+            "bench_commit": out(["git", "-C", str(ROOT), "rev-parse", "HEAD"]),
+            # The package measured: its checkout, its tree in git, and whether the files differ from it.
+            "checkout": str(CHECKOUT),
+            "commit": out(["git", "-C", str(CHECKOUT), "rev-parse", "HEAD"]),
+            "devops_tree": out(["git", "-C", str(CHECKOUT), "rev-parse", "HEAD:devops"]),
+            "devops_dirty": str(bool(subprocess.run(["git", "-C", str(CHECKOUT), "status", "--porcelain", "devops"],
                                                     capture_output=True, text=True).stdout.strip()))}
 
 
@@ -646,7 +662,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", type=Path, help="an earlier run's JSON, drawn dashed in the plots")
     parser.add_argument("--profile", type=Path, help="also profile the no-op paths into this folder")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
+    parser.add_argument("--checkout", type=Path, default=ROOT,
+                        help="measure the devops/ of this checkout (PYTHONPATH) [default: this one]")
     opts = parser.parse_args(argv)
+    global CHECKOUT
+    CHECKOUT = opts.checkout.resolve()
+    if not (CHECKOUT / "devops" / "__main__.py").is_file():
+        parser.error(f"--checkout {CHECKOUT}: no devops/__main__.py there")
     if opts.quick:
         opts.services, opts.environments, opts.repeat, opts.help_rounds = "10,20", "2,4", 2, 3
         opts.sections = ",".join(s for s in opts.sections.split(",") if s != "shop")

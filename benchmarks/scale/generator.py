@@ -26,9 +26,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.release.conftest import EMPTY_RECORD, VALUES
-from tests.support.project import commit_all, git
-
+# A values file and an empty release record, shaped like tests/release/conftest.py's (copied,
+# so the benchmark does not depend on a test module's fixtures).
+VALUES = """\
+# {service} in {env}. The image block is written by `devops release`; everything else is yours.
+image:
+  repository: {repository}
+  tag: ""        # human-readable; never used to pull
+  digest: ""     # the chart pulls repository@digest
+replicaCount: 1  # edited by hand
+"""
+EMPTY_RECORD = {"schema": 1, "environment": "", "released_at": None, "released_by": None,
+                "source_commit": None, "promoted_from": None, "services": {}}
 DOCKERFILE = """\
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 FROM ${DEBIAN_IMAGE}
@@ -43,6 +52,16 @@ SOURCE = '''\
 def handler_{index}(request: dict) -> dict:
     return {{"service": "{service}", "module": {index}, "echo": request}}
 '''
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def commit_all(root: Path, message: str) -> None:
+    identity = ("-c", "user.email=bench@example.com", "-c", "user.name=bench")
+    git(root, *identity, "add", "-A")
+    git(root, *identity, "commit", "-qm", message)
 
 
 def service_names(count: int) -> tuple[str, ...]:

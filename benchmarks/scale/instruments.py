@@ -177,10 +177,11 @@ class Measured:
                 "registry_requests": self.registry.get("total", 0), "registry": self.registry}
 
 
-def devops_env(shims: Shims | None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment a user has: this checkout on PYTHONPATH, a git identity, no CI variables."""
+def devops_env(shims: Shims | None, extra: dict[str, str] | None = None, checkout: Path = ROOT) -> dict[str, str]:
+    """The environment a user has: the checkout measured (this one by default) on PYTHONPATH,
+    a git identity, no CI variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DEVOPS_")) and k != "CI"}
-    env.update({"PYTHONPATH": str(ROOT), "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+    env.update({"PYTHONPATH": str(checkout), "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
                 "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"})
     env.update(extra or {})
     return shims.env(env) if shims else env
