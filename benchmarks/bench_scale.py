@@ -1,7 +1,7 @@
 """Scale benchmark (issue 18): does a command cost what changed, or what exists?
 
-    python benchmarks/bench_scale.py                      # the full run (about 30-40 min on 2 cores)
-    python benchmarks/bench_scale.py --quick              # N in {10, 20}, M in {2, 4}, no shop builds
+    python benchmarks/bench_scale.py                      # the full run (about 20 min on 2 cores)
+    python benchmarks/bench_scale.py --quick              # N in {10, 20}, M in {2, 4}, no shop builds (~3 min)
     python benchmarks/bench_scale.py --services 10,100 --environments 2,20 --sections scale,environments
     nox -s bench -- scale --quick                         # the same through nox
 
@@ -109,6 +109,12 @@ def clones_fetches(m: Measured) -> int:
 def remove_images(refs: list[str]) -> None:
     for start in range(0, len(refs), 100):
         subprocess.run(["docker", "rmi", "-f", *refs[start:start + 100]], capture_output=True)
+
+
+def cold_leftovers(run: str) -> list[str]:
+    """Untagged images built on a run's cold bases (the `deps` stages of multi-stage builds)."""
+    return subprocess.run(["docker", "images", "-q", "-f", "dangling=true", "-f", f"label=bench.cold={run}"],
+                          capture_output=True, text=True).stdout.split()
 
 
 def namespace_images(namespace: str) -> list[str]:
@@ -442,6 +448,7 @@ def bench_shop(where: Path, proxy: CountingProxy, shims: Shims, standins: dict[s
     ns_a = f"benchshop{run_a}"
     bases_a = fresh_bases(standins, run_a)
     cleanup.append(lambda: remove_images(namespace_images(f"bench-cold-{run_a}") + namespace_images(ns_a)))
+    cleanup.append(lambda: remove_images(cold_leftovers(run_a)))
     root_a, remote_a = shop_project(where / "a", ns_a, proxy.address, services)
     trivy_a = build_db(where / "a" / "trivy", CLEAN)
     (root_a / "pipelines").mkdir()
@@ -480,6 +487,7 @@ def bench_shop(where: Path, proxy: CountingProxy, shims: Shims, standins: dict[s
     run_b = uuid.uuid4().hex[:8]
     bases_b = fresh_bases(standins, run_b)
     cleanup.append(lambda: remove_images(namespace_images(f"bench-cold-{run_b}") + namespace_images(f"bench-plain-{run_b}")))
+    cleanup.append(lambda: remove_images(cold_leftovers(run_b)))
     trivy_b = build_db(where / "b" / "trivy", CLEAN)
     scanners = ",".join(yaml_scan_scanners())
     build_args = [arg for k, v in bases_b.items() for arg in ("--build-arg", f"{k}={v}")]
@@ -504,6 +512,7 @@ def bench_shop(where: Path, proxy: CountingProxy, shims: Shims, standins: dict[s
     ns_c = f"benchshop{run_c}"
     bases_c = fresh_bases(standins, run_c)
     cleanup.append(lambda: remove_images(namespace_images(f"bench-cold-{run_c}") + namespace_images(ns_c)))
+    cleanup.append(lambda: remove_images(cold_leftovers(run_c)))
     root_c, remote_c = shop_project(where / "c", ns_c, proxy.address, services)
     trivy_c = build_db(where / "c" / "trivy", CLEAN)
     (root_c / "pipelines").mkdir()
