@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
     from devops.adapters.git import Revision
     from devops.adapters.registry import RegistryClient
-    from devops.pipeline.publish import RetrySettings
+    from devops.app.push import RetrySettings
 
 
 def docker_engine() -> DockerEngine:
@@ -59,7 +59,7 @@ def source_url(config: Config) -> str:
 
 
 def retry_settings(config: Config) -> RetrySettings:
-    from devops.pipeline.publish import RetrySettings
+    from devops.app.push import RetrySettings
 
     push = config.registry.push
     return RetrySettings(push.attempts, push.backoff_seconds, push.max_backoff_seconds,
