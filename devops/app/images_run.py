@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from devops.app.images import ImagesReport, ServiceOutcome
-from devops.cli import wiring
 from devops.cli.context import AppContext
+from devops.cli.wiring import adapters as wiring
 from devops.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import pytest
 from devops.adapters.gitops_repo import HistoryEntry
 from devops.app.rollback import resolve_target
 from devops.app.status import age
-from devops.cli.wiring_release import CliSteps
+from devops.cli.wiring.release import CliSteps
 from devops.config.model import VerifyEvidencePolicy
 from devops.domain.release.evidence import check_entry
 from devops.errors import BadInput

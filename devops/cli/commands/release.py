@@ -36,7 +36,7 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
         build_args: tuple[str, ...], dry_run: bool) -> int:
     """Release SERVICES (all by default) to --env; promote when the environment has promote_from."""
     from devops.app.plan import parse_build_args
-    from devops.cli.wiring_release import CliSteps
+    from devops.cli.wiring.release import CliSteps
     from devops.domain.release.evidence import utc_now
     from devops.report.release import render_report
 

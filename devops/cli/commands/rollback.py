@@ -22,7 +22,7 @@ def cli(app: AppContext, environment: str, to: str | None, list_only: bool, mode
         dry_run: bool) -> int:
     """Write the digests of an earlier release record back as a new commit (history is never rewritten)."""
     from devops.app.rollback import rollback
-    from devops.cli.wiring_release import CliSteps
+    from devops.cli.wiring.release import CliSteps
     from devops.domain.release.evidence import utc_now
     from devops.errors import BadInput
     from devops.report.release import render_report

@@ -15,7 +15,7 @@ from devops.cli.context import AppContext, json_option, pass_app
 def cli(app: AppContext, environments: tuple[str, ...]) -> int:
     """Tag, digest, source commit, age and gate verdicts per service, from the GitOps repository."""
     from devops.app.status import environment_status
-    from devops.cli.wiring_release import CliSteps
+    from devops.cli.wiring.release import CliSteps
     from devops.domain.release.evidence import utc_now
     from devops.report.release import short
 

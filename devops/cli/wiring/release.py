@@ -14,8 +14,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from devops.app.release import Prepared, ScanOutcome, SonarResult
-from devops.cli import wiring
 from devops.cli.context import AppContext
+from devops.cli.wiring import adapters as wiring
 from devops.errors import ExternalError, GateFailed
 
 if TYPE_CHECKING:
