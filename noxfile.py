@@ -35,12 +35,29 @@ def tests(session: nox.Session) -> None:
     session.run("python", "-m", "pytest", *args, external=True)
 
 
+# The fast tier (docs/architecture.md, "Tests"): pure domain, use cases on in-memory fakes,
+# the fake side of the contract tests. No Docker, no servers; at most a minute on 2 cores.
+UNIT_PATHS = ["tests/domain", "tests/app", "tests/contract", "tests/architecture"]
+DOMAIN_BRANCH_COVERAGE = 95
+
+
+@nox.session(venv_backend="none")
+def unit(session: nox.Session) -> None:
+    """Domain, use cases and contract fakes, with branch coverage of devops/domain."""
+    _ensure_installed(session)
+    args = session.posargs or ["-q", "-p", "no:cacheprovider"]
+    session.run("python", "-m", "pytest", *UNIT_PATHS, "-m", "unit", "--cov=devops/domain", "--cov-branch",
+                "--cov-report=term-missing:skip-covered", f"--cov-fail-under={DOMAIN_BRANCH_COVERAGE}",
+                *args, external=True)
+
+
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """ruff on package and tests, mypy on the package."""
+    """ruff on package and tests, mypy on the package, import-linter's layer contracts."""
     _ensure_installed(session)
     session.run("python", "-m", "ruff", "check", "devops", "tests", "benchmarks", external=True)
     session.run("python", "-m", "mypy", "devops", external=True)
+    session.run("lint-imports", "--config", str(ROOT / ".importlinter"), external=True)
 
 
 @nox.session(venv_backend="none")

@@ -46,9 +46,9 @@ def main() -> int:
 def run() -> int:
     import boto3
 
-    from devops.adapters.eks import CallCounter, EksAdapter
+    from devops.adapters.aws.eks import CallCounter, EksAdapter
+    from devops.app.cost_reconcile import reconcile, resolve_targets
     from devops.config.cost import CostConfig
-    from devops.cost.optimizer import reconcile, resolve_targets
 
     raw = boto3.client("eks", region_name="ap-south-1")
     for c in range(CLUSTERS):

@@ -70,8 +70,8 @@ def bench_overhead(work: Path) -> tuple[float, float]:
 
 
 def bench_summary() -> tuple[float, float, int]:
-    from devops.infra.cost import estimate
-    from devops.infra.summary import summarise
+    from devops.domain.infra.estimate import estimate
+    from devops.domain.infra.plan_summary import summarise
 
     kinds = [
         ("aws_nat_gateway", {"connectivity_type": "public"}),

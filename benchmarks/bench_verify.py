@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from devops.adapters.health import HttpHealthProbe  # noqa: E402
 from devops.adapters.prometheus import Prometheus  # noqa: E402
+from devops.app.verify import VerifySettings, verify  # noqa: E402
 from devops.config.loader import load_config  # noqa: E402
-from devops.pipeline.verify import VerifySettings, verify  # noqa: E402
 from tests.support.project import config_text, make_project  # noqa: E402
 from tests.support.prometheus import free_port, running_prometheus  # noqa: E402
 from tests.verify.conftest import Exporter  # noqa: E402

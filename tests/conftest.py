@@ -77,3 +77,24 @@ def _no_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
                  "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_WORKFLOW"):
         monkeypatch.delenv(name, raising=False)
     os.environ.setdefault("TF_CLI_CONFIG_FILE", os.devnull)
+
+
+# Tiers (docs/architecture.md, "Tests"): folders say what a test needs, so `nox -s unit` can
+# select the fast tier and CI can schedule the slow one.
+UNIT_FOLDERS = ("tests/domain/", "tests/app/", "tests/contract/", "tests/architecture/")
+E2E_FOLDERS = ("tests/demo/", "tests/services/", "tests/release/", "tests/observability/e2e/")
+DOCKER_FIXTURES = {"docker_engine", "registry", "standin_build_args", "strict_registry"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        where = Path(str(item.fspath)).relative_to(REPO_ROOT).as_posix()
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & DOCKER_FIXTURES:
+            item.add_marker(pytest.mark.docker)
+        if where.startswith(E2E_FOLDERS):
+            item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker("docker") or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.slow)
+        if where.startswith(UNIT_FOLDERS) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.unit)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from devops.adapters.http import RetryPolicy, request, session
-from devops.config.urls import Origin, origin, parse, service_url_problem
+from devops.domain.urls import Origin, origin, parse, service_url_problem
 from devops.errors import BadInput, HttpError
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from devops.adapters.http import RetryPolicy, request, session
-from devops.config.urls import Origin, origin, service_url_problem
+from devops.domain.urls import Origin, origin, service_url_problem
 from devops.errors import HttpError
 
 if TYPE_CHECKING:

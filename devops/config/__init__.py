@@ -1,6 +1,6 @@
 """Configuration: `pipelines/devops.yaml` loaded into frozen, typed objects.
 
-The names below are imported on first use, so that `devops.config.checks` (plain value checks
+The names below are imported on first use, so that `devops.domain.checks` (plain value checks
 the CLI uses while parsing options) does not pull in pydantic and the loader.
 """
 

@@ -22,7 +22,7 @@ cost:
     ap-south-1: {instances: {t3.medium: 0.0416}, eks_control_plane: 0.10}
 ```
 
-The grammar of uptime periods lives in `devops.cost.schedule` (one parser for config
+The grammar of uptime periods lives in `devops.domain.schedule` (one parser for config
 validation and for run time), so an error here and an error there read the same.
 """
 
@@ -36,7 +36,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
-from devops.config.types import Bool, Float, HttpUrl, Int, Line, check_year
+from devops.domain.types import Bool, Float, HttpUrl, Int, Line, check_year
 
 NAME = r"^[a-z][a-z0-9-]{0,62}$"
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
@@ -88,7 +88,7 @@ class ScheduleConfig(Section):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from devops.cost.schedule import load_zone
+        from devops.domain.schedule import load_zone
 
         load_zone(value)  # raises ValueError naming the zone
         return value
@@ -96,7 +96,7 @@ class ScheduleConfig(Section):
     @field_validator("uptime")
     @classmethod
     def _periods(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from devops.cost.schedule import parse_period
+        from devops.domain.schedule import parse_period
 
         for text in value:
             parse_period(text)  # raises ValueError naming the bad period
@@ -111,7 +111,7 @@ class ScheduleConfig(Section):
     @field_validator("holidays")
     @classmethod
     def _holidays(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from devops.cost.schedule import parse_holiday
+        from devops.domain.schedule import parse_holiday
 
         for text in value:
             parse_holiday(str(text))
@@ -236,7 +236,7 @@ class CostConfig(Section):
     @field_validator("opt_out_tag")
     @classmethod
     def _own_prefix(cls, value: str) -> str:
-        # Those prefixes hold saved sizes and holds (devops/cost/state.py).
+        # Those prefixes hold saved sizes and holds (devops/domain/cost/state.py).
         if value.startswith(("devops.cost/", "devops.cost.hold/")):
             raise ValueError(f"{value!r} is reserved for saved sizes; use e.g. 'devops.cost.opt-out'")
         return value

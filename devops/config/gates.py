@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
-from devops.config.checks import OCI_REFERENCE
-from devops.config.types import Bool, Delay, Int, Line, MachinePath, Program, ProjectPath, Seconds
-from devops.config.urls import service_url_problem
+from devops.domain.checks import OCI_REFERENCE
+from devops.domain.types import Bool, Delay, Int, Line, MachinePath, Program, ProjectPath, Seconds
+from devops.domain.urls import service_url_problem
 
 Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
 Scanner = Literal["vuln", "secret", "misconfig", "license"]

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, StrictBool, field_validator
 
 from devops.config.base import Section
-from devops.config.types import MAX_SECONDS, Bool, Int, Program, ProjectPath, check_template, finite_tree
+from devops.domain.types import MAX_SECONDS, Bool, Int, Program, ProjectPath, check_template, finite_tree
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
 _PLACEHOLDERS = {"project", "region", "account_id", "environment"}

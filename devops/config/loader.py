@@ -85,8 +85,8 @@ def load_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
 
 
 def _read_yaml(path: Path) -> Any:
-    """The document of the config file, read within the bounds of `devops.config.documents`."""
-    from devops.config import documents
+    """The document of the config file, read within the bounds of `devops.domain.documents`."""
+    from devops.domain import documents
     from devops.errors import BadInput
 
     try:

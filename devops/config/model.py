@@ -20,7 +20,7 @@ from devops.config.cost import CostConfig
 from devops.config.gates import GatesConfig
 from devops.config.infra import InfraConfig
 from devops.config.observability import ObservabilityConfig, VerifyConfig
-from devops.config.types import (
+from devops.domain.types import (
     MAX_SECONDS,
     Bool,
     Delay,
@@ -34,7 +34,7 @@ from devops.config.types import (
     check_repo_path,
     template,
 )
-from devops.config.urls import git_url_problem, service_url_problem
+from devops.domain.urls import git_url_problem, service_url_problem
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -92,7 +92,7 @@ class RegistryConfig(Section):
     @field_validator("token_realms")
     @classmethod
     def _realms_are_safe_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from devops.config.urls import origin
+        from devops.domain.urls import origin
 
         for index, realm in enumerate(value):
             # The same rules as a realm a challenge names (devops/adapters/registry.py).
@@ -215,7 +215,7 @@ class GitOpsTarget(Section):
     repo: str = "."
     branch: str = Field("main", pattern=BRANCH_PATTERN)
     # Paths inside the GitOps repository: relative, never `..` or `.git`; checked again, with
-    # symlinks resolved, inside the clone where they are read and written (devops/gitops/repo.py).
+    # symlinks resolved, inside the clone where they are read and written (devops/adapters/gitops_repo.py).
     path: RepoPath
     mode: Literal["commit", "pull-request"] = "commit"
     # Per service values file, relative to `path`; `{service}` is replaced (the only placeholder).

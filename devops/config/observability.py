@@ -27,7 +27,7 @@ import re
 from pydantic import Field, field_validator
 
 from devops.config.base import Section
-from devops.config.types import Float, HttpUrl, Int, check_http_url, check_template
+from devops.domain.types import Float, HttpUrl, Int, check_http_url, check_template
 
 NAME = r"^[a-z][a-z0-9-]{0,62}$"
 ENV_VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"

@@ -1,6 +1,6 @@
 """Nothing outside the repository: where the paths of pipelines/devops.yaml may point.
 
-Every path key is typed `ProjectPath` or `RepoPath` (devops/config/types.py), which refuses
+Every path key is typed `ProjectPath` or `RepoPath` (devops/domain/types.py), which refuses
 absolute paths, `..` and control characters when the file is read. Once the project root is
 known, `check_config_paths` resolves every `ProjectPath` (symlinks included) and refuses one
 that lands outside the root, naming the key (exit 2): a symlinked service folder pointing at
@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from devops.config.types import PathRule
+from devops.domain.types import PathRule
 from devops.errors import BadInput, ConfigError
 
 if typing.TYPE_CHECKING:

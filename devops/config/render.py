@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from devops.config.model import Config
-from devops.config.urls import redact
+from devops.domain.urls import redact
 
 
 def resolved(config: Config, environment: str | None = None) -> dict[str, Any]:

@@ -74,7 +74,11 @@ class Reporter:
         self.console.print(table)
 
     def result(self, data: Any) -> None:
-        """The command's result: JSON on stdout in `--json` mode, nothing otherwise."""
+        """The command's result: JSON on stdout in `--json` mode, nothing otherwise. A pydantic
+        model is written by its field names (the stable interface of docs/schemas/)."""
         if self.json_mode:
+            dump = getattr(data, "model_dump", None)
+            if dump is not None:
+                data = dump(mode="json", by_alias=True)
             self._out.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
             self._out.flush()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from devops import __version__
-from devops.gates.report import Finding
+from devops.domain.gates.findings import Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # GitHub's `security-severity` (0.0-10.0) decides how code scanning ranks a result.

@@ -106,7 +106,7 @@ def test_the_shipped_config_schedules_dev_and_never_prod(repo_root: Path) -> Non
 
 
 def test_unquoted_yaml_dates_and_timestamps_are_accepted(tmp_path: Path) -> None:
-    from devops.cost.schedule import Schedule
+    from devops.domain.schedule import Schedule
     from tests.cost.conftest import BASE_CONFIG
 
     path = tmp_path / "devops.yaml"

@@ -46,7 +46,7 @@ def test_persistent_5xx_exits_3_and_leaves_things_consistent(
     last = run.err.strip().splitlines()[-1]
     assert last.startswith("devops: error: techitfactory-dev/general (ap-south-1): failed: EKS UpdateNodegroupConfig")
     assert last.endswith("saved size kept, the next run retries")
-    # botocore's `max_attempts` (5 in devops.adapters.aws) counts retries: 6 attempts in all.
+    # botocore's `max_attempts` (5 in devops.adapters.aws.client) counts retries: 6 attempts in all.
     assert run.json["http_attempts"]["UpdateNodegroupConfig"] == 6
     assert fault_proxy.injected["UpdateNodegroupConfig"] == 6
     # Consistent: the node group is untouched and its size is saved (phase=saving).

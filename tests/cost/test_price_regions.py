@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devops.pricing import PriceTable, price_table
+from devops.domain.cost.pricing import PriceTable, price_table
 from tests.cost.conftest import BASE_CONFIG, Run
 
 COST = """\

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devops.config.cost import ScheduleConfig
-from devops.cost.schedule import Schedule, parse_holiday, parse_period, uptime_fraction
+from devops.domain.schedule import Schedule, parse_holiday, parse_period, uptime_fraction
 
 
 def schedule(uptime: list[str], zone: str = "UTC", **extra: object) -> Schedule:

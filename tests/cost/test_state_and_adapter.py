@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devops.adapters.eks import CallCounter, EksAdapter, Size
-from devops.cost.state import ClusterState, Hold, SavedSize, StateError
+from devops.adapters.aws.eks import CallCounter, EksAdapter, Size
+from devops.domain.cost.state import ClusterState, Hold, SavedSize, StateError
 from devops.errors import ExternalError, UnknownName
 
 ROLE = "arn:aws:iam::123456789012:role/eks-nodes"

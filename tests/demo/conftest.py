@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from devops.demo.flow import run_id
+from devops.app.demo import run_id
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,9 +10,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from devops.adapters import daemon
+from devops.app import demo_config as configgen
 from devops.config import load_config
 from devops.config.paths import SOURCE_ROOT_ENV
-from devops.demo import configgen
 from tests.demo.conftest import REPO
 
 

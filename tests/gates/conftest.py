@@ -150,6 +150,7 @@ def project(tmp_path: Path, trivy_cache: Path) -> Project:
 def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Run `devops ARGS` in this process; returns code, stdout and stderr."""
     from devops.cli.main import main
+    from tests.support.cli import check_json_output
 
     def run(*args: str, cwd: Path | None = None) -> CliResult:
         if cwd is not None:
@@ -157,7 +158,9 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
         capsys.readouterr()
         code = main(list(args))
         captured = capsys.readouterr()
-        return CliResult(code, captured.out, captured.err)
+        result = CliResult(code, captured.out, captured.err)
+        check_json_output(args, result)  # type: ignore[arg-type]
+        return result
 
     return run
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from devops.domain.gates.findings import parse_report
+from devops.domain.gates.ignore import load_ignore_file, parse_plain_ignore, parse_yaml_ignore, purl_matches
 from devops.errors import BadInput
-from devops.gates.ignore import load_ignore_file, parse_plain_ignore, parse_yaml_ignore, purl_matches
-from devops.gates.report import parse_report
 
 TODAY = dt.date(2026, 6, 1)
 

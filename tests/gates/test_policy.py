@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from devops.config.gates import GatesConfig
-from devops.errors import BadInput, ConfigError
-from devops.gates.ignore import IgnoreRules, parse_yaml_ignore
-from devops.gates.policy import (
+from devops.domain.gates.findings import parse_report
+from devops.domain.gates.ignore import IgnoreRules, parse_yaml_ignore
+from devops.domain.gates.policy import (
     Policy,
     PolicyOverride,
     evaluate,
@@ -19,7 +19,7 @@ from devops.gates.policy import (
     parse_severities,
     resolve_policy,
 )
-from devops.gates.report import parse_report
+from devops.errors import BadInput, ConfigError
 from devops.report.sarif import SarifTarget, sarif_document
 
 TODAY = dt.date(2026, 6, 1)

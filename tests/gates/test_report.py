@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from devops.gates.report import MalformedReport, parse_report
+from devops.domain.gates.findings import MalformedReport, parse_report
 
 
 def _read(shared: Path, name: str) -> str:

@@ -226,8 +226,8 @@ os.execv({trivy_bin!r}, [{trivy_bin!r}, *sys.argv[1:]])
 
 
 def test_service_by_name_scans_its_built_image(project, run_cli, gates_images) -> None:  # type: ignore[no-untyped-def]
+    from devops.app.scan_targets import service_image_ref
     from devops.config import load_config
-    from devops.gates.targets import service_image_ref
 
     config = load_config(project.config)
     ref = service_image_ref(config, "app", {"DEBIAN_IMAGE": gates_images["debian"]})

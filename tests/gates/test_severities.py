@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from devops.gates.ignore import IgnoreRules, parse_yaml_ignore
-from devops.gates.policy import Policy, evaluate
-from devops.gates.report import UNRECOGNISED, parse_report
+from devops.domain.gates.findings import UNRECOGNISED, parse_report
+from devops.domain.gates.ignore import IgnoreRules, parse_yaml_ignore
+from devops.domain.gates.policy import Policy, evaluate
 
 TODAY = dt.date(2026, 6, 1)
 HIGH_POLICY = Policy(severities=("CRITICAL", "HIGH"), ignore_unfixed=False, scanners=("vuln", "secret", "misconfig"))

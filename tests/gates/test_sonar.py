@@ -16,8 +16,8 @@ import pytest
 import responses
 
 from devops.config.gates import SonarSettings
+from devops.domain.gates.sonar import ReportTask, find_report_task, read_report_task, wait_for_gate
 from devops.errors import BadInput, GateUnavailable
-from devops.gates.sonar import ReportTask, find_report_task, read_report_task, wait_for_gate
 
 SERVER = "https://sonarcloud.io"
 TASK_ID = "AYhSC2-LY0CHkWJxvNA9"

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from devops.config.gates import SonarSettings
-from devops.gates.sonar import gate_outcome
+from devops.domain.gates.sonar import gate_outcome
 from tests.support.recording_http import Answer, Recorded, RecordingServer, serving
 
 TOKEN = "sqp_recorded0123456789abcdef"
@@ -342,12 +342,12 @@ class FakeRepo:
         return None
 
     def read_record(self) -> Any:
-        from devops.gitops.record import ReleaseRecord
+        from devops.domain.gitops.record import ReleaseRecord
 
         return ReleaseRecord.empty("dev")
 
     def publish(self, change: Any, dry_run: bool = False, mode: str | None = None) -> Any:
-        from devops.gitops.change import PublishResult
+        from devops.domain.gitops.change import PublishResult
 
         self.published.append(change)
         return PublishResult("committed", (), "c" * 40, "main")
@@ -358,13 +358,13 @@ class Steps:
 
     def __init__(self, config_path: Path) -> None:
         from devops.cli.context import AppContext
-        from devops.cli.release_steps import CliSteps
+        from devops.cli.wiring.release import CliSteps
 
         self.cli = CliSteps(AppContext(config_path=str(config_path), json_mode=True))
         self.repo = FakeRepo()
 
     def plan(self, services: Any) -> list[Any]:
-        from devops.pipeline.plan import ServicePlan
+        from devops.app.plan import ServicePlan
 
         return [ServicePlan(s, f"services/{s}", f"127.0.0.1:5000/gates-test/{s}", None, True, "new")  # type: ignore[arg-type]
                 for s in services]
@@ -373,12 +373,12 @@ class Steps:
         return None
 
     def prepare(self, plans: Any, _known: Any) -> list[Any]:
-        from devops.pipeline.release import Prepared
+        from devops.app.release import Prepared
 
         return [Prepared(p.service, f"local/{p.service}", "built") for p in plans]
 
     def scan(self, prepared: Any) -> dict[str, Any]:
-        from devops.pipeline.release import ScanOutcome
+        from devops.app.release import ScanOutcome
 
         return {p.service: ScanOutcome(True, {}, 0, "0.76.0", None) for p in prepared}
 
@@ -404,8 +404,8 @@ class Steps:
 
 def release_exit(config_path: Path) -> tuple[int, dict[str, Any] | None]:
     """The exit code `devops release` would give, and the Sonar evidence it recorded."""
+    from devops.app.release import release
     from devops.errors import DevopsError
-    from devops.pipeline.release import release
 
     steps = Steps(config_path)
     try:
@@ -439,7 +439,7 @@ def test_gate_and_release_give_the_same_verdict(project, run_cli, shared_fixture
 
 def test_release_never_maps_a_status_itself() -> None:
     """The release records the gate's outcome: an unknown or missing outcome is FAILED."""
-    from devops.pipeline.evidence import sonar_evidence
+    from devops.domain.release.evidence import sonar_evidence
 
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     assert sonar_evidence("WARN", "pass", "", now)["verdict"] == "PASSED"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from devops.domain.gitops.change import ChangeSet, ImageUpdate, parse_image_spec
 from devops.errors import BadInput
-from devops.gitops.change import ChangeSet, ImageUpdate, parse_image_spec
 from tests.gitops.conftest import DIGEST_A
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from devops.adapters.gitops_repo import GitOpsRepo
 from devops.config import Config
+from devops.domain.gitops.change import ChangeSet, ConcurrentChange, ImageUpdate
 from devops.errors import ExitCode
-from devops.gitops.change import ChangeSet, ConcurrentChange, ImageUpdate
-from devops.gitops.repo import GitOpsRepo
 from tests.gitops.conftest import DIGEST_B, DIGEST_C, SOURCE, Remote, git
 from tests.gitops.test_record import full_record
 

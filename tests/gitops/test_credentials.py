@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from devops.config.urls import redact, split_credentials
-from devops.gitops.repo import auth_env
+from devops.adapters.gitops_repo import auth_env
+from devops.domain.urls import redact, split_credentials
 from tests.gitops.conftest import DIGEST_A, Remote, write_project
 from tests.support.cli import Outcome, run_cli
 from tests.support.recording_http import Answer, GitBackend, Recorded, RecordingServer, basic, serving

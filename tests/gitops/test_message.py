@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from devops.gitops.change import ChangeSet, ImageUpdate, ServiceChange
-from devops.gitops.message import commit_message, parse_trailers, subject
+from devops.domain.gitops.change import ChangeSet, ImageUpdate, ServiceChange
+from devops.domain.gitops.message import commit_message, parse_trailers, subject
 from tests.gitops.conftest import DIGEST_A, DIGEST_B, SOURCE
 
 CHANGE = ChangeSet("dev", (ImageUpdate("product", "docker.io/t/product", "sha-abc1234", DIGEST_A),

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from devops.adapters.gitops_repo import GitOpsRepo, auth_env, backoff_delay
 from devops.config import Config, load_config
+from devops.domain.gitops.change import ChangeSet, ImageRef, ImageUpdate
 from devops.errors import BadInput, ExitCode, ExternalError
-from devops.gitops.change import ChangeSet, ImageRef, ImageUpdate
-from devops.gitops.repo import GitOpsRepo, auth_env, backoff_delay
 from tests.gitops.conftest import ALPHA_VALUES, DIGEST_A, DIGEST_B, DIGEST_C, SOURCE, Remote, git
 from tests.gitops.test_record import full_record
 from tests.support.cli import run_cli
@@ -197,7 +197,7 @@ def test_clone_is_removed_on_exceptions_and_interrupts(config: Config, monkeypat
         raise RuntimeError("boom")
     assert not workdir.exists()
 
-    import devops.gitops.repo as module
+    import devops.adapters.gitops_repo as module
 
     created: list[str] = []
     real_mkdtemp = tempfile.mkdtemp
@@ -369,8 +369,8 @@ def test_malformed_record_is_replaced_by_a_valid_one(config: Config, remote: Rem
 
 
 def test_record_merge_is_three_way_per_service() -> None:
-    from devops.gitops import record as records
-    from devops.gitops.repo import merge_record
+    from devops.adapters.gitops_repo import merge_record
+    from devops.domain.gitops import record as records
 
     def rec(**entries: str) -> records.ReleaseRecord:
         return records.validate(full_record(**entries), "r.json")

@@ -19,11 +19,11 @@ import pytest
 import responses
 
 from devops.adapters.github import GitHubClient, api_url, repository_of
+from devops.adapters.gitops_repo import GitOpsRepo
+from devops.app.gitops_pull_request import branch_name, evidence_body
 from devops.config import Config, load_config
+from devops.domain.gitops.change import ChangeSet, ImageUpdate
 from devops.errors import ExitCode, HttpError
-from devops.gitops.change import ChangeSet, ImageUpdate
-from devops.gitops.pullrequest import branch_name, evidence_body
-from devops.gitops.repo import GitOpsRepo
 from tests.gitops.conftest import DIGEST_A, DIGEST_B, SOURCE, Remote, git
 from tests.gitops.test_record import full_record
 
@@ -193,7 +193,7 @@ def test_pr_dry_run_pushes_nothing(config: Config, remote: Remote) -> None:
 
 
 def test_evidence_body_lists_every_changed_service() -> None:
-    from devops.gitops.change import ServiceChange
+    from devops.domain.gitops.change import ServiceChange
 
     change = prod_change(ALPHA)
     body = evidence_body(change, (ServiceChange("alpha", "", "docker.io/test/alpha:sha-aaaaaaa@" + DIGEST_A),),

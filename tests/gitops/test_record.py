@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from devops.domain.gitops import record
 from devops.errors import BadInput, ExitCode
-from devops.gitops import record
 from tests.gitops.conftest import DIGEST_A, SOURCE, empty_record
 
 

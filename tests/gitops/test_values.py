@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from devops.domain.gitops.change import ImageRef
+from devops.domain.gitops.values import patch_scalars, read_image, set_image
 from devops.errors import BadInput
-from devops.gitops.change import ImageRef
-from devops.gitops.values import patch_scalars, read_image, set_image
 from tests.gitops.conftest import ALPHA_VALUES, DIGEST_A, DIGEST_B
 
 IMAGE = ImageRef("docker.io/test/alpha", "sha-abc1234", DIGEST_A)
@@ -105,7 +105,7 @@ def test_empty_digest_reads_as_not_released() -> None:
 
 
 def test_reparse_guard_refuses_an_edit_that_changed_anything_else() -> None:
-    from devops.gitops.values import _check_only_targets_changed
+    from devops.domain.gitops.values import _check_only_targets_changed
 
     before = "image:\n  tag: v1\n  digest: d\nreplicaCount: 1\n"
     _check_only_targets_changed(before, before.replace("v1", "v2"), "a.yaml", {("image", "tag"): "v2"})

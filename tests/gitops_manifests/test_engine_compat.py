@@ -12,9 +12,9 @@ import pytest
 from devops.config.model import Config
 from tests.gitops_manifests.test_environments import _image_block
 
-record = pytest.importorskip("devops.gitops.record")
-values = pytest.importorskip("devops.gitops.values")
-change = pytest.importorskip("devops.gitops.change")
+record = pytest.importorskip("devops.domain.gitops.record")
+values = pytest.importorskip("devops.domain.gitops.values")
+change = pytest.importorskip("devops.domain.gitops.change")
 
 DIGEST = "sha256:" + "cd" * 32
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from devops.infra.cost import estimate
-from devops.infra.summary import summarise
-from devops.pricing import HOURS_PER_MONTH, PriceTable
+from devops.domain.cost.pricing import HOURS_PER_MONTH, PriceTable
+from devops.domain.infra.estimate import estimate
+from devops.domain.infra.plan_summary import summarise
 from tests.infra.conftest import InfraProject
 
 P = PriceTable()
@@ -137,7 +137,7 @@ def test_replacement_nets_to_zero_and_tag_updates_cost_nothing() -> None:
 
 
 def test_a_region_without_its_own_prices_is_a_warning_not_a_silent_ap_south_1() -> None:
-    from devops.pricing import price_table
+    from devops.domain.cost.pricing import price_table
 
     plan = _plan(
         _rc("aws_nat_gateway", ["create"], after={}),

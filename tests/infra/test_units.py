@@ -10,8 +10,8 @@ import pytest
 
 from devops.adapters.terraform import parse_lock_info
 from devops.config.infra import InfraConfig
-from devops.infra.backend import BackendSettings, settings
-from devops.infra.summary import SENSITIVE, UNKNOWN, mask, summarise
+from devops.domain.infra.backend import BackendSettings, settings
+from devops.domain.infra.plan_summary import SENSITIVE, UNKNOWN, mask, summarise
 
 
 def test_backend_for_real_aws_has_kms_and_no_stand_in_flags() -> None:

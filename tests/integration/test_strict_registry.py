@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from devops.cli import wiring
+from devops.cli.wiring import adapters as wiring
 from devops.config import load_config
 from devops.errors import HttpError
 from tests.support.cli import Outcome, run_cli

@@ -164,7 +164,7 @@ def test_rollback_refuses_a_record_naming_another_registry(
 
 def test_rollback_refuses_a_digest_that_no_longer_exists_in_the_registry(
         shop: StrictShop, strict_registry: StrictRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
-    from devops.cli import wiring
+    from devops.cli.wiring import adapters as wiring
     from devops.config import load_config
 
     assert cli(shop, "release", "--env", "dev").code == 0

@@ -19,10 +19,10 @@ import pytest
 from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
-from devops.config import checks
 from devops.config.model import Config
-from devops.config.types import PathRule
-from devops.gitops.record import ReleaseRecord
+from devops.domain import checks
+from devops.domain.gitops.record import ReleaseRecord
+from devops.domain.types import PathRule
 
 
 def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
@@ -195,7 +195,7 @@ def test_numbers_refuse_booleans_and_non_finite(value: object) -> None:
 
 @pytest.mark.parametrize("zone", ["Asia", "Europe", "America", "localtime", "../etc/passwd", "/etc/localtime", ""])
 def test_zones_are_full_iana_names(zone: str) -> None:
-    from devops.cost.schedule import load_zone
+    from devops.domain.schedule import load_zone
 
     with pytest.raises(ValueError):
         load_zone(zone)
@@ -203,14 +203,14 @@ def test_zones_are_full_iana_names(zone: str) -> None:
 
 @pytest.mark.parametrize("text", ["0001-01-01T00:00", "9999-12-31T23:59", "1999-12-31T23:59:59Z"])
 def test_instants_lie_in_2000_to_2100(text: str) -> None:
-    from devops.cost.schedule import parse_instant
+    from devops.domain.schedule import parse_instant
 
     with pytest.raises(ValueError, match="2000..2100"):
         parse_instant(text)
 
 
 def test_yaml_bounds_refuse_expansion_quickly() -> None:
-    from devops.config.documents import load_yaml
+    from devops.domain.documents import load_yaml
     from devops.errors import BadInput
 
     laughs = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(

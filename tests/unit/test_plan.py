@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from devops.app.plan import parse_build_args, service_inputs
 from devops.config import load_config
-from devops.pipeline.plan import parse_build_args, service_inputs
 from tests.support.cli import run_cli
 from tests.support.project import commit_all, make_project
 

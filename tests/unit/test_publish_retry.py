@@ -8,8 +8,8 @@ import random
 import pytest
 
 from devops.adapters.docker import PushFailed
+from devops.app.push import RetrySettings, push_with_retry
 from devops.errors import ExternalError
-from devops.pipeline.publish import RetrySettings, push_with_retry
 
 SETTINGS = RetrySettings(attempts=4, backoff_seconds=1, max_backoff_seconds=3, deadline_seconds=100)
 

@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
-from devops.cli.release_steps import CliSteps
+from devops.adapters.gitops_repo import HistoryEntry
+from devops.app.rollback import resolve_target
+from devops.app.status import age
+from devops.cli.wiring.release import CliSteps
 from devops.config.model import VerifyEvidencePolicy
+from devops.domain.release.evidence import check_entry
 from devops.errors import BadInput
-from devops.gitops.repo import HistoryEntry
-from devops.pipeline.evidence import check_entry
-from devops.pipeline.rollback import resolve_target
-from devops.pipeline.status import age
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 DIGEST = "sha256:" + "a" * 64

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from devops.gitops.change import ImageRef
-from devops.gitops.record import validate
-from devops.pipeline.status import environment_status
+from devops.app.status import environment_status
+from devops.domain.gitops.change import ImageRef
+from devops.domain.gitops.record import validate
 
 DIGEST = "sha256:" + "a" * 64
 OTHER = "sha256:" + "b" * 64

@@ -24,6 +24,6 @@ def cli(app: AppContext, services: tuple[str, ...], push: bool, build_args: tupl
     Tags: in-<input hash>, sha-<commit>, and X.Y.Z/X.Y/X on a vX.Y.Z tag. An image whose
     input hash exists (locally, or in the registry with --push) is not rebuilt.
     """
-    from devops.cli.images import build_and_push
+    from devops.app.images_run import build_and_push
 
     return build_and_push(app, services, build_args, build=True, push=push, dry_run=dry_run, no_cache=no_cache)

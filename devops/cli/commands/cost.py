@@ -17,8 +17,8 @@ from devops.errors import BadInput, ExternalError, GateFailed, UnknownName
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from devops.adapters.eks import CallCounter, EksAdapter
-    from devops.cost.optimizer import RunResult, Target
+    from devops.adapters.aws.eks import CallCounter, EksAdapter
+    from devops.app.cost_reconcile import RunResult, Target
 
 # Test hook (documented in docs/cost.md): pause at a named step so a test can kill the run there.
 PAUSE_ENV = "DEVOPS_COST_PAUSE_AT"
@@ -56,7 +56,7 @@ def _resolve_until(value: time | datetime | None, at: datetime, target: Target) 
 
 
 def _targets(app: AppContext, names: tuple[str, ...] = ()) -> list[Target]:
-    from devops.cost.optimizer import resolve_targets
+    from devops.app.cost_reconcile import resolve_targets
 
     config = app.config
     cost = config.cost
@@ -75,7 +75,7 @@ def _checkpoint(name: str) -> None:
 
 
 def _eks_factory() -> tuple[CallCounter, Callable[[str], EksAdapter]]:
-    from devops.adapters.eks import CallCounter, EksAdapter
+    from devops.adapters.aws.eks import CallCounter, EksAdapter
 
     counter = CallCounter()
     return counter, (lambda region: EksAdapter(region, counter))
@@ -181,7 +181,7 @@ def _push_metrics(app: AppContext, result: RunResult) -> None:
     if settings.pushgateway_url is None or result.dry_run:
         return
     from devops.adapters.pushgateway import push
-    from devops.cost.metrics import HELP, run_samples
+    from devops.domain.cost.metrics import HELP, run_samples
     from devops.errors import HttpError
 
     samples = run_samples(result)
@@ -214,7 +214,7 @@ def _fail_if_broken(result: RunResult) -> None:
 @pass_app
 def schedule(app: AppContext, at_text: datetime | None, names: tuple[str, ...], dry_run: bool) -> None:
     """Scale every target node group up or down as its schedule says now (run it from cron)."""
-    from devops.cost.optimizer import reconcile
+    from devops.app.cost_reconcile import reconcile
 
     at = _now_or(at_text)
     targets = _targets(app, names)
@@ -249,7 +249,7 @@ def _by_hand(
     until_text: time | datetime | None,
     at_text: datetime | None,
 ) -> None:
-    from devops.cost.optimizer import Manual, find_target, reconcile
+    from devops.app.cost_reconcile import Manual, find_target, reconcile
 
     at = _now_or(at_text)
     target = find_target(_targets(app), cluster)
@@ -337,8 +337,8 @@ def up(
 def report(app: AppContext, schedule_name: str | None, month: tuple[int, int] | None,
            names: tuple[str, ...]) -> None:
     """Monthly cost with and without the schedules (730 h/month), and the saving."""
-    from devops.cost.report import Capacity, capacity_from_aws, compute_report, markdown
-    from devops.pricing import price_table
+    from devops.domain.cost.estimate import Capacity, capacity_from_aws, compute_report, markdown
+    from devops.domain.cost.pricing import price_table
 
     cost = app.config.cost
     if schedule_name and schedule_name not in cost.schedules:
@@ -360,7 +360,7 @@ def report(app: AppContext, schedule_name: str | None, month: tuple[int, int] | 
             return [
                 Capacity(name, c.instance_type, c.count, "config") for name, c in sorted(target.config.capacity.items())
             ]
-        from devops.adapters.eks import EksAdapter
+        from devops.adapters.aws.eks import EksAdapter
 
         eks = adapters.setdefault(target.region, EksAdapter(target.region))
         return capacity_from_aws(target, eks)  # type: ignore[arg-type]
@@ -420,7 +420,7 @@ def report(app: AppContext, schedule_name: str | None, month: tuple[int, int] | 
         f"saving {result.saving:.2f} USD/month ({result.saving_percent}%; compute "
         f"{result.compute_saving_percent}%)"
     )
-    for warning in result.warnings:  # prices standing in for a region's own (devops/pricing.py)
+    for warning in result.warnings:  # prices standing in for a region's own (devops/domain/cost/pricing.py)
         reporter.warn(warning)
     reporter.github.summary(markdown(result))
     reporter.github.output("saving", f"{result.saving:.2f}")

@@ -30,7 +30,8 @@ from devops.cli.context import AppContext, json_option, pass_app
 @pass_app
 def cli(app: AppContext, keep: bool, workdir: Path, stop_only: bool, registry: str, settle_seconds: int) -> int:
     """Run plan, build, scan, release, promotion, status and cost on the embedded defaults."""
-    from devops.demo import flow, summary
+    from devops.app import demo as flow
+    from devops.report import demo as summary
 
     reporter = app.reporter
     if stop_only:

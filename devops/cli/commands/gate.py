@@ -38,7 +38,7 @@ def cli() -> None:
 @pass_app
 def sonar(app: AppContext, service: str | None, report_task: str | None, timeout: float | None) -> int:
     """Poll the analysis task of report-task.txt, then read its quality-gate status."""
-    from devops.cli.sonar_check import evaluate_sonar
+    from devops.app.sonar_gate import evaluate_sonar
 
     reporter = app.reporter
     outcome = evaluate_sonar(

@@ -10,7 +10,7 @@ from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 
 if TYPE_CHECKING:
-    from devops.gitops.change import PublishResult
+    from devops.domain.gitops.change import PublishResult
 
 
 @click.group("gitops")
@@ -37,8 +37,8 @@ def set_image(app: AppContext, environment: str, images: tuple[str, ...], mode: 
     on the new tip when someone else pushed first. The release record is not touched (`devops
     release` writes it, with the gate evidence).
     """
-    from devops.gitops.change import ChangeSet, parse_image_spec
-    from devops.gitops.repo import GitOpsRepo
+    from devops.adapters.gitops_repo import GitOpsRepo
+    from devops.domain.gitops.change import ChangeSet, parse_image_spec
 
     config = app.config
     settings = config.environment(environment)

@@ -13,7 +13,7 @@ from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 from devops.errors import BadInput, GateFailed
 
 if TYPE_CHECKING:
-    from devops.infra.workflow import PlanReport
+    from devops.app.infra import PlanReport
 
 ENV_OPTION = click.option("--env", "environment", required=True, type=params.NAME,
                           help="Environment name from pipelines/devops.yaml.")
@@ -21,8 +21,8 @@ ENV_OPTION = click.option("--env", "environment", required=True, type=params.NAM
 
 def _deps(app: AppContext) -> dict[str, Any]:
     """The Terraform factory and AWS probe every workflow function takes."""
+    from devops.adapters.aws.account import BackendProbe
     from devops.adapters.terraform import Terraform
-    from devops.infra.aws import BackendProbe
 
     infra = app.config.infra
 
@@ -93,7 +93,7 @@ def _render_plan(app: AppContext, report: PlanReport) -> None:
 def bootstrap(app: AppContext, dry_run: bool) -> None:
     """Create the state bucket, lock table and KMS key (once per account), then move their own
     state into the bucket."""
-    from devops.infra import workflow
+    from devops.app import infra as workflow
 
     report = workflow.bootstrap(app.config, dry_run=dry_run, **_deps(app))
     prefix = "dry run: would " if dry_run and report.needed else ""
@@ -111,7 +111,7 @@ def bootstrap(app: AppContext, dry_run: bool) -> None:
 @pass_app
 def plan(app: AppContext, environment: str, destroy: bool) -> None:
     """Init with the generated backend, plan, save the plan, summarise it and estimate its cost."""
-    from devops.infra import workflow
+    from devops.app import infra as workflow
 
     report = workflow.plan(app.config, environment, destroy=destroy, **_deps(app))
     _render_plan(app, report)
@@ -131,7 +131,7 @@ def plan(app: AppContext, environment: str, destroy: bool) -> None:
 @pass_app
 def apply(app: AppContext, environment: str, plan_file: Path | None, dry_run: bool) -> None:
     """Apply the saved plan; refuse one made for another environment or against an older state."""
-    from devops.infra import workflow
+    from devops.app import infra as workflow
 
     report = workflow.apply(app.config, environment, plan_file=plan_file, dry_run=dry_run, **_deps(app))
     _render_apply(app, report)
@@ -161,7 +161,7 @@ def _render_apply(app: AppContext, report: Any) -> None:
 @pass_app
 def output(app: AppContext, environment: str, show_sensitive: bool) -> None:
     """Print the environment's Terraform outputs (sensitive ones hidden)."""
-    from devops.infra import workflow
+    from devops.app import infra as workflow
 
     values = workflow.outputs(app.config, environment, show_sensitive=show_sensitive, **_deps(app))
     for name, value in sorted(values.items()):
@@ -182,7 +182,7 @@ def output(app: AppContext, environment: str, show_sensitive: bool) -> None:
 @pass_app
 def destroy(app: AppContext, environment: str, yes: bool, allow_prod: bool, dry_run: bool) -> None:
     """Plan the destruction of the environment, show it, ask to type its name, then apply it."""
-    from devops.infra import workflow
+    from devops.app import infra as workflow
 
     deps = _deps(app)
     tgt = workflow.target(app.config, environment, deps["probe"])
@@ -225,7 +225,7 @@ def destroy(app: AppContext, environment: str, yes: bool, allow_prod: bool, dry_
 @pass_app
 def unlock(app: AppContext, environment: str, lock_id: str, dry_run: bool) -> None:
     """Release a state lock left behind by a run that died (terraform force-unlock)."""
-    from devops.infra import workflow
+    from devops.app import infra as workflow
 
     released = workflow.unlock(app.config, environment, lock_id, dry_run=dry_run, **_deps(app))
     if released and dry_run:

@@ -25,8 +25,8 @@ def cli() -> None:
 @pass_app
 def rules(app: AppContext, output: Path | None, check: bool) -> None:
     """Write the SLO recording rules and burn-rate alerts (docs/observability.md)."""
-    from devops.observability.rules import DEFAULT_PATH, compare, render_slo_rules
-    from devops.observability.slo import objectives
+    from devops.domain.observability.rules import DEFAULT_PATH, compare, render_slo_rules
+    from devops.domain.observability.slo import objectives
 
     config = app.config
     path = output if output is not None else config.root / DEFAULT_PATH

@@ -21,7 +21,7 @@ def cli(app: AppContext, services: tuple[str, ...], base: str | None, build_args
 
     --json prints a GitHub Actions matrix: {"include": [{"service": ..., "path": ...}]}.
     """
-    from devops.pipeline.plan import make_plan, parse_build_args
+    from devops.app.plan import make_plan, parse_build_args
 
     config = app.config
     overrides = parse_build_args(build_args)

@@ -21,6 +21,6 @@ def cli(app: AppContext, services: tuple[str, ...], build_args: tuple[str, ...],
     Logs in with $DOCKERHUB_USERNAME / $DOCKERHUB_TOKEN (through stdin) when they are set.
     Retries 429, 5xx and connection resets with backoff, within a bounded time.
     """
-    from devops.cli.images import build_and_push
+    from devops.app.images_run import build_and_push
 
     return build_and_push(app, services, build_args, build=False, push=True, dry_run=dry_run)

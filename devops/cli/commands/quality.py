@@ -2,7 +2,7 @@
 
 Without a token (`$SONAR_TOKEN`) the scan is reported as SKIPPED (not configured), unless
 `gates.sonar.required` is true (then exit 3). The scanner writes report-task.txt to
-`.devops/sonar/` (see devops/cli/sonar_check.py), the only place the gate reads it from.
+`.devops/sonar/` (see devops/app/sonar_gate.py), the only place the gate reads it from.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ def cli(
 ) -> int:
     """Analyse SERVICE (or the whole repository) with SonarCloud and apply its quality gate."""
     from devops.adapters import sonar as adapter
-    from devops.cli.sonar_check import check_location, clear_report_tasks, report_task_path
+    from devops.app.sonar_gate import check_location, clear_report_tasks, report_task_path
+    from devops.domain.gates.sonar import plan_scanner, project_key
     from devops.errors import BadInput, GateUnavailable
-    from devops.gates.sonar import plan_scanner, project_key
 
     if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise BadInput(f"--timeout: expected a positive number of seconds, got {timeout:g}")

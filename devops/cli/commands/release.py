@@ -17,7 +17,7 @@ from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 
 if TYPE_CHECKING:
-    from devops.pipeline.release import ReleaseReport
+    from devops.app.release import ReleaseReport
 
 
 @click.command("release")
@@ -35,10 +35,10 @@ if TYPE_CHECKING:
 def cli(app: AppContext, environment: str, services_csv: str | None, services: tuple[str, ...], mode: str | None,
         build_args: tuple[str, ...], dry_run: bool) -> int:
     """Release SERVICES (all by default) to --env; promote when the environment has promote_from."""
-    from devops.cli.release_render import render_report
-    from devops.cli.release_steps import CliSteps
-    from devops.pipeline.evidence import utc_now
-    from devops.pipeline.plan import parse_build_args
+    from devops.app.plan import parse_build_args
+    from devops.cli.wiring.release import CliSteps
+    from devops.domain.release.evidence import utc_now
+    from devops.report.release import render_report
 
     config = app.config
     target = config.environment(environment)
@@ -48,7 +48,7 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
     order = list(config.services)
     steps = CliSteps(app, parse_build_args(build_args))
     if target.promote_from:
-        from devops.pipeline.promote import promote
+        from devops.app.promote import promote
 
         policy = target.evidence
         if policy.require_verification is None:  # required exactly when the source verifies
@@ -57,7 +57,7 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
         report = promote(environment, target.promote_from, chosen, order, steps, policy,
                          now=utc_now(), dry_run=dry_run, mode=mode)
     else:
-        from devops.pipeline.release import release
+        from devops.app.release import release
 
         report = release(environment, chosen or order, order, steps, now=utc_now(), dry_run=dry_run, mode=mode)
     failed = _verify_after(app, environment, report, chosen or order)
@@ -76,7 +76,7 @@ def _verify_after(app: AppContext, environment: str, report: ReleaseReport, serv
     rendering, so the release's own output is never lost. When Prometheus cannot be asked, the
     release still stands (committed) and says it is not verified (exit 3).
     """
-    from devops.cli import verify_run
+    from devops.app import verify_run
     from devops.errors import DevopsError
 
     publish = report.publish

@@ -21,11 +21,11 @@ from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 def cli(app: AppContext, environment: str, to: str | None, list_only: bool, mode: str | None,
         dry_run: bool) -> int:
     """Write the digests of an earlier release record back as a new commit (history is never rewritten)."""
-    from devops.cli.release_render import render_report
-    from devops.cli.release_steps import CliSteps
+    from devops.app.rollback import rollback
+    from devops.cli.wiring.release import CliSteps
+    from devops.domain.release.evidence import utc_now
     from devops.errors import BadInput
-    from devops.pipeline.evidence import utc_now
-    from devops.pipeline.rollback import rollback
+    from devops.report.release import render_report
 
     config = app.config
     config.environment(environment)

@@ -90,12 +90,12 @@ def cli(
     build_args: tuple[str, ...],
 ) -> int:
     """Scan service images (all by default) or --image REFs with Trivy, and apply the gate policy."""
+    from devops.adapters.scan_cache import ScanCache
     from devops.adapters.trivy import Trivy
+    from devops.app.scan import scan_configs, scan_images
+    from devops.app.scan_targets import config_targets, image_targets
+    from devops.domain.gates.policy import PolicyOverride, parse_scanners, parse_severities
     from devops.errors import BadInput
-    from devops.gates.cache import ScanCache
-    from devops.gates.policy import PolicyOverride, parse_scanners, parse_severities
-    from devops.gates.scan import scan_configs, scan_images
-    from devops.gates.targets import config_targets, image_targets
 
     config = app.config
     if config_scan and images:
@@ -127,7 +127,7 @@ def cli(
         run = scan_configs(config_targets(config, override, services), trivy, progress=reporter.debug)
     else:
         from devops.adapters.docker import DockerEngine
-        from devops.pipeline.plan import parse_build_args
+        from devops.app.plan import parse_build_args
 
         targets = image_targets(config, services, images, override, build_args=parse_build_args(build_args))
         engine = DockerEngine()
@@ -156,8 +156,8 @@ def cli(
 
 
 def _render(app: AppContext, run, sarif_path: str | None) -> None:  # type: ignore[no-untyped-def]
-    from devops.gates.summary import headline, markdown
     from devops.report.sarif import SarifTarget, write_sarif
+    from devops.report.scan_summary import headline, markdown
 
     reporter = app.reporter
     github = reporter.github
@@ -227,7 +227,7 @@ def _tables(reporter, scan) -> None:  # type: ignore[no-untyped-def]
     """One table per severity, most severe first; why a finding is suppressed is listed below."""
     from rich.table import Table
 
-    from devops.gates.summary import finding_rows
+    from devops.report.scan_summary import finding_rows
 
     rows = finding_rows(scan.verdict.judged)
     for severity in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"):

@@ -14,10 +14,10 @@ from devops.cli.context import AppContext, json_option, pass_app
 @pass_app
 def cli(app: AppContext, environments: tuple[str, ...]) -> int:
     """Tag, digest, source commit, age and gate verdicts per service, from the GitOps repository."""
-    from devops.cli.release_render import short
-    from devops.cli.release_steps import CliSteps
-    from devops.pipeline.evidence import utc_now
-    from devops.pipeline.status import environment_status
+    from devops.app.status import environment_status
+    from devops.cli.wiring.release import CliSteps
+    from devops.domain.release.evidence import utc_now
+    from devops.report.release import short
 
     config = app.config
     names = list(environments) or list(config.environments)

@@ -28,7 +28,7 @@ from devops.cli.context import AppContext, json_option, pass_app
 def cli(app: AppContext, environment: str, services: tuple[str, ...], window: str | None,
         prometheus_url: str | None, record: bool) -> int:
     """Check health endpoints and SLOs of --env; record the verdict as release evidence."""
-    from devops.cli import verify_run
+    from devops.app import verify_run
 
     result, error = verify_run.verify_and_record(app, environment, services, record_evidence=record,
                                                  window=window, prometheus_url=prometheus_url)

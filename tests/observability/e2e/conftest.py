@@ -471,12 +471,12 @@ def push_cost_metrics(pushgateway: str) -> None:
     """The cost schedule's metrics, pushed by the code `devops cost schedule` pushes them with.
 
     devops/adapters/pushgateway.py (prometheus_client's push_to_gateway) with the names and
-    help texts of devops/cost/metrics.py and the default job of `cost.metrics`: what a run
+    help texts of devops/domain/cost/metrics.py and the default job of `cost.metrics`: what a run
     that wants node group `general` of the dev cluster up (2 nodes) pushes.
     """
     from devops.adapters.pushgateway import push
     from devops.config.cost import CostMetricsConfig
-    from devops.cost.metrics import DESIRED_NODES, DESIRED_UP, HELP, LAST_RUN, MetricSample
+    from devops.domain.cost.metrics import DESIRED_NODES, DESIRED_UP, HELP, LAST_RUN, MetricSample
 
     group = {**COST_TARGET, "nodegroup": "general"}
     samples = [

@@ -11,8 +11,7 @@ from ruamel.yaml import YAML
 from devops.config import load_config
 from devops.config.model import Config
 from devops.config.observability import ObservabilityConfig
-from devops.errors import ConfigError
-from devops.observability.rules import (
+from devops.domain.observability.rules import (
     BURN_WINDOWS,
     DEFAULT_PATH,
     HEADER,
@@ -21,7 +20,8 @@ from devops.observability.rules import (
     slo_rule_groups,
     thresholds,
 )
-from devops.observability.slo import objectives
+from devops.domain.observability.slo import objectives
+from devops.errors import ConfigError
 from tests.observability.rules.conftest import REPO_ROOT, Promtool
 from tests.support.cli import run_cli
 

@@ -1,0 +1,148 @@
+"""A local stand-in for Argo CD: watches dev's values files in the GitOps remote and (re)starts
+the services' containers at exactly the `repository@digest` they name.
+
+What Argo CD does in the cluster, reduced to what the demo shows: a commit to the GitOps remote
+is what deploys. It polls (every `interval` seconds, as Argo CD polls a repository), pulls each
+image by digest from the registry and replaces a service's container when its digest changes.
+It does not render the Helm charts (no Kubernetes here); the containers get the environment
+the charts would give them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devops.adapters.demo import docker, gitops
+from devops.errors import DevopsError
+
+# Start order: what a service calls must be up first.
+ORDER = ("product", "cart", "order", "frontend")
+CONTAINER_PORTS = {"product": 3001, "cart": 3002, "order": 3003, "frontend": 80}
+MONGODB_URI = "mongodb://mongo:27017/shop"
+
+
+def service_env(service: str) -> dict[str, str]:
+    """The environment charts/values/<service>.yaml gives the pod, with in-network addresses."""
+    common = {"MONGODB_URI": MONGODB_URI, "LOG_LEVEL": "info", "PORT": str(CONTAINER_PORTS[service])}
+    if service == "product":
+        return {**common, "SEED_CATALOG": "true"}
+    if service == "cart":
+        return {**common, "PRODUCT_SERVICE_URL": "http://product:3001"}
+    if service == "order":
+        return {**common, "CART_SERVICE_URL": "http://cart:3002", "PRODUCT_SERVICE_URL": "http://product:3001"}
+    return {"PRODUCT_API_URL": "http://product:3001", "CART_API_URL": "http://cart:3002",
+            "ORDER_API_URL": "http://order:3003"}
+
+
+@dataclass
+class Layout:
+    """Where the stand-in deploys: names, network and the fixed host ports of the run."""
+
+    run_id: str
+    network: str
+    ports: dict[str, int]
+
+    def container(self, service: str) -> str:
+        return f"devops-demo-{self.run_id}-{service}"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+
+@dataclass
+class Deployed:
+    image: gitops.ImageRef
+    healthy: bool = False
+    detail: str = ""
+
+
+@dataclass
+class StandInArgoCD:
+    remote: Path
+    env_path: str                      # e.g. gitops/environments/dev
+    layout: Layout
+    probe: Callable[[str], bool]       # GET url answers 200
+    interval: float = 2.0
+    ready_timeout: float = 120.0
+    log: Callable[[str], None] = print
+    deployed: dict[str, Deployed] = field(default_factory=dict)
+    synced_commit: str = ""
+    errors: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="devops-demo-argocd", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=60)
+
+    def all_healthy(self) -> bool:
+        with self._lock:
+            return len(self.deployed) == len(ORDER) and all(d.healthy for d in self.deployed.values())
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sync_once()
+            except DevopsError as exc:
+                self._note(f"argocd (stand-in): sync failed: {exc}")
+            except Exception as exc:  # a bug here must not silently stop deployments: say so, go on
+                self._note(f"argocd (stand-in): sync failed: {type(exc).__name__}: {exc}")
+            self._stop.wait(self.interval)
+
+    def sync_once(self) -> bool:
+        """One poll: deploy what changed since the last synced commit. True when it deployed."""
+        commit = gitops.head(self.remote)
+        if not commit or commit == self.synced_commit:
+            return False
+        changed = False
+        for service in ORDER:
+            if self._stop.is_set():
+                return changed
+            wanted = gitops.image_of(self.remote, self.env_path, service, commit)
+            current = self.deployed.get(service)
+            if wanted is None or (current and current.image.digest == wanted.digest and current.healthy):
+                continue
+            self._deploy(service, wanted)
+            changed = True
+        self.synced_commit = commit
+        return changed
+
+    def _deploy(self, service: str, image: gitops.ImageRef) -> None:
+        layout = self.layout
+        self._note(f"argocd (stand-in): {service} -> {image.tag or '?'} {image.digest[:19]}…")
+        docker.pull(image.pull)
+        docker.run_container(layout.container(service), image.pull, network=layout.network, alias=service,
+                             run_id=layout.run_id, env=service_env(service),
+                             publish=(layout.ports[service], CONTAINER_PORTS[service]))
+        path = "/health" if service == "frontend" else "/ready"
+        healthy = self._wait(f"{layout.url(service)}{path}")
+        with self._lock:
+            self.deployed[service] = Deployed(image, healthy, "Healthy" if healthy else "Degraded")
+        if healthy:
+            self._note(f"argocd (stand-in): {service} Healthy on {layout.url(service)}")
+        else:
+            tail = docker.logs(layout.container(service), 10)
+            self._note(f"argocd (stand-in): {service} not ready after {self.ready_timeout:g} s:\n{tail}")
+
+    def _wait(self, url: str) -> bool:
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline and not self._stop.is_set():
+            if self.probe(url):
+                return True
+            self._stop.wait(0.5)
+        return False
+
+    def _note(self, line: str) -> None:
+        if "failed" in line or "not ready" in line:
+            self.errors.append(line)
+        self.log(line)

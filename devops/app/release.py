@@ -1,0 +1,273 @@
+"""`devops release --env E` for an environment that builds: plan -> build -> gates -> push -> one commit.
+
+Orchestration only: the steps (Docker, Trivy, Sonar, registry, the GitOps repository) come in
+as a `ReleaseSteps` object, so the order and the fail-closed rules are decided here and
+nowhere else. Nothing reaches the GitOps repository unless every gate of every released
+service passed; nothing reaches the registry unless the gates passed first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from devops.app.plan import ServicePlan
+from devops.domain.gitops.change import ChangeSet, ImageRef, ImageUpdate, PublishResult
+from devops.domain.gitops.record import ReleaseRecord
+from devops.domain.release.evidence import iso, scan_evidence, sonar_evidence
+from devops.errors import ExternalError, GateFailed
+
+
+class GitOpsRepository(Protocol):
+    """What releases need from `devops.adapters.gitops_repo.GitOpsRepo`."""
+
+    @property
+    def commit(self) -> str: ...
+
+    def read_values(self, service: str) -> ImageRef | None: ...
+
+    def read_record(self) -> ReleaseRecord: ...
+
+    def publish(self, change: ChangeSet, dry_run: bool = False, mode: str | None = None) -> PublishResult: ...
+
+
+class Releaser(Protocol):
+    """Who or what releases (the GitHub actor and run, or the local user): for the record."""
+
+    def released_by(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A service's image ready to gate: the local reference scanned and how it got there."""
+
+    service: str
+    local_ref: str
+    how: str            # built, pulled, local
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    passed: bool
+    counts: Mapping[str, int]
+    failing: int
+    trivy_version: str
+    db: str | None  # when Trivy's vulnerability DB was built
+
+
+@dataclass(frozen=True)
+class SonarResult:
+    status: str          # OK, ERROR, WARN, NONE, SKIPPED
+    reason: str = ""
+    dashboard_url: str = ""
+    failing: str = ""    # the failing conditions, one line
+    # pass, fail or skipped, as `devops gate sonar` decides it (devops.domain.gates.sonar.gate_outcome,
+    # with on_warn/on_none): the release never maps a status itself. Unset: fail closed.
+    outcome: str = "fail"
+
+
+class ReleaseSteps(Releaser, Protocol):
+    """The outside world of a release, wired by the CLI (devops/cli/wiring/release.py)."""
+
+    def plan(self, services: Sequence[str]) -> list[ServicePlan]: ...
+
+    def registry_digest(self, plan: ServicePlan) -> str | None: ...
+
+    def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]: ...
+
+    def scan(self, prepared: Sequence[Prepared]) -> dict[str, ScanOutcome]: ...
+
+    def sonar(self, service: str) -> SonarResult: ...
+
+    def push(self, plans: Sequence[ServicePlan]) -> dict[str, str]: ...
+
+    def human_tag(self, plan: ServicePlan) -> str: ...
+
+    def source_commit(self) -> str | None: ...
+
+    def open_repo(self, environment: str) -> AbstractContextManager[GitOpsRepository]: ...
+
+
+@dataclass
+class ServiceRelease:
+    service: str
+    status: str                     # unchanged, released, would-release, refused
+    repository: str = ""
+    tag: str = ""
+    digest: str = ""                # new digest ("" when unknown before a dry-run build)
+    previous_digest: str = ""
+    note: str = ""
+    scan: dict[str, Any] | None = None
+    sonar: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service, "status": self.status, "repository": self.repository,
+            "tag": self.tag or None, "digest": self.digest or None,
+            "previous_digest": self.previous_digest or None, "note": self.note or None,
+            "scan": self.scan, "sonar": self.sonar,
+        }
+
+
+@dataclass
+class ReleaseReport:
+    environment: str
+    action: str                      # release, promote, rollback
+    services: list[ServiceRelease] = field(default_factory=list)
+    publish: PublishResult | None = None
+    dry_run: bool = False
+    source: str | None = None        # promote: the environment promoted from
+    verification: dict[str, Any] | None = None  # `devops verify` after the release, when configured
+
+    @property
+    def changed(self) -> list[ServiceRelease]:
+        return [s for s in self.services if s.status in ("released", "would-release")]
+
+    def to_dict(self) -> dict[str, Any]:
+        publish = self.publish
+        return {
+            "environment": self.environment,
+            "action": self.action,
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "services": [s.to_dict() for s in self.services],
+            "gitops": publish_dict(publish),
+            **({"verification": self.verification} if self.verification is not None else {}),
+        }
+
+
+def publish_dict(publish: PublishResult | None) -> dict[str, Any] | None:
+    if publish is None:
+        return None
+    return {
+        "outcome": publish.outcome,
+        "commit": publish.commit,
+        "branch": publish.branch,
+        "pull_request_url": publish.pull_request_url,
+        "pull_request_state": publish.pull_request_state,
+        "attempts": publish.attempts,
+        "git_operations": publish.git_operations,
+        "changes": [{"service": c.service, "old": c.old, "new": c.new} for c in publish.changes],
+        "diff": publish.diff,
+    }
+
+
+def current_digests(repo: GitOpsRepository, services: Sequence[str]) -> dict[str, str]:
+    """The digest each service's values file holds now ("" when none yet)."""
+    digests = {}
+    for service in services:
+        ref = repo.read_values(service)
+        digests[service] = ref.digest if ref is not None else ""
+    return digests
+
+
+def record_services(record: ReleaseRecord) -> dict[str, dict[str, Any]]:
+    """The `services` of a release record as plain data, as release.json holds them."""
+    services: dict[str, dict[str, Any]] = record.to_dict()["services"]
+    return services
+
+
+def new_record(environment: str, order: Sequence[str], previous: ReleaseRecord,
+               entries: Mapping[str, Mapping[str, Any]], *, source_commit: str | None, now: dt.datetime,
+               released_by: Mapping[str, Any], promoted_from: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The next release record: previous entries, with `entries` replacing theirs, in config order."""
+    services = {**record_services(previous), **{k: dict(v) for k, v in entries.items()}}
+    ordered = {name: services[name] for name in order if name in services}
+    ordered.update({name: entry for name, entry in services.items() if name not in ordered})
+    return {
+        "schema": 1,
+        "environment": environment,
+        "released_at": iso(now),
+        "released_by": dict(released_by),
+        "source_commit": source_commit,
+        "promoted_from": dict(promoted_from) if promoted_from else None,
+        "services": ordered,
+    }
+
+
+def release(environment: str, services: Sequence[str], order: Sequence[str], steps: ReleaseSteps, *,
+            now: dt.datetime, dry_run: bool = False, mode: str | None = None) -> ReleaseReport:
+    """Release the current source of `services` to `environment` (see the module docstring)."""
+    report = ReleaseReport(environment, "release", dry_run=dry_run)
+    with steps.open_repo(environment) as repo:  # an unreachable GitOps repo fails before any build
+        current = current_digests(repo, services)
+        previous = repo.read_record()
+        plans = steps.plan(services)
+        known = {plan.service: steps.registry_digest(plan) for plan in plans}
+        candidates = [p for p in plans if not known[p.service] or known[p.service] != current[p.service]]
+        for plan in plans:
+            if plan not in candidates:
+                report.services.append(ServiceRelease(
+                    plan.service, "unchanged", plan.repository, steps.human_tag(plan), current[plan.service],
+                    current[plan.service], note="the environment already runs this digest"))
+        releases = {p.service: ServiceRelease(p.service, "would-release", p.repository, steps.human_tag(p),
+                                              known[p.service] or "", current[p.service]) for p in candidates}
+        if dry_run or not candidates:
+            for item in releases.values():
+                item.note = "" if item.digest else "new inputs: built, scanned and pushed on release"
+            report.services.extend(releases.values())
+            if dry_run and candidates and all(r.digest for r in releases.values()):
+                report.publish = repo.publish(_change(environment, releases.values(), None, steps, "release"),
+                                              dry_run=True, mode=mode)
+            return _ordered(report, order)
+
+        prepared = steps.prepare(candidates, known)
+        broken = [p for p in prepared if p.error]
+        if broken:
+            raise ExternalError("release stopped before any push: " + "; ".join(
+                f"{p.service}: {p.error.splitlines()[0]}" for p in broken))
+        scans = steps.scan(prepared)
+        sonars = {p.service: steps.sonar(p.service) for p in candidates}
+        checked_at = now
+        refused = []
+        for plan in candidates:
+            item = releases[plan.service]
+            scan, sonar = scans[plan.service], sonars[plan.service]
+            item.scan = scan_evidence(scan.passed, scan.counts, checked_at, scan.trivy_version, scan.db)
+            item.sonar = sonar_evidence(sonar.status, sonar.outcome, sonar.reason, checked_at, sonar.dashboard_url)
+            if not scan.passed:
+                refused.append(f"{plan.service}: {scan.failing} finding(s) over the scan policy")
+            if item.sonar["verdict"] == "FAILED":
+                refused.append(f"{plan.service}: Sonar quality gate {sonar.status}"
+                               + (f" ({sonar.failing})" if sonar.failing else ""))
+        if refused:
+            for item in releases.values():
+                item.status = "refused"
+            report.services.extend(releases.values())
+            raise GateFailed(f"release to {environment} stopped, nothing pushed: " + "; ".join(refused),
+                             hint="see `devops scan` / `devops gate sonar` for the findings")
+
+        digests = steps.push(candidates)
+        source_commit = steps.source_commit()
+        entries = {}
+        for plan in candidates:
+            item = releases[plan.service]
+            item.digest, item.status = digests[plan.service], "released"
+            entries[plan.service] = {
+                "repository": plan.repository, "tag": item.tag, "digest": item.digest,
+                "source_commit": source_commit, "built_at": iso(checked_at),
+                "scan": item.scan, "sonar": item.sonar,
+            }
+        record = new_record(environment, order, previous, entries, source_commit=source_commit, now=now,
+                            released_by=steps.released_by())
+        report.services.extend(releases.values())
+        report.publish = repo.publish(_change(environment, releases.values(), record, steps, "release"), mode=mode)
+    return _ordered(report, order)
+
+
+def _change(environment: str, items: Any, record: dict[str, Any] | None, steps: ReleaseSteps,
+            action: str) -> ChangeSet:
+    updates = tuple(ImageUpdate(i.service, i.repository, i.tag, i.digest) for i in items)
+    return ChangeSet(environment=environment, updates=updates, record=record,
+                     source_commit=steps.source_commit(), action=action)
+
+
+def _ordered(report: ReleaseReport, order: Sequence[str]) -> ReleaseReport:
+    rank = {name: i for i, name in enumerate(order)}
+    report.services.sort(key=lambda s: rank.get(s.service, len(rank)))
+    return report
+

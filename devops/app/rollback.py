@@ -1,0 +1,114 @@
+"""`devops rollback --env E --to REF`: restore an earlier release record's digests as a new commit.
+
+History is never rewritten: the rollback is a forward commit whose record says which earlier
+release it restores. `--to` is a GitOps commit (full or abbreviated) or `previous` / `~N`
+(the Nth release before the current one).
+
+The earlier record is data like any other: each entry must name the repository configured for
+its service (nothing is asked of another registry), and every digest that changes must still
+exist in the registry; otherwise the rollback is refused (exit 1) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from devops.adapters.gitops_repo import HistoryEntry
+from devops.app.promote import repository_refusal
+from devops.app.release import (
+    GitOpsRepository,
+    Releaser,
+    ReleaseReport,
+    ServiceRelease,
+    current_digests,
+    new_record,
+    record_services,
+)
+from devops.domain.gitops.change import ChangeSet, ImageUpdate
+from devops.domain.gitops.record import ReleaseRecord
+from devops.errors import BadInput, GateFailed
+
+RELATIVE = re.compile(r"^~(?P<n>[1-9]\d*)$")
+
+
+class RollbackRepository(GitOpsRepository, Protocol):
+    def history(self) -> list[HistoryEntry]: ...
+
+    def read_record_at(self, commit: str) -> ReleaseRecord: ...
+
+
+class RollbackSteps(Releaser, Protocol):
+    def open_repo(self, environment: str) -> AbstractContextManager[RollbackRepository]: ...
+
+    def repository(self, service: str) -> str | None: ...
+
+    def registry_has(self, repository: str, digest: str) -> bool: ...
+
+
+def resolve_target(history: Sequence[HistoryEntry], to: str, environment: str) -> str:
+    """The commit `to` names among the record's history (newest first)."""
+    commits = [entry.commit for entry in history]
+    if not commits:
+        raise BadInput(f"{environment} has no release history to roll back to")
+    steps_back = 1 if to == "previous" else (int(m["n"]) if (m := RELATIVE.match(to)) else None)
+    if steps_back is not None:
+        if steps_back >= len(commits):
+            raise BadInput(f"--to {to}: {environment} has only {len(commits) - 1} earlier release(s)",
+                           hint=f"list them with `devops rollback --env {environment} --list`")
+        return str(commits[steps_back])
+    matches = [c for c in commits if c.startswith(to.lower())] if re.fullmatch(r"[0-9a-fA-F]{4,40}", to) else []
+    if len(matches) == 1:
+        return str(matches[0])
+    if len(matches) > 1:
+        raise BadInput(f"--to {to}: ambiguous, matches {len(matches)} releases of {environment}; give more digits")
+    raise BadInput(f"--to {to}: not a release of {environment} (a commit that changed its release record)",
+                   hint=f"list them with `devops rollback --env {environment} --list`")
+
+
+def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSteps, *, now: dt.datetime,
+             dry_run: bool = False, mode: str | None = None) -> ReleaseReport:
+    report = ReleaseReport(environment, "rollback", dry_run=dry_run)
+    with steps.open_repo(environment) as repo:
+        commit = resolve_target(repo.history(), to, environment)
+        earlier_record = repo.read_record_at(commit)
+        earlier = record_services(earlier_record)
+        if not earlier:
+            raise BadInput(f"--to {to}: the release record at {commit[:12]} lists no service; nothing to restore")
+        where = f"the release record at {commit[:12]}"
+        refusals = [r for r in (repository_refusal(s, e.get("repository"), steps.repository(s), where)
+                                for s, e in earlier.items()) if r]
+        if refusals:
+            raise GateFailed(f"rollback of {environment} to {commit[:12]} refused: " + "; ".join(refusals))
+        current = current_digests(repo, list(earlier))
+        updates = []
+        for service in [s for s in order if s in earlier] + sorted(set(earlier) - set(order)):
+            entry = earlier[service]
+            changed = current.get(service, "") != entry.get("digest")
+            report.services.append(ServiceRelease(
+                service, ("would-release" if dry_run else "released") if changed else "unchanged",
+                str(entry.get("repository") or ""), str(entry.get("tag") or ""), str(entry.get("digest") or ""),
+                current.get(service, ""), note=f"restored from {commit[:12]}" if changed else "",
+                scan=entry.get("scan"), sonar=entry.get("sonar")))
+            if changed:
+                updates.append(ImageUpdate(service, entry["repository"], str(entry.get("tag") or ""),
+                                           entry["digest"]))
+        if not updates:
+            return report
+        missing = [f"{u.service}: {u.repository}@{u.digest[:19]}… no longer exists in the registry"
+                   for u in updates if not steps.registry_has(u.repository, u.digest)]
+        if missing:
+            raise GateFailed(f"rollback of {environment} to {commit[:12]} refused: " + "; ".join(missing))
+        source_commit = earlier_record.source_commit
+        promoted_from = earlier_record.promoted_from
+        record = new_record(environment, order, repo.read_record(), earlier, source_commit=source_commit, now=now,
+                            released_by=steps.released_by(),
+                            promoted_from=promoted_from.model_dump() if promoted_from else None)
+        record["rolled_back_to"] = commit
+        change = ChangeSet(environment=environment, updates=tuple(updates), record=record,
+                           source_commit=source_commit, action="rollback")
+        report.publish = repo.publish(change, dry_run=dry_run, mode=mode)
+    return report

@@ -1,1 +1,0 @@
-"""`devops demo`: the whole delivery on one machine with nothing configured (docs/demo.md)."""

@@ -1,0 +1,175 @@
+"""The release record `environments/<env>/release.json`: typed read, canonical write.
+
+The record says what runs in an environment and why it was allowed to: per service the digest,
+source commit, build time and the gate evidence, plus who or what released it. Reading checks
+its shape and names the file and the key path of anything wrong (exit 2). Writing gives
+2-space JSON with the keys in the documented order and a trailing newline, so diffs stay small.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from devops.domain.types import Count, Int, Line, check_name, parse_timestamp
+from devops.errors import BadInput
+
+SCHEMA_VERSION = 1
+DIGEST_PATTERN = r"^sha256:[a-f0-9]{64}$"
+COMMIT_PATTERN = r"^[0-9a-f]{7,64}$"
+
+
+class _Model(BaseModel):
+    # Unknown keys are kept (a newer devops may add some) and written back unchanged.
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+
+def _timestamp(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parse_timestamp(value)  # ISO 8601 in 2000..2100, ValueError otherwise
+    return value
+
+
+class ScanEvidence(_Model):
+    verdict: Literal["PASSED", "FAILED"]
+    counts: dict[str, Count] = Field(default_factory=dict)
+    checked_at: str | None = None
+    trivy_version: str | None = None
+    db_updated_at: str | None = None
+
+    _checked = field_validator("checked_at", "db_updated_at")(_timestamp)
+
+
+class SonarEvidence(_Model):
+    verdict: Literal["PASSED", "FAILED", "SKIPPED"]
+    reason: str | None = None
+    checked_at: str | None = None
+
+    _checked = field_validator("checked_at")(_timestamp)
+
+
+class VerificationEvidence(_Model):
+    """`devops verify` of this digest in this environment (health and SLO checks)."""
+
+    verdict: Literal["PASSED", "FAILED"]
+    verified_at: str | None = None
+    window: str | None = None
+    failing: list[str] = Field(default_factory=list)
+
+    _verified = field_validator("verified_at")(_timestamp)
+
+
+class ServiceRecord(_Model):
+    repository: Line = Field(min_length=1, max_length=255)
+    tag: Line = Field("", max_length=128)
+    digest: str = Field(pattern=DIGEST_PATTERN)
+    source_commit: str | None = Field(None, pattern=COMMIT_PATTERN)
+    built_at: str | None = None
+    scan: ScanEvidence | None = None
+    sonar: SonarEvidence | None = None
+    verification: VerificationEvidence | None = None
+
+    _built = field_validator("built_at")(_timestamp)
+
+    @property
+    def image(self) -> str:
+        """`repository:tag@digest`, as commit messages and `status` show it."""
+        tag = f":{self.tag}" if self.tag else ""
+        return f"{self.repository}{tag}@{self.digest}"
+
+
+class ReleasedBy(_Model):
+    actor: Line
+    via: Line
+    run_url: Line | None = None
+
+
+class PromotedFrom(_Model):
+    environment: Line
+    gitops_commit: str = Field(pattern=COMMIT_PATTERN)
+
+
+class ReleaseRecord(_Model):
+    schema_version: Int = Field(SCHEMA_VERSION, alias="schema")
+    environment: Line
+    released_at: str | None = None
+    released_by: ReleasedBy | None = None
+    source_commit: str | None = Field(None, pattern=COMMIT_PATTERN)
+    promoted_from: PromotedFrom | None = None
+    services: dict[str, ServiceRecord] = Field(default_factory=dict)
+
+    _released = field_validator("released_at")(_timestamp)
+
+    @field_validator("services")
+    @classmethod
+    def _service_names(cls, value: dict[str, ServiceRecord]) -> dict[str, ServiceRecord]:
+        for name in value:
+            check_name(name)  # names become file names (values/{service}.yaml) and commit trailers
+        return value
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_schema(cls, value: int) -> int:
+        if value != SCHEMA_VERSION:
+            raise ValueError(f"schema {value} is not supported by this devops (expected {SCHEMA_VERSION}); "
+                             "upgrade devops")
+        return value
+
+    @classmethod
+    def empty(cls, environment: str) -> ReleaseRecord:
+        """The record of an environment nothing was released to yet."""
+        return cls(environment=environment)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data in the documented key order (unknown keys kept, after the known ones)."""
+        data: dict[str, Any] = self.model_dump(by_alias=True, mode="json")
+        for service in data["services"].values():
+            # Evidence keys that do not apply (a PASSED Sonar verdict has no reason) are left out.
+            for evidence in ("scan", "sonar", "verification"):
+                if evidence == "verification" and service.get(evidence) is None:
+                    service.pop(evidence, None)
+                if isinstance(service.get(evidence), dict):
+                    service[evidence] = {k: v for k, v in service[evidence].items() if v is not None}
+        return data
+
+    def to_json(self) -> str:
+        return dump(self.to_dict())
+
+
+def dump(data: dict[str, Any]) -> str:
+    """Canonical text: 2-space indent, keys as given, UTF-8, trailing newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# A record is five levels deep (services.<name>.scan.counts); unknown keys a newer devops adds
+# may nest a little more, never hundreds of levels.
+MAX_DEPTH = 16
+
+
+def parse(text: str, file: str, *, environment: str | None = None) -> ReleaseRecord:
+    """Parse and check a release record; BadInput naming the file and key path when malformed
+    (also when nested deeper than MAX_DEPTH, larger than 2 MiB, or holding NaN/Infinity)."""
+    from devops.domain.documents import load_json
+
+    return validate(load_json(text, file, max_depth=MAX_DEPTH), file, environment=environment)
+
+
+def validate(data: Any, file: str, *, environment: str | None = None) -> ReleaseRecord:
+    """A record from plain data (what `ChangeSet.record` holds); BadInput naming the key path."""
+    if not isinstance(data, dict):
+        raise BadInput(f"{file}: expected a JSON object, got {type(data).__name__}")
+    try:
+        record = ReleaseRecord.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise BadInput(f"{file}: {where}: {message}{more}",
+                       hint="fix the record by hand or restore it with devops rollback") from None
+    if environment is not None and record.environment != environment:
+        raise BadInput(f"{file}: environment: the record says {record.environment!r}, expected {environment!r}")
+    return record

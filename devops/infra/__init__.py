@@ -1,1 +1,0 @@
-"""Terraform workflow of `devops infra`: backend generation, plan summary, cost, safe apply."""

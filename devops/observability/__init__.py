@@ -1,1 +1,0 @@
-"""Observability as code: the SLO queries shared by the alert rules and `devops verify`."""
