@@ -23,7 +23,7 @@ from devops.report.github import markdown_table
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # -- --json models --------------------------------------------------------------------------

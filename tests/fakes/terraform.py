@@ -56,6 +56,8 @@ class FakeRoot:
     outputs: Callable[[Mapping[str, Any], Mapping[str, str]], dict[str, tuple[Any, bool]]] = lambda v, ids: {}
     # what creating a resource does outside Terraform (the bootstrap root makes the backend)
     on_create: Callable[[str, Mapping[str, Any], FakeAws], None] = lambda addr, v, aws: None
+    # what `terraform plan` warns of (deprecations, ...)
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 def _app_resources(v: Mapping[str, Any]) -> dict[str, Resource]:
@@ -204,7 +206,7 @@ class FakeTerraform:
             shown = self._shown(variables, before, desired, changes, output_changes)
             out.write_text(json.dumps({"fake_plan": 1, "prior": prior, "variables": variables, "destroy": destroy,
                                        "changes": changes, "shown": shown}))
-            return PlanResult(out, bool(changes or output_changes))
+            return PlanResult(out, bool(changes or output_changes), self.definition.warnings)
         finally:
             self._unlock()
 

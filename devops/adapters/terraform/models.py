@@ -48,8 +48,10 @@ def json_object(text: str, command: str) -> dict[str, Any]:
 
 
 def state_stamp(text: str, command: str) -> StateStamp | None:
-    """Lineage and serial of `terraform state pull`; None when there is no state yet."""
+    """Lineage and serial of `terraform state pull`; None when there is no state yet (nothing
+    printed, or the empty state an S3 backend without an object answers: no lineage, serial 0)."""
     if not text.strip():
         return None
     state = json_object(text, command)
-    return StateStamp(str(state.get("lineage", "")), int(state.get("serial", 0)))
+    stamp = StateStamp(str(state.get("lineage", "")), int(state.get("serial", 0)))
+    return None if not stamp.lineage and stamp.serial == 0 else stamp
