@@ -11,10 +11,21 @@ from devops.cli.results import result_model
 
 # Commands whose result is not a model yet (issue 15 empties this list).
 WITHOUT_MODEL: set[str] = {
-    "build", "config show", "config validate", "cost down", "cost report", "cost schedule", "cost up", "demo",
-    "gate sonar", "gitops set-image",
-    "observability rules", "plan", "push", "quality", "release", "rollback",
-    "scan", "status", "verify",
+    "build",
+    "config show",
+    "config validate",
+    "demo",
+    "gate sonar",
+    "gitops set-image",
+    "observability rules",
+    "plan",
+    "push",
+    "quality",
+    "release",
+    "rollback",
+    "scan",
+    "status",
+    "verify",
 }
 
 

@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devops.config.cost import ScheduleConfig
-from devops.domain.schedule import Schedule, parse_holiday, parse_period, uptime_fraction
+from devops.domain.schedule import OverrideSpec, Schedule, parse_holiday, parse_period, uptime_fraction
 
 
-def schedule(uptime: list[str], zone: str = "UTC", **extra: object) -> Schedule:
-    return Schedule.from_config("s", ScheduleConfig.model_validate({"timezone": zone, "uptime": uptime, **extra}))
+def schedule(uptime: list[str], zone: str = "UTC", *, holidays: tuple[str, ...] | list[str] = (),
+             overrides: tuple[dict[str, str], ...] | list[dict[str, str]] = ()) -> Schedule:
+    specs = [OverrideSpec(o["from"], o["to"], o["state"], o.get("reason", "")) for o in overrides]  # type: ignore[arg-type]
+    return Schedule.build("s", timezone=zone, uptime=uptime, holidays=holidays, overrides=specs)
 
 
 def local(zone: str, *args: int, fold: int = 0) -> datetime:
@@ -200,3 +201,36 @@ def test_digest_follows_the_schedule() -> None:
     c = schedule(["Mon-Fri 08:00-19:00"], "Asia/Kolkata")
     assert a.digest == b.digest != c.digest
     assert len(a.digest) == 12
+
+
+def test_bad_values_in_schedules_are_refused_naming_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match=r"unknown IANA time zone 'Asia'; use a full name"):
+        schedule(["always"], "Asia")
+    with pytest.raises(ValueError, match=r"uptime: expected a string like 'Mon-Fri 08:00-20:00', got 8"):
+        parse_period(8)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"holidays: expected a date \(2026-12-25\) or range"):
+        parse_holiday("Christmas")
+    with pytest.raises(ValueError, match="needs an aware datetime"):
+        schedule(["always"]).decide(datetime(2026, 11, 25, 12, 0))
+
+    # A name in the zone list whose data cannot be read (a broken tzdata install): still one line.
+    import devops.domain.schedule as module
+
+    def unreadable(name: str) -> ZoneInfo:
+        raise OSError(f"cannot read {name}")
+
+    monkeypatch.setattr(module, "ZoneInfo", unreadable)
+    with pytest.raises(ValueError, match=r"unknown IANA time zone 'Europe/Berlin' \(e.g. 'Asia/Kolkata'"):
+        module.load_zone("Europe/Berlin")
+
+
+def test_segments_cut_at_override_edges() -> None:
+    s = schedule(["Mon-Fri 08:00-20:00"], overrides=[
+        {"from": "2026-11-25T21:10", "to": "2026-11-25T22:20", "state": "up", "reason": "late deploy"}])
+    runs = s.segments(datetime(2026, 11, 25, 0, 0, tzinfo=UTC), datetime(2026, 11, 26, 0, 0, tzinfo=UTC))
+    assert [(a.strftime("%H:%M"), b.strftime("%H:%M"), d.state) for a, b, d in runs] == [
+        ("00:00", "08:00", "down"), ("08:00", "20:00", "up"), ("20:00", "21:10", "down"),
+        ("21:10", "22:20", "up"), ("22:20", "00:00", "down")]
+    assert s.overrides[0].reason == "late deploy"
+    unnamed = schedule(["always"], overrides=[{"from": "2026-12-28", "to": "2026-12-28", "state": "down"}])
+    assert unnamed.overrides[0].reason == "override 2026-12-28..2026-12-28"
