@@ -26,13 +26,10 @@ ENVIRONMENT_EXCEPTIONS: set[str] = {
     "devops/config/render.py",
     "devops/config/loader.py",
     "devops/app/sonar_gate.py",
-    "devops/app/verify_run.py",
     "devops/app/demo.py",
     "devops/app/plan.py",
-    "devops/app/gitops_pull_request.py",
     "devops/report/console.py",
     "devops/report/github.py",
-    "devops/cli/commands/gitops.py",
     "devops/cli/commands/cost.py",
     "devops/cli/commands/quality.py",
     "devops/domain/infra/backend.py",
@@ -48,15 +45,12 @@ SIZE_EXCEPTIONS: set[str] = {
     "devops/domain/gates/sonar.py",
     "devops/adapters/terraform.py",
     "devops/app/infra.py",
-    "devops/adapters/gitops_repo.py",
     "devops/app/cost_reconcile.py",
 }
 # The CLI (options, one use-case call, rendering, wiring) stays a small share of the package.
 CLI_SHARE = 0.08
 CLI_SHARE_TODAY = 0.17  # issue 15 brings it under CLI_SHARE; then this line goes
 CYCLE_EXCEPTIONS = {
-    "devops.adapters.gitops_repo <-> devops.app.gitops_pull_request",
-    "devops.app.gitops_pull_request <-> devops.adapters.gitops_repo",
     "devops.config.cost <-> devops.domain.schedule",
     "devops.domain.schedule <-> devops.config.cost",
 }

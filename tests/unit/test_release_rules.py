@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from devops.adapters.gitops_repo import HistoryEntry
-from devops.app.rollback import resolve_target
-from devops.app.status import age
-from devops.cli.wiring.release import CliSteps
+from devops.cli.wiring.release import released_by
+from devops.cli.wiring.settings import RuntimeSettings
 from devops.config.model import VerifyEvidencePolicy
+from devops.domain.gitops.repository import HistoryEntry
 from devops.domain.release.evidence import check_entry
+from devops.domain.release.rules import age, resolve_target
 from devops.errors import BadInput
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -101,17 +101,19 @@ def test_age_is_short_and_human() -> None:
     assert age(None, NOW) == ""
 
 
-def test_released_by_names_the_actions_run_or_the_local_user(monkeypatch: pytest.MonkeyPatch) -> None:
-    steps = CliSteps.__new__(CliSteps)  # released_by reads only the environment
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_ACTOR", "alice")
-    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
-    monkeypatch.setenv("GITHUB_REPOSITORY", "techitfactory/shop")
-    monkeypatch.setenv("GITHUB_RUN_ID", "42")
-    assert steps.released_by() == {"actor": "alice", "via": "github-actions",
-                                   "run_url": "https://github.com/techitfactory/shop/actions/runs/42"}
-    monkeypatch.delenv("GITHUB_ACTIONS")
-    assert steps.released_by()["via"] == "cli"
+def test_released_by_names_the_actions_run_or_the_local_user() -> None:
+    actions = {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "alice", "GITHUB_SERVER_URL": "https://github.com",
+               "GITHUB_REPOSITORY": "techitfactory/shop", "GITHUB_RUN_ID": "42"}
+    assert released_by(RuntimeSettings.from_environ(actions)) == {
+        "actor": "alice", "via": "github-actions", "run_url": "https://github.com/techitfactory/shop/actions/runs/42"}
+    laptop = {k: v for k, v in actions.items() if k != "GITHUB_ACTIONS"}
+    assert released_by(RuntimeSettings.from_environ(laptop), user=lambda: "bob") == {
+        "actor": "bob", "via": "cli", "run_url": None}
+
+    def no_user() -> str:
+        raise KeyError("uid not in passwd")
+
+    assert released_by(RuntimeSettings.from_environ({}), user=no_user)["actor"] == "unknown"
 
 
 VERIFIED = {"verdict": "PASSED", "verified_at": "2026-11-25T09:00:00Z", "window": "10m", "environment": "dev"}
