@@ -39,6 +39,7 @@ class VerifyPorts:
     probe: HealthProbe
     open_repo: Callable[[str], AbstractContextManager[ReleaseRepository]]  # an environment's GitOps repository
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic  # what the health poll's deadline is measured on
     info: Callable[[str], None] = field(default=_quiet)
     debug: Callable[[str], None] = field(default=_quiet)
 
@@ -96,7 +97,7 @@ def verify_environment(config: Config, environment: str, services: Sequence[str]
                 open_error = exc
         ports.debug(f"{environment}: verifying {', '.join(chosen)} against {metrics.url}")
         verification = verify(config, environment, chosen, metrics, ports.probe, settings, now=now,
-                              sleep=ports.sleep, digests=digests)
+                              sleep=ports.sleep, clock=ports.clock, digests=digests)
         outcome = VerifyOutcome(verification, recording=record)
         error: DevopsError | None = failure(verification) if verification.verdict != PASSED else None
         if not record:

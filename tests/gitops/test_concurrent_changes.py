@@ -15,8 +15,8 @@ import pytest
 from devops.config import Config
 from devops.domain.gitops.change import ChangeSet, ConcurrentChange, ImageUpdate
 from devops.errors import ExitCode
+from tests.domain.gitops.test_record import full_record
 from tests.gitops.conftest import DIGEST_B, DIGEST_C, SOURCE, Remote, git, open_repo
-from tests.gitops.test_record import full_record
 
 ALPHA_B = ImageUpdate("alpha", "docker.io/test/alpha", "sha-bbbbbbb", DIGEST_B)
 ALPHA_C = ImageUpdate("alpha", "docker.io/test/alpha", "sha-ccccccc", DIGEST_C)

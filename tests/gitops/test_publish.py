@@ -17,8 +17,8 @@ from devops.adapters.git.credentials import auth_env
 from devops.config import Config, load_config
 from devops.domain.gitops.change import ChangeSet, ImageRef, ImageUpdate
 from devops.errors import BadInput, ExitCode, ExternalError
+from tests.domain.gitops.test_record import full_record
 from tests.gitops.conftest import ALPHA_VALUES, DIGEST_A, DIGEST_B, DIGEST_C, SOURCE, Remote, git, open_repo
-from tests.gitops.test_record import full_record
 from tests.support.cli import run_cli
 
 ALPHA = ImageUpdate("alpha", "docker.io/test/alpha", "sha-aaaaaaa", DIGEST_A)

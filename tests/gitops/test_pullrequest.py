@@ -24,8 +24,8 @@ from devops.config import Config, load_config
 from devops.domain.gitops.change import ChangeSet, ImageUpdate
 from devops.errors import ExitCode, HttpError
 from devops.report.gitops import evidence_body
+from tests.domain.gitops.test_record import full_record
 from tests.gitops.conftest import DIGEST_A, DIGEST_B, SOURCE, Remote, git, open_repo
-from tests.gitops.test_record import full_record
 
 API = "https://api.github.com"
 GITHUB_URL = "https://github.com/techitfactory/techitfactory-gitops.git"

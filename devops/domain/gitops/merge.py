@@ -152,9 +152,7 @@ def merge_record(base: records.ReleaseRecord, current: records.ReleaseRecord, ch
     before: dict[str, Any] = base.to_dict()["services"]
     theirs: dict[str, Any] = current.to_dict()["services"]
     merged: dict[str, Any] = {}
-    for name in [*ours, *(n for n in theirs if n not in ours), *(n for n in before if n not in ours)]:
-        if name in merged:
-            continue
+    for name in dict.fromkeys([*ours, *theirs, *before]):  # the caller's order, then the tip's, then the base's
         mine_changed = ours.get(name) != before.get(name)
         found = entry_image(theirs.get(name))
         if mine_changed and found not in (entry_image(before.get(name)), entry_image(ours.get(name))):

@@ -1,4 +1,4 @@
-"""The pure rules of releases: which evidence a promotion accepts, `rollback --to`, who released."""
+"""The pure rules of releases: which evidence a promotion accepts, `rollback --to`, records, ages."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import datetime as dt
 
 import pytest
 
-from devops.cli.wiring.release import released_by
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.config.model import VerifyEvidencePolicy
 from devops.domain.gitops.repository import HistoryEntry
 from devops.domain.release.evidence import check_entry
@@ -99,21 +97,6 @@ def test_age_is_short_and_human() -> None:
     assert [age(NOW - delta, NOW) for delta in (dt.timedelta(seconds=5), dt.timedelta(minutes=12),
                                                 dt.timedelta(hours=3), dt.timedelta(days=4))] == ["5s", "12m", "3h", "4d"]
     assert age(None, NOW) == ""
-
-
-def test_released_by_names_the_actions_run_or_the_local_user() -> None:
-    actions = {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "alice", "GITHUB_SERVER_URL": "https://github.com",
-               "GITHUB_REPOSITORY": "techitfactory/shop", "GITHUB_RUN_ID": "42"}
-    assert released_by(RuntimeSettings.from_environ(actions)) == {
-        "actor": "alice", "via": "github-actions", "run_url": "https://github.com/techitfactory/shop/actions/runs/42"}
-    laptop = {k: v for k, v in actions.items() if k != "GITHUB_ACTIONS"}
-    assert released_by(RuntimeSettings.from_environ(laptop), user=lambda: "bob") == {
-        "actor": "bob", "via": "cli", "run_url": None}
-
-    def no_user() -> str:
-        raise KeyError("uid not in passwd")
-
-    assert released_by(RuntimeSettings.from_environ({}), user=no_user)["actor"] == "unknown"
 
 
 VERIFIED = {"verdict": "PASSED", "verified_at": "2026-11-25T09:00:00Z", "window": "10m", "environment": "dev"}
