@@ -7,7 +7,6 @@ import click
 from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 from devops.cli.results import json_result
-from devops.report.release_models import PublishModel
 
 
 @click.group("gitops")
@@ -15,7 +14,7 @@ def cli() -> None:
     """Edit the GitOps repository: image digests of an environment, one commit per change."""
 
 
-@json_result(PublishModel)
+@json_result("devops.report.release_models:PublishModel")
 @cli.command("set-image")
 @click.option("--env", "environment", required=True, type=params.NAME, metavar="ENV",
               help="Environment (pipelines/devops.yaml).")

@@ -17,7 +17,6 @@ import click
 from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 from devops.cli.results import json_result
-from devops.report.release_models import ReleaseModel
 
 if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from devops.app.plan import ServicePlan
 
 
-@json_result(ReleaseModel)
+@json_result("devops.report.release_models:ReleaseModel")
 @click.command("release")
 @click.option("--env", "environment", required=True, type=params.NAME,
               help="Environment to release to (see environments:).")

@@ -7,10 +7,9 @@ import click
 from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 from devops.cli.results import json_result
-from devops.report.release_models import RollbackModel
 
 
-@json_result(RollbackModel)
+@json_result("devops.report.release_models:RollbackModel")
 @click.command("rollback")
 @click.option("--env", "environment", required=True, type=params.NAME, help="Environment to roll back.")
 @click.option("--to", "to", type=params.GIT_REF,

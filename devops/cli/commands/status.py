@@ -7,10 +7,9 @@ import click
 from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 from devops.cli.results import json_result
-from devops.report.release_models import StatusModel
 
 
-@json_result(StatusModel)
+@json_result("devops.report.release_models:StatusModel")
 @click.command("status")
 @click.option("--env", "environments", multiple=True, type=params.NAME, help="Environment (repeatable) [default: all].")
 @json_option

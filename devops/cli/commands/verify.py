@@ -14,10 +14,9 @@ import click
 from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
 from devops.cli.results import json_result
-from devops.report.release_models import VerifyModel
 
 
-@json_result(VerifyModel)
+@json_result("devops.report.release_models:VerifyModel")
 @click.command("verify")
 @click.option("--env", "environment", required=True, type=params.NAME,
               help="Environment to verify (see environments:).")
