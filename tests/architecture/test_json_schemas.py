@@ -16,16 +16,11 @@ WITHOUT_MODEL: set[str] = {
     "config validate",
     "demo",
     "gate sonar",
-    "gitops set-image",
     "observability rules",
     "plan",
     "push",
     "quality",
-    "release",
-    "rollback",
     "scan",
-    "status",
-    "verify",
 }
 
 

@@ -112,3 +112,19 @@ def test_reparse_guard_refuses_an_edit_that_changed_anything_else() -> None:
     with pytest.raises(BadInput, match=r"a.yaml: editing image.tag in place would change other values"):
         _check_only_targets_changed(before, before.replace("v1", "v2").replace("1\n", "2\n"), "a.yaml",
                                     {("image", "tag"): "v2"})
+
+
+def test_a_mapping_where_a_string_belongs_and_an_empty_file_are_refused() -> None:
+    with pytest.raises(BadInput, match=r"a.yaml: image.tag is a mapping, expected a string"):
+        set_image("image:\n  repository: r\n  tag: {a: 1}\n  digest: d\n", "a.yaml", IMAGE)
+    with pytest.raises(BadInput, match=r"a.yaml: the file is empty; it must hold an `image:` block"):
+        set_image("# nothing yet\n", "a.yaml", IMAGE)
+
+
+@pytest.mark.parametrize(("value", "plain"), [("sha-abc1234", True), ("1.0", False), ("true", False),
+                                              ("a b", False), ("- x", False), ("*alias", False), ("x: y", False),
+                                              ("a:", False), ("...", False)])  # "..." does not even parse
+def test_a_value_is_written_plain_only_when_it_reads_back_as_the_same_string(value: str, plain: bool) -> None:
+    from devops.domain.gitops.values import _plain_ok
+
+    assert _plain_ok(value) is plain

@@ -39,3 +39,23 @@ def test_changeset_refuses_a_service_twice_and_unknown_actions() -> None:
         ChangeSet("dev", (update, update))
     with pytest.raises(BadInput, match="ChangeSet.action"):
         ChangeSet("dev", (update,), action="deploy")
+
+
+def test_changeset_checks_digests_and_expected_digests() -> None:
+    with pytest.raises(BadInput, match=r"a: digest 'sha256:abc' is not sha256:<64 hex>"):
+        ChangeSet("dev", (ImageUpdate("a", "r", "t", "sha256:abc"),))
+    with pytest.raises(BadInput, match="only a change that writes the release record can expect digests"):
+        ChangeSet("dev", (), expected_digests=(("a", DIGEST_A),))
+    both = ChangeSet("dev", (ImageUpdate("b", "r", "", DIGEST_A), ImageUpdate("a", "r", "", DIGEST_A)))
+    assert both.services == ("a", "b")
+
+
+def test_image_refs_as_values_files_and_charts_use_them() -> None:
+    from devops.domain.gitops.change import ImageRef, PublishResult, ServiceChange
+
+    assert str(ImageRef("r", "v1", DIGEST_A)) == f"r:v1@{DIGEST_A}" and ImageRef("r", "", DIGEST_A).pinned == \
+        f"r@{DIGEST_A}"
+    assert str(ImageRef("r", "v1", "")) == "r:v1" and str(ImageRef("r", "", "")) == "r"
+    result = PublishResult("committed", (ServiceChange("a", "", "r@x"),), "c", "main", files=("f",))
+    assert result.to_dict()["changes"] == ({"service": "a", "old": "", "new": "r@x"},)
+    assert result.to_dict()["files"] == ("f",)

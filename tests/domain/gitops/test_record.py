@@ -73,3 +73,13 @@ def test_not_json_names_the_line() -> None:
 def test_record_of_another_environment_is_refused() -> None:
     with pytest.raises(BadInput, match=r"release.json: environment: the record says 'dev', expected 'prod'"):
         record.parse(json.dumps(full_record()), "release.json", environment="prod")
+
+
+def test_an_entry_shows_its_image_and_a_record_must_be_an_object() -> None:
+    entry = record.validate(full_record(alpha=DIGEST_A), "r").services["alpha"]
+    assert entry.image == f"docker.io/test/alpha:sha-1234567@{DIGEST_A}"
+    untagged = full_record(alpha=DIGEST_A)
+    untagged["services"]["alpha"]["tag"] = ""
+    assert record.validate(untagged, "r").services["alpha"].image == f"docker.io/test/alpha@{DIGEST_A}"
+    with pytest.raises(BadInput, match="r: expected a JSON object, got list"):
+        record.validate([], "r")

@@ -1,4 +1,4 @@
-"""The pure rules of releases: which evidence a promotion accepts, `rollback --to`, who released."""
+"""The pure rules of releases: which evidence a promotion accepts, `rollback --to`, records, ages."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import datetime as dt
 
 import pytest
 
-from devops.adapters.gitops_repo import HistoryEntry
-from devops.app.rollback import resolve_target
-from devops.app.status import age
-from devops.cli.wiring.release import CliSteps
 from devops.config.model import VerifyEvidencePolicy
+from devops.domain.gitops.repository import HistoryEntry
 from devops.domain.release.evidence import check_entry
+from devops.domain.release.rules import age, resolve_target
 from devops.errors import BadInput
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -99,19 +97,6 @@ def test_age_is_short_and_human() -> None:
     assert [age(NOW - delta, NOW) for delta in (dt.timedelta(seconds=5), dt.timedelta(minutes=12),
                                                 dt.timedelta(hours=3), dt.timedelta(days=4))] == ["5s", "12m", "3h", "4d"]
     assert age(None, NOW) == ""
-
-
-def test_released_by_names_the_actions_run_or_the_local_user(monkeypatch: pytest.MonkeyPatch) -> None:
-    steps = CliSteps.__new__(CliSteps)  # released_by reads only the environment
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_ACTOR", "alice")
-    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
-    monkeypatch.setenv("GITHUB_REPOSITORY", "techitfactory/shop")
-    monkeypatch.setenv("GITHUB_RUN_ID", "42")
-    assert steps.released_by() == {"actor": "alice", "via": "github-actions",
-                                   "run_url": "https://github.com/techitfactory/shop/actions/runs/42"}
-    monkeypatch.delenv("GITHUB_ACTIONS")
-    assert steps.released_by()["via"] == "cli"
 
 
 VERIFIED = {"verdict": "PASSED", "verified_at": "2026-11-25T09:00:00Z", "window": "10m", "environment": "dev"}
