@@ -1,27 +1,41 @@
 """The embedded defaults the demo starts itself: moto server with the demo EKS cluster, a real
-Prometheus scraping the services, the MongoDB stand-in, and the state file `--stop` reads."""
+Prometheus scraping the services and the MongoDB stand-in; and the check that the local
+registry answers."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import sys
-import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from devops.adapters import daemon
 from devops.adapters.demo import docker
 from devops.adapters.process import run
+from devops.domain.demo import STACK_HINT, aws_env
+from devops.domain.retry import RetryPolicy, retrying
 from devops.errors import ExternalError, ToolMissing
 
 PROMETHEUS = "/usr/bin/prometheus"
 MONGO_STANDIN = "devops-demo/mongo-standin:local"
+MONGO_IMAGE_ENV = "DEVOPS_DEMO_MONGO_IMAGE"
 SCRAPED = ("product", "cart", "order")   # frontend (nginx) has no /metrics
-AWS_DUMMY = {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": "ap-south-1"}
+
+
+def check_registry(registry: str) -> None:
+    """The local registry answers /v2/, or exit 3 with one line saying what to run."""
+    from devops.adapters.http import RetryPolicy as HttpRetry
+    from devops.adapters.http import request, session
+    from devops.errors import HttpError
+
+    try:
+        request(session(HttpRetry(total=1, timeout=3, backoff_factor=0.2)), "GET", f"http://{registry}/v2/",
+                what=f"the local registry at http://{registry}/v2/")
+    except HttpError as exc:
+        raise ExternalError(exc.message.splitlines()[0], hint=STACK_HINT) from None
 
 
 def free_port() -> int:
@@ -30,27 +44,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until(check: Any, timeout: float, what: str, server: daemon.Background | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server is not None and not server.alive():
-            raise ExternalError(f"{what}: exited ({server.returncode}): {server.log_tail(400).strip()}",
-                                hint=f"see {server.log}")
-        if check():
-            return
-        time.sleep(0.3)
-    raise ExternalError(f"{what}: not ready after {timeout:g} s", hint=f"see {server.log}" if server else None)
+def wait_until(check: Callable[[], bool], timeout: float, what: str,
+               server: daemon.Background | None = None) -> None:
+    """Poll `check` until it holds; ExternalError when `timeout` passes or `server` exits first."""
+
+    class NotYet(Exception):
+        pass
+
+    policy = RetryPolicy(attempts=1_000_000, base_seconds=0.15, max_seconds=0.3, deadline_seconds=timeout)
+    try:
+        for attempt in retrying(policy, retry_on=lambda error: isinstance(error, NotYet)):
+            with attempt:
+                if server is not None and not server.alive():
+                    raise ExternalError(f"{what}: exited ({server.returncode}): {server.log_tail(400).strip()}",
+                                        hint=f"see {server.log}")
+                if not check():
+                    raise NotYet
+    except NotYet:
+        raise ExternalError(f"{what}: not ready after {timeout:g} s",
+                            hint=f"see {server.log}" if server else None) from None
 
 
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def aws_env(url: str) -> dict[str, str]:
-    """What the steps that talk to AWS get: moto's endpoint and dummy credentials, nothing else."""
-    return {"AWS_ENDPOINT_URL": url, **AWS_DUMMY}
 
 
 def start_moto(logs: Path, cluster: str, region: str) -> tuple[daemon.Background, str]:
@@ -73,7 +91,7 @@ def start_moto(logs: Path, cluster: str, region: str) -> tuple[daemon.Background
     return server, url
 
 
-def prometheus_config(ports: dict[str, int], rule_files: list[Path]) -> dict[str, Any]:
+def prometheus_config(ports: Mapping[str, int], rule_files: list[Path]) -> dict[str, Any]:
     """Scrape each API with the target labels the chart's ServiceMonitor gives it."""
     scrape = [{
         "job_name": service,
@@ -87,7 +105,7 @@ def prometheus_config(ports: dict[str, int], rule_files: list[Path]) -> dict[str
             "rule_files": [str(p) for p in rule_files], "scrape_configs": scrape}
 
 
-def start_prometheus(folder: Path, ports: dict[str, int], rule_files: list[Path]) -> tuple[daemon.Background, str]:
+def start_prometheus(folder: Path, ports: Mapping[str, int], rule_files: list[Path]) -> tuple[daemon.Background, str]:
     """The Debian package's Prometheus on a free port with its own data folder."""
     binary = PROMETHEUS if Path(PROMETHEUS).exists() else "prometheus"
     folder.mkdir(parents=True, exist_ok=True)
@@ -127,9 +145,8 @@ def _ready(url: str) -> bool:
     return True
 
 
-def mongo_image(repo_root: Path, build_args: dict[str, str]) -> tuple[str, str]:
-    """(image, what it is): $DEVOPS_DEMO_MONGO_IMAGE, else the stand-in built from this repository."""
-    chosen = os.environ.get("DEVOPS_DEMO_MONGO_IMAGE")
+def mongo_image(repo_root: Path, build_args: Mapping[str, str], chosen: str | None = None) -> tuple[str, str]:
+    """(image, what it is): `chosen` ($DEVOPS_DEMO_MONGO_IMAGE), else the stand-in built from this repository."""
     if chosen:
         if not docker.image_exists(chosen):
             docker.pull(chosen)
@@ -140,23 +157,3 @@ def mongo_image(repo_root: Path, build_args: dict[str, str]) -> tuple[str, str]:
                             hint="run `bash scripts/local-stack.sh up` or set $DEVOPS_DEMO_MONGO_IMAGE")
     docker.build(repo_root / "tests" / "services" / "mongo-standin", MONGO_STANDIN, {"NODE_IMAGE": node})
     return MONGO_STANDIN, "MongoDB stand-in (tests/services/mongo-standin; the official image cannot be pulled here)"
-
-
-@dataclass
-class State:
-    """What a `--keep` run leaves running, for `devops demo --stop`."""
-
-    run_id: str
-    network: str
-    pids: dict[str, int]
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"run_id": self.run_id, "network": self.network, "pids": self.pids}, indent=2))
-
-    @classmethod
-    def load(cls, path: Path) -> State | None:
-        try:
-            data = json.loads(path.read_text())
-            return cls(str(data["run_id"]), str(data["network"]), {k: int(v) for k, v in data["pids"].items()})
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
