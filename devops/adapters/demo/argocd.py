@@ -20,7 +20,7 @@ from devops.domain.demo import ORDER, Layout
 from devops.domain.retry import RetryPolicy, retrying
 from devops.errors import DevopsError
 
-__all__ = ["CONTAINER_PORTS", "ORDER", "Deployed", "Layout", "StandInArgoCD", "service_env"]
+__all__ = ["CONTAINER_PORTS", "ORDER", "Deployed", "Layout", "StandInArgoCD", "service_env", "start_argocd"]
 
 CONTAINER_PORTS = {"product": 3001, "cart": 3002, "order": 3003, "frontend": 80}
 MONGODB_URI = "mongodb://mongo:27017/shop"
@@ -147,3 +147,23 @@ class StandInArgoCD:
         if "failed" in line or "not ready" in line:
             self.errors.append(line)
         self.log(line)
+
+
+def start_argocd(remote: Path, env_path: str, layout: Layout, log: Callable[[str], None]) -> StandInArgoCD:
+    """The stand-in, polling in a thread of its own; its health probe is one GET without retries."""
+    from devops.adapters.http import RetryPolicy as HttpRetry
+    from devops.adapters.http import request, session
+    from devops.errors import HttpError
+
+    probe_http = session(HttpRetry(total=0, timeout=2))
+
+    def probe(url: str) -> bool:
+        try:
+            request(probe_http, "GET", url)
+        except HttpError:
+            return False
+        return True
+
+    argocd = StandInArgoCD(remote, env_path, layout, probe, log=log)
+    argocd.start()
+    return argocd

@@ -9,6 +9,7 @@ import shutil
 import socket
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +158,45 @@ def mongo_image(repo_root: Path, build_args: Mapping[str, str], chosen: str | No
                             hint="run `bash scripts/local-stack.sh up` or set $DEVOPS_DEMO_MONGO_IMAGE")
     docker.build(repo_root / "tests" / "services" / "mongo-standin", MONGO_STANDIN, {"NODE_IMAGE": node})
     return MONGO_STANDIN, "MongoDB stand-in (tests/services/mongo-standin; the official image cannot be pulled here)"
+
+
+class LocalServers:
+    """The demo's servers port (devops/app/demo_ports.py: Servers): moto, Prometheus, free ports."""
+
+    def free_port(self) -> int:
+        return free_port()
+
+    def start_moto(self, logs: Path, cluster: str, region: str) -> tuple[daemon.Background, str]:
+        return start_moto(logs, cluster, region)
+
+    def start_prometheus(self, folder: Path, ports: Mapping[str, int],
+                         rules: list[Path]) -> tuple[daemon.Background, str]:
+        return start_prometheus(folder, ports, rules)
+
+    def forget_metrics(self, folder: Path) -> None:
+        forget_metrics(folder)
+
+    def stop_pid(self, pid: int, expect: str) -> bool:
+        return daemon.stop_pid(pid, expect=expect)
+
+
+@dataclass(frozen=True)
+class DemoContainers:
+    """The demo's containers port (devops/app/demo_ports.py: Containers), all labelled with the run."""
+
+    mongo_image: str | None = None   # $DEVOPS_DEMO_MONGO_IMAGE: a real MongoDB where Docker Hub is reachable
+
+    def check_engine(self) -> None:
+        docker.check_engine()
+
+    def ensure_network(self, name: str, run_id: str) -> None:
+        docker.ensure_network(name, run_id)
+
+    def start_mongo(self, run_id: str, network: str, repo_root: Path, build_args: Mapping[str, str]) -> str:
+        image, what = mongo_image(repo_root, build_args, self.mongo_image)
+        docker.run_container(f"devops-demo-{run_id}-mongo", image, network=network, alias="mongo", run_id=run_id,
+                             env={"HOST": "0.0.0.0", "PORT": "27017"})
+        return what
+
+    def remove_all(self, run_id: str, network: str) -> list[str]:
+        return docker.remove_all(run_id, network)
