@@ -286,3 +286,27 @@ def test_a_second_run_finds_the_remote_it_kept(tmp_path: Path) -> None:
     demo, lines = run(tmp_path, fakes)
     assert not fakes.gitops.created and demo.result.commits_before == 5
     assert not any("GitOps remote created" in line for line in lines)
+
+
+def test_the_json_of_a_run_is_the_published_schemas(tmp_path: Path) -> None:
+    import jsonschema
+
+    from devops.report.demo import DemoStoppedJson, as_json
+
+    fakes = DemoFakes()
+    releases(fakes)
+    demo, _ = run(tmp_path, fakes, keep=True)
+    data = json.loads(as_json(demo.result).model_dump_json())
+    schema = json.loads((REPO / "docs" / "schemas" / "demo.json").read_text())
+    jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
+    assert list(data) == ["exit_code", "seconds", "workdir", "steps", "built", "scanners", "digests", "verification",
+                          "gitops", "registry", "prometheus", "frontend", "pids", "mongo", "kept", "traffic", "notes",
+                          "docs"]
+    assert data["steps"][5] == {"name": "verify dev", "command": "devops verify --env dev", "exit_code": None,
+                                "seconds": 0.0, "verdict": "SKIPPED",
+                                "detail": "dev's digests are already verified (release recorded it)"}
+    assert data["gitops"]["new_commits"] == 3 and data["registry"] == "http://127.0.0.1:5000"
+    assert data["prometheus"].startswith("http://127.0.0.1:") and set(data["pids"]) == {"moto", "prometheus"}
+    jsonschema.validate(DemoStoppedJson(stopped=[]).model_dump(), schema, cls=jsonschema.Draft202012Validator)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "steps": "not a list"}, schema, cls=jsonschema.Draft202012Validator)
