@@ -126,7 +126,7 @@ def _use_buildx(choice: str, available: bool) -> bool:
 def login(app: AppContext, engine: object) -> None:
     config = app.config
     creds = config.registry.credentials
-    username, token = creds.username(), creds.token()
+    username, token = creds.username(app.settings), creds.token(app.settings)
     app.reporter.github.mask(token)
     if username and token:
         engine.login(config.registry.host, username, token)  # type: ignore[attr-defined]

@@ -82,7 +82,7 @@ def verify(config: Config, environment: str, services: Sequence[str], metrics: M
     `digests` (from `deployed_digests`, read before the checks) is what the verdict is about.
     """
     env_url = config.environment(environment).url.rstrip("/")
-    goals = objectives(config, list(services))
+    goals = objectives(config.slo_definitions(), list(services))
     health = _health(config, services, env_url, probe, settings, sleep, clock)
     result = Verification(environment, settings.window, metrics.url, now(), digests=dict(digests or {}))
     for service in services:

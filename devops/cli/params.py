@@ -88,7 +88,7 @@ def _month(text: str) -> tuple[int, int]:
 
 
 def _duration(text: str) -> str:
-    from devops.config.observability import duration_seconds
+    from devops.domain.observability.durations import duration_seconds
 
     duration_seconds(text)
     return text

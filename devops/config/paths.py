@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +27,15 @@ if typing.TYPE_CHECKING:
     from devops.config.model import Config
 
 
-# Set by a caller that generates a config outside the repository it describes (`devops demo`
-# writes one into its work folder, naming the repository's services): paths may then resolve
-# inside this folder too. Only the caller's environment sets it, never the config file.
-SOURCE_ROOT_ENV = "DEVOPS_SOURCE_ROOT"
+def check_config_paths(config: Config, allowed_roots: Iterable[Path] = ()) -> None:
+    """ConfigError naming the first path key that resolves outside the project root.
 
-
-def check_config_paths(config: Config) -> None:
-    """ConfigError naming the first path key that resolves outside the project root (or the
-    caller's $DEVOPS_SOURCE_ROOT)."""
+    `allowed_roots` are folders the caller allows besides the root: a config generated outside
+    the repository it describes (`devops demo` writes one into its work folder, naming the
+    repository's services) passes that repository. Only the caller passes them (the demo, or
+    `--source-root`), never the config file."""
     root = config.root.resolve()
-    roots = [root]
-    if os.environ.get(SOURCE_ROOT_ENV):
-        roots.append(Path(os.environ[SOURCE_ROOT_ENV]).resolve())
+    roots = [root, *(Path(extra).resolve() for extra in allowed_roots)]
     for key, value, rule, parent in path_values(config):
         if rule.within == "gitops" or (rule.within == "machine" and value.startswith("/")):
             continue

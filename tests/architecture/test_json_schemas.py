@@ -12,11 +12,7 @@ from devops.cli.results import result_model
 # Commands whose result is not a model yet (issue 15 empties this list).
 WITHOUT_MODEL: set[str] = {
     "build",
-    "config show",
-    "config validate",
-    "demo",
     "gate sonar",
-    "observability rules",
     "plan",
     "push",
     "quality",

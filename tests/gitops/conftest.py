@@ -125,9 +125,11 @@ def config_path(tmp_path: Path, remote: Remote, monkeypatch: pytest.MonkeyPatch)
 
 @pytest.fixture
 def config(config_path: Path):  # type: ignore[no-untyped-def]
+    import os
+
     from devops.config import load_config
 
-    return load_config(config_path)
+    return load_config(config_path, environ=os.environ)  # as the CLI passes its settings
 
 
 def open_repo(config: Config, env: str = "dev", *, depth: int | None = None) -> GitOpsSession:

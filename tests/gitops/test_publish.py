@@ -298,7 +298,7 @@ def test_unknown_service_in_a_changeset(config: Config) -> None:
 
 
 def test_load_config_sees_the_override(config_path: Path, remote: Remote) -> None:
-    assert load_config(config_path).environments["dev"].gitops.repo == str(remote.bare)
+    assert load_config(config_path, environ=os.environ).environments["dev"].gitops.repo == str(remote.bare)
 
 
 def test_history_and_old_records_from_a_shallow_clone(config: Config, remote: Remote) -> None:

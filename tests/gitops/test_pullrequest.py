@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,7 @@ def github_remote(remote: Remote, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_recorded")
     from tests.gitops.conftest import write_project
 
-    yield load_config(write_project(tmp_path / "shop"))
+    yield load_config(write_project(tmp_path / "shop"), environ=os.environ)
 
 
 def test_branch_name_is_a_hash_of_environment_services_and_digests() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from devops.cli.wiring.settings import RuntimeSettings
 from devops.config import Config
 
 if TYPE_CHECKING:
@@ -22,12 +23,16 @@ def docker_engine() -> DockerEngine:
     return engine
 
 
-def registry_client(config: Config) -> RegistryClient:
+def registry_client(config: Config, settings: RuntimeSettings | None = None) -> RegistryClient:
+    """The registry client with the credentials the config names, read from `settings` (the
+    environment of this run when not given)."""
     from devops.adapters.registry import RegistryClient
 
+    settings = settings if settings is not None else RuntimeSettings.from_environ()
     registry = config.registry
     creds = registry.credentials
-    return RegistryClient(registry.host, insecure=registry.insecure, username=creds.username(), token=creds.token(),
+    return RegistryClient(registry.host, insecure=registry.insecure, username=creds.username(settings),
+                          token=creds.token(settings),
                           token_realms=registry.token_realms,
                           credentials_hint=f"check ${creds.username_env} and ${creds.token_env}: an access token "
                                            "with the permissions this step needs")
