@@ -11,7 +11,6 @@ and written.
 
 from __future__ import annotations
 
-import os
 import types
 import typing
 from collections.abc import Iterable, Iterator

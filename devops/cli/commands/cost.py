@@ -14,7 +14,6 @@ import click
 from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 from devops.cli.results import json_result
-from devops.report import cost_results as results
 
 if TYPE_CHECKING:
     from devops.domain.cost.outcome import CostRun
@@ -30,12 +29,14 @@ def _show(app: AppContext, run: CostRun) -> None:
     from devops.report.cost import render_run
 
     render_run(app.reporter, run)
-    app.reporter.result(results.run_result(run))
+    from devops.report.cost_results import run_result
+
+    app.reporter.result(run_result(run))
     if run.failure is not None:
         raise run.failure
 
 
-@json_result(results.CostScheduleResult)
+@json_result("devops.report.cost_results:CostScheduleResult")
 @cli.command("schedule")
 @click.option("--at", type=params.INSTANT, help="Decide as if it were this instant [default: now].")
 @click.option("--target", "names", multiple=True, type=params.NAME,
@@ -60,7 +61,7 @@ def _by_hand(app: AppContext, state: State, cluster: str, nodegroup: str | None,
                                 at=at, dry_run=dry_run))
 
 
-@json_result(results.CostRunResult)
+@json_result("devops.report.cost_results:CostRunResult")
 @cli.command("down")
 @click.option("--cluster", required=True, type=params.NAME, help="Cluster (or target name) from cost.targets.")
 @click.option("--nodegroup", type=params.NAME, help="Only this node group [default: every selected one].")
@@ -75,7 +76,7 @@ def down(app: AppContext, cluster: str, nodegroup: str | None, until: time | dat
     _by_hand(app, "down", cluster, nodegroup, until, at, dry_run)
 
 
-@json_result(results.CostRunResult)
+@json_result("devops.report.cost_results:CostRunResult")
 @cli.command("up")
 @click.option("--cluster", required=True, type=params.NAME, help="Cluster (or target name) from cost.targets.")
 @click.option("--nodegroup", type=params.NAME, help="Only this node group [default: every selected one].")
@@ -90,7 +91,7 @@ def up(app: AppContext, cluster: str, nodegroup: str | None, until: time | datet
     _by_hand(app, "up", cluster, nodegroup, until, at, dry_run)
 
 
-@json_result(results.CostReportResult)
+@json_result("devops.report.cost_results:CostReportResult")
 @cli.command("report")
 @click.option("--schedule", "schedule_name", type=params.NAME, help="Only targets using this schedule.")
 @click.option("--month", type=params.MONTH, help="Calendar month in the schedule's zone [default: this month].")
@@ -106,4 +107,6 @@ def report(app: AppContext, schedule_name: str | None, month: tuple[int, int] | 
 
     result = cost_report(app.config, cost_ports(app.config), schedule=schedule_name, month=month, names=names)
     render_report(app.reporter, result)
-    app.reporter.result(results.report_result(result))
+    from devops.report.cost_results import report_result
+
+    app.reporter.result(report_result(result))

@@ -7,6 +7,7 @@ the rendering and `--json` models in devops/report/infra.py.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import click
@@ -14,7 +15,6 @@ import click
 from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 from devops.cli.results import json_result
-from devops.report import infra as report
 
 if TYPE_CHECKING:
     from devops.app.infra.ports import InfraPorts
@@ -35,7 +35,7 @@ def cli() -> None:
     summarised and priced, and stale or foreign plans are never applied."""
 
 
-@json_result(report.InfraBootstrapResult)
+@json_result("devops.report.infra:InfraBootstrapResult")
 @cli.command("bootstrap")
 @dry_run_option
 @json_option
@@ -46,11 +46,11 @@ def bootstrap(app: AppContext, dry_run: bool) -> None:
     from devops.app import infra as workflow
 
     result = workflow.bootstrap(app.config, _ports(app), dry_run=dry_run)
-    report.render_bootstrap(app.reporter, result)
-    app.reporter.result(report.bootstrap_result(result))
+    _report().render_bootstrap(app.reporter, result)
+    app.reporter.result(_report().bootstrap_result(result))
 
 
-@json_result(report.InfraPlanResult)
+@json_result("devops.report.infra:InfraPlanResult")
 @cli.command("plan")
 @ENV_OPTION
 @click.option("--destroy", is_flag=True, help="Plan the destruction of every resource (used by `destroy`).")
@@ -61,11 +61,11 @@ def plan(app: AppContext, environment: str, destroy: bool) -> None:
     from devops.app import infra as workflow
 
     result = workflow.plan(app.config, environment, _ports(app), destroy=destroy)
-    report.render_plan(app.reporter, result)
-    app.reporter.result(report.plan_result(result))
+    _report().render_plan(app.reporter, result)
+    app.reporter.result(_report().plan_result(result))
 
 
-@json_result(report.InfraApplyResult)
+@json_result("devops.report.infra:InfraApplyResult")
 @cli.command("apply")
 @ENV_OPTION
 @click.option(
@@ -82,11 +82,11 @@ def apply(app: AppContext, environment: str, plan_file: Path | None, dry_run: bo
     from devops.app import infra as workflow
 
     result = workflow.apply(app.config, environment, _ports(app), plan_file=plan_file, dry_run=dry_run)
-    report.render_apply(app.reporter, result)
-    app.reporter.result(report.apply_result(result))
+    _report().render_apply(app.reporter, result)
+    app.reporter.result(_report().apply_result(result))
 
 
-@json_result(report.InfraOutputResult)
+@json_result("devops.report.infra:InfraOutputResult")
 @cli.command("output")
 @ENV_OPTION
 @click.option("--show-sensitive", is_flag=True, help="Print sensitive outputs too (hidden by default).")
@@ -97,8 +97,8 @@ def output(app: AppContext, environment: str, show_sensitive: bool) -> None:
     from devops.app import infra as workflow
 
     result = workflow.outputs(app.config, environment, _ports(app), show_sensitive=show_sensitive)
-    report.render_outputs(app.reporter, result)
-    app.reporter.result(report.output_result(result))
+    _report().render_outputs(app.reporter, result)
+    app.reporter.result(_report().output_result(result))
 
 
 def _ask_name(environment: str) -> str | None:
@@ -111,7 +111,7 @@ def _ask_name(environment: str) -> str | None:
     return typed
 
 
-@json_result(report.InfraDestroyResult)
+@json_result("devops.report.infra:InfraDestroyResult")
 @cli.command("destroy")
 @ENV_OPTION
 @click.option("--yes", is_flag=True, help="Do not ask to type the environment name.")
@@ -124,13 +124,13 @@ def destroy(app: AppContext, environment: str, yes: bool, allow_prod: bool, dry_
     from devops.app import infra as workflow
 
     result = workflow.destroy(app.config, environment, _ports(app), allow_prod=allow_prod, dry_run=dry_run,
-                              show=lambda planned: report.render_plan(app.reporter, planned),
+                              show=lambda planned: _report().render_plan(app.reporter, planned),
                               ask=None if yes else _ask_name)
-    report.render_destroy(app.reporter, result)
-    app.reporter.result(report.destroy_result(result))
+    _report().render_destroy(app.reporter, result)
+    app.reporter.result(_report().destroy_result(result))
 
 
-@json_result(report.InfraUnlockResult)
+@json_result("devops.report.infra:InfraUnlockResult")
 @cli.command("unlock")
 @ENV_OPTION
 @click.option("--lock-id", required=True, type=params.LOCK_ID, help="The lock ID Terraform or devops printed.")
@@ -142,5 +142,13 @@ def unlock(app: AppContext, environment: str, lock_id: str, dry_run: bool) -> No
     from devops.app import infra as workflow
 
     result = workflow.unlock(app.config, environment, lock_id, _ports(app), dry_run=dry_run)
-    report.render_unlock(app.reporter, result)
-    app.reporter.result(report.unlock_result(result))
+    _report().render_unlock(app.reporter, result)
+    app.reporter.result(_report().unlock_result(result))
+
+
+def _report() -> ModuleType:
+    """The renderers and --json models, imported when a command runs: `devops --help` stays
+    free of pydantic and rich (tests/unit/test_cli.py)."""
+    from devops.report import infra
+
+    return infra
