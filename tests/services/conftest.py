@@ -58,7 +58,14 @@ def api_stack(api_images: dk.Images) -> Iterator[Stack]:
         for service, port in (("product", 3001), ("cart", 3002), ("order", 3003)):
             stack.urls[service] = f"http://127.0.0.1:{dk.host_port(names[service], port)}"
         for service in ("product", "cart", "order"):
-            dk.wait_http(f"{stack.urls[service]}/ready", 200, timeout=120)
+            try:
+                dk.wait_http(f"{stack.urls[service]}/ready", 200, timeout=120)
+            except TimeoutError as exc:
+                # Say why: the last lines of every container of the stack, and its network.
+                logs = "\n".join(f"--- {name}\n{dk.docker('logs', '--tail', '15', name, check=False).stdout}"
+                                  f"{dk.docker('logs', '--tail', '15', name, check=False).stderr}"
+                                  for name in names.values())
+                raise TimeoutError(f"{service}: {exc}\n{logs}") from None
         # The catalogue is seeded in the background once the indexes exist.
         dk.wait_http(f"{stack.urls['product']}/products?limit=1", 200, timeout=30)
         yield stack
