@@ -7,20 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devops.adapters.process import ProcessResult, run
+from devops.domain.images.results import Revision
 from devops.errors import BadInput
 
 SEMVER_TAG = re.compile(r"^v(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)$")
-
-
-@dataclass(frozen=True)
-class Revision:
-    commit: str  # full sha, or "" outside a git repository
-    dirty: bool
-    version_tag: str | None  # vX.Y.Z when HEAD is exactly at such a tag
-
-    @property
-    def short(self) -> str:
-        return self.commit[:7] if self.commit else "nogit"
 
 
 def git(args: list[str], cwd: Path, *, check: bool = True, timeout: float = 120) -> str:

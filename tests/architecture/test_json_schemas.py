@@ -11,10 +11,10 @@ from devops.cli.results import result_model
 
 # Commands whose result is not a model yet (issue 15 empties this list).
 WITHOUT_MODEL: set[str] = {
-    "build", "config show", "config validate", "cost down", "cost report", "cost schedule", "cost up", "demo",
-    "gate sonar", "gitops set-image", "infra apply", "infra bootstrap", "infra destroy", "infra output",
-    "infra plan", "infra unlock", "observability rules", "plan", "push", "quality", "release", "rollback",
-    "scan", "status", "verify",
+    "config show", "config validate", "cost down", "cost report", "cost schedule", "cost up", "demo",
+    "gitops set-image", "infra apply", "infra bootstrap", "infra destroy", "infra output",
+    "infra plan", "infra unlock", "observability rules", "release", "rollback",
+    "status", "verify",
 }
 
 

@@ -46,7 +46,7 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
     for name in chosen:
         config.service(name)
     order = list(config.services)
-    steps = CliSteps(app, parse_build_args(build_args))
+    steps = CliSteps(app, parse_build_args(build_args, environ=app.settings.environ))
     if target.promote_from:
         from devops.app.promote import promote
 

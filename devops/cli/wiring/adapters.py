@@ -1,4 +1,8 @@
-"""Builds the adapters a command needs from the configuration: the one place that knows how."""
+"""Builds the adapters of builds and pushes from the configuration: the one place that knows how.
+
+`docker_engine` and `registry_client` are used by every area that pushes or reads images
+(releases, promotion, supply chain); build and push wiring proper is devops/cli/wiring/images.py.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from devops.config import Config
 
 if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
-    from devops.adapters.git import Revision
     from devops.adapters.registry import RegistryClient
     from devops.app.push import RetrySettings
+    from devops.cli.wiring.settings import RuntimeSettings
+    from devops.domain.images.results import Revision
 
 
 def docker_engine() -> DockerEngine:
@@ -22,12 +27,16 @@ def docker_engine() -> DockerEngine:
     return engine
 
 
-def registry_client(config: Config) -> RegistryClient:
+def registry_client(config: Config, settings: RuntimeSettings | None = None) -> RegistryClient:
+    """The registry's HTTP API with the configured credentials (read from `settings`, the run's
+    snapshot of the environment, when given)."""
     from devops.adapters.registry import RegistryClient
 
     registry = config.registry
     creds = registry.credentials
-    return RegistryClient(registry.host, insecure=registry.insecure, username=creds.username(), token=creds.token(),
+    username, token = (settings.get(creds.username_env), settings.get(creds.token_env)) if settings else \
+        (creds.username(), creds.token())
+    return RegistryClient(registry.host, insecure=registry.insecure, username=username, token=token,
                           token_realms=registry.token_realms,
                           credentials_hint=f"check ${creds.username_env} and ${creds.token_env}: an access token "
                                            "with the permissions this step needs")
@@ -44,9 +53,9 @@ def revision(config: Config) -> Revision:
     return git_revision(config.root)
 
 
-def source_url(config: Config) -> str:
+def source_url(config: Config, settings: RuntimeSettings) -> str:
     """Where the source lives, for the OCI `source` label: the GitHub repository in Actions."""
-    server, repo = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    server, repo = settings.get("GITHUB_SERVER_URL"), settings.get("GITHUB_REPOSITORY")
     if server and repo:
         return f"{server}/{repo}"
     from devops.adapters.git import git, is_repository
