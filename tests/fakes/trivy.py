@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from devops.domain.gates.findings import parse_report
-from devops.domain.gates.scan import TrivyRun, TrivyVersion
+from devops.domain.gates.scan import CacheEntry, CacheKey, TrivyRun, TrivyVersion
 from devops.errors import GateUnavailable, ToolFailed
 
 
@@ -44,16 +44,17 @@ def image_report(ref: str, image_id: str, vulns: Sequence[Vuln] = (), *, secrets
                        "Results": results, "Trivy": {"Version": "0.76.0"}})
 
 
-def config_report(path: Path, checks: Sequence[tuple[str, str, str]]) -> str:
-    """`trivy config --format json` for one file: (id, AVD id, severity) failures."""
+def config_report(path: Path, checks: Sequence[tuple[str, str, str, str]]) -> str:
+    """`trivy config --format json` of `path`: (file relative to it, id, AVD id, severity) failures."""
+    results: dict[str, list[dict[str, Any]]] = {}
+    for file, ident, avd, severity in checks:
+        results.setdefault(file, []).append({"ID": ident, "AVDID": avd, "Severity": severity,
+                                             "Title": f"check {ident}", "Status": "FAIL", "Resolution": "fix it",
+                                             "CauseMetadata": {"StartLine": 1, "EndLine": 1}})
     return json.dumps({"SchemaVersion": 2, "ArtifactName": str(path), "ArtifactType": "filesystem",
-                       "Results": [{"Target": path.name, "Class": "config", "Type": "dockerfile",
-                                    "MisconfSummary": {"Successes": 20, "Failures": len(checks)},
-                                    "Misconfigurations": [{"ID": ident, "AVDID": avd, "Severity": severity,
-                                                           "Title": f"check {ident}", "Status": "FAIL",
-                                                           "Resolution": "fix it",
-                                                           "CauseMetadata": {"StartLine": 1, "EndLine": 1}}
-                                                          for ident, avd, severity in checks]}]})
+                       "Results": [{"Target": file, "Class": "config", "Type": "dockerfile",
+                                    "MisconfSummary": {"Successes": 20, "Failures": len(found)},
+                                    "Misconfigurations": found} for file, found in results.items()]})
 
 
 @dataclass
@@ -63,7 +64,7 @@ class FakeTrivy:
     Trivy without a vulnerability DB."""
 
     images: dict[str, tuple[str, list[Vuln]]] = field(default_factory=dict)
-    configs: dict[Path, list[tuple[str, str, str]]] = field(default_factory=dict)
+    configs: dict[Path, list[tuple[str, str, str, str]]] = field(default_factory=dict)
     has_db: bool = True
     broken: str | None = None
     answer_for: str | None = None  # name every report after this ref instead (a foreign report)
@@ -105,3 +106,18 @@ class FakeTrivy:
         output.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6",
                                       "metadata": {"component": {"name": report["ArtifactName"]}}}))
         return output
+
+
+@dataclass
+class MemoryCache:
+    """The scan cache port (devops/adapters/scan_cache.py keeps it in files): entries by key."""
+
+    entries: dict[str, CacheEntry] = field(default_factory=dict)
+    puts: int = 0
+
+    def get(self, key: CacheKey) -> CacheEntry | None:
+        return self.entries.get(key.digest)
+
+    def put(self, key: CacheKey, raw: str, trivy_seconds: float) -> None:
+        self.puts += 1
+        self.entries[key.digest] = CacheEntry(raw, trivy_seconds, 0.0)
