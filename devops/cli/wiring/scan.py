@@ -8,12 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from devops.cli.wiring.run import Run
 from devops.config import Config
 
 if TYPE_CHECKING:
     from devops.adapters.scan_cache import ScanCache
     from devops.adapters.trivy import Trivy, TrivyOptions
     from devops.app.scan import PathKind
+    from devops.app.scan_run import ScanPorts
     from devops.domain.gates.ignore import IgnoreRules
     from devops.domain.gates.policy import Policy, PolicyOverride
 
@@ -86,3 +88,18 @@ def image_ids() -> Callable[[str], str | None]:
     from devops.adapters.docker import DockerEngine
 
     return DockerEngine().image_id
+
+
+def scan_ports(app: Run, *, timeout: float | None = None, no_cache: bool = False, cache_dir: str | None = None,
+               trivy_cache_dir: str | None = None, db_repositories: Sequence[str] = (), skip_db_update: bool = False,
+               offline: bool = False) -> ScanPorts:
+    """The ports of `devops scan`, with the command line's overrides of gates.trivy and the cache."""
+    from devops.app.scan_run import ScanPorts
+    from devops.cli.wiring.images import input_reader
+
+    config = app.config
+    return ScanPorts(
+        trivy=trivy(config, timeout=timeout, cache_dir=trivy_cache_dir, db_repositories=db_repositories,
+                    skip_db_update=skip_db_update, offline=offline),
+        load_ignore=load_ignore, reader=input_reader(app),
+        cache=lambda: scan_cache(config, disabled=no_cache, folder=cache_dir), image_id=image_ids, path_kind=path_kind)
