@@ -62,12 +62,19 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def bench(session: nox.Session) -> None:
-    """Every benchmarks/bench_*.py; each prints its figures as ratios measured in one run."""
+    """Every benchmarks/bench_*.py; each prints its figures as ratios measured in one run.
+
+    `nox -s bench -- scale gates` runs those two; options after the names go to the scripts,
+    e.g. `nox -s bench -- scale --quick` (benchmarks/README.md).
+    """
     _ensure_installed(session)
+    args = list(session.posargs)
+    first_option = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
+    names, options = args[:first_option], args[first_option:]
     scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
-    chosen = [s for s in scripts if not session.posargs or s.stem.removeprefix("bench_") in session.posargs]
+    chosen = [s for s in scripts if not names or s.stem.removeprefix("bench_") in names]
     for script in chosen:
-        session.run("python", str(script), external=True, env={"DEVOPS_BUILD_ARGS": _standin_args()})
+        session.run("python", str(script), *options, external=True, env={"DEVOPS_BUILD_ARGS": _standin_args()})
 
 
 @nox.session(venv_backend="none")

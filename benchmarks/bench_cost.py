@@ -47,7 +47,7 @@ def run() -> int:
     import boto3
 
     from devops.adapters.aws.eks import CallCounter, EksAdapter
-    from devops.app.cost_reconcile import reconcile, resolve_targets
+    from devops.app.cost_reconcile import reconcile
     from devops.config.cost import CostConfig
 
     raw = boto3.client("eks", region_name="ap-south-1")
@@ -70,7 +70,7 @@ def run() -> int:
             },
         }
     )
-    targets = resolve_targets(cost)
+    targets = cost.resolve_targets()
     groups = CLUSTERS * NODEGROUPS
 
     def measure(label: str, at: datetime, concurrency: int) -> float:

@@ -46,7 +46,9 @@ def bench_overhead(work: Path) -> tuple[float, float]:
         "services": {"cart": {"path": "services/cart", "port": 3002, "language": "javascript"}},
         "environments": {"dev": {"url": "https://dev.example.test", "cluster": {"name": "shop-dev"},
                                  "gitops": {"path": "gitops/environments/dev"}}},
-        "infra": {"environments": {"dev": {"root": "infra/dev"}}},
+        # moto serves S3 on a path, not a virtual host: the one backend option a stand-in needs.
+        "infra": {"state": {"backend_options": {"use_path_style": True}},
+                  "environments": {"dev": {"root": "infra/dev"}}},
     }
     (project / "pipelines/devops.yaml").write_text(json.dumps(config))
     cfg = str(project / "pipelines/devops.yaml")

@@ -9,7 +9,6 @@ as a header only and never appears in a message.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -58,14 +57,14 @@ class PullRequest:
         )
 
 
-def api_url(configured: str, explicitly_set: bool) -> str:
-    """The API base: the config's value when set there, else $GITHUB_API_URL (Actions, GHES), else github.com.
+def api_url(configured: str, explicitly_set: bool, from_env: str | None = None) -> str:
+    """The API base: the config's value when set there, else `from_env` ($GITHUB_API_URL, which
+    Actions sets, also on Enterprise Server, read by the wiring), else github.com.
 
     `BadInput` when $GITHUB_API_URL is not https (http only for a loopback stand-in): the token
     goes there. The config's value was checked when it was loaded."""
     if explicitly_set:
         return configured.rstrip("/")
-    from_env = os.environ.get("GITHUB_API_URL")
     if from_env:
         problem = service_url_problem(from_env, what="$GITHUB_API_URL")
         if problem:
@@ -221,6 +220,35 @@ class GitHubClient:
         response = self._call("POST", f"/repos/{_q(owner)}/{_q(repo)}/issues/{number}/labels", ok=(200,),
                               what=f"label pull request #{number} of {owner}/{repo}", json={"labels": list(labels)})
         return tuple(str(label.get("name", "")) for label in response.json())
+
+
+class GitHubPullRequests:
+    """The pull requests of one repository on one GitHub: the pull-request port of
+    devops/app/gitops_pull_request.py. The HTTP session is made on first use."""
+
+    def __init__(self, api: str, token: str, owner: str, name: str, *, token_env: str = "GITHUB_TOKEN") -> None:
+        self.api, self.owner, self.name, self.token_env = api, owner, name, token_env
+        self._token = token
+        self._client: GitHubClient | None = None
+
+    @property
+    def client(self) -> GitHubClient:
+        if self._client is None:
+            self._client = GitHubClient(self.api, self._token, token_env=self.token_env)
+        return self._client
+
+    def find_open(self, head: str) -> PullRequest | None:
+        return self.client.find_open_pull(self.owner, self.name, head)
+
+    def create(self, *, title: str, head: str, base: str, body: str, draft: bool) -> PullRequest:
+        return self.client.create_pull(self.owner, self.name, title=title, head=head, base=base, body=body,
+                                       draft=draft)
+
+    def update_body(self, number: int, body: str) -> None:
+        self.client.update_pull(self.owner, self.name, number, body=body)
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        self.client.add_labels(self.owner, self.name, number, labels)
 
 
 def _q(part: str) -> str:

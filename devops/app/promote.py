@@ -14,23 +14,15 @@ credentials (or prod) to another registry.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from devops.app.release import (
-    GitOpsRepository,
-    Releaser,
-    ReleaseReport,
-    ScanOutcome,
-    ServiceRelease,
-    current_digests,
-    new_record,
-    record_services,
-)
-from devops.config.model import VerifyEvidencePolicy
+from devops.app.release import Releaser, ReleaseRepository, ScanOutcome, current_digests
 from devops.domain.gitops.change import ChangeSet, ImageUpdate
-from devops.domain.release.evidence import check_entry, scan_evidence
+from devops.domain.release.evidence import EvidencePolicy, check_entry, scan_evidence
+from devops.domain.release.results import ReleaseReport, ServiceRelease
+from devops.domain.release.rules import new_record, record_services, repository_refusal
 from devops.errors import GateFailed
 
 
@@ -39,7 +31,7 @@ class PromotionSteps(Releaser, Protocol):
         """The configured repository of `service` (host/namespace/image); None when unknown."""
         ...
 
-    def open_repo(self, environment: str) -> AbstractContextManager[GitOpsRepository]: ...
+    def open_repo(self, environment: str) -> AbstractContextManager[ReleaseRepository]: ...
 
     def registry_has(self, repository: str, digest: str) -> bool: ...
 
@@ -47,7 +39,7 @@ class PromotionSteps(Releaser, Protocol):
 
 
 def promote(target: str, source: str, services: Sequence[str], order: Sequence[str], steps: PromotionSteps,
-            policy: VerifyEvidencePolicy, *, now: dt.datetime, dry_run: bool = False,
+            policy: EvidencePolicy, *, now: dt.datetime, dry_run: bool = False,
             mode: str | None = None) -> ReleaseReport:
     """Write the source environment's recorded digests of `services` (all when empty) into `target`."""
     report = ReleaseReport(target, "promote", dry_run=dry_run, source=source)
@@ -113,25 +105,3 @@ def promote(target: str, source: str, services: Sequence[str], order: Sequence[s
                            source_commit=source_commit, action="promote")
         report.publish = repo.publish(change, dry_run=dry_run, mode=mode)
     return report
-
-
-def repository_refusal(service: str, recorded: object, configured: str | None, where: str) -> str:
-    """Why a record entry's repository may not be deployed; empty when it is the configured one."""
-    if configured is None:
-        return f"{service}: {where} names a service that is not in the configuration"
-    if recorded != configured:
-        shown = repr(recorded)[:200] if recorded else "no repository"
-        return (f"{service}: {where} names repository {shown}, not the configured {configured!r} "
-                "(registry.host/namespace/image)")
-    return ""
-
-
-def promotion_preview(source_entries: Mapping[str, Mapping[str, Any]], target_digests: Mapping[str, str]
-                      ) -> dict[str, tuple[str, str]]:
-    """Per service, (target digest now, source digest) where a promotion would change it."""
-    changes = {}
-    for service, entry in source_entries.items():
-        digest = str(entry.get("digest") or "")
-        if digest and target_digests.get(service, "") != digest:
-            changes[service] = (target_digests.get(service, ""), digest)
-    return changes

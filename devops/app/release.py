@@ -9,20 +9,22 @@ service passed; nothing reaches the registry unless the gates passed first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from devops.app.plan import ServicePlan
 from devops.domain.gitops.change import ChangeSet, ImageRef, ImageUpdate, PublishResult
 from devops.domain.gitops.record import ReleaseRecord
 from devops.domain.release.evidence import iso, scan_evidence, sonar_evidence
+from devops.domain.release.results import ReleaseReport, ServiceRelease
+from devops.domain.release.rules import new_record
 from devops.errors import ExternalError, GateFailed
 
 
-class GitOpsRepository(Protocol):
-    """What releases need from `devops.adapters.gitops_repo.GitOpsRepo`."""
+class ReleaseRepository(Protocol):
+    """What releases need from an environment's GitOps repository (devops/app/gitops_publish.py::GitOpsSession)."""
 
     @property
     def commit(self) -> str: ...
@@ -89,104 +91,16 @@ class ReleaseSteps(Releaser, Protocol):
 
     def source_commit(self) -> str | None: ...
 
-    def open_repo(self, environment: str) -> AbstractContextManager[GitOpsRepository]: ...
+    def open_repo(self, environment: str) -> AbstractContextManager[ReleaseRepository]: ...
 
 
-@dataclass
-class ServiceRelease:
-    service: str
-    status: str                     # unchanged, released, would-release, refused
-    repository: str = ""
-    tag: str = ""
-    digest: str = ""                # new digest ("" when unknown before a dry-run build)
-    previous_digest: str = ""
-    note: str = ""
-    scan: dict[str, Any] | None = None
-    sonar: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "service": self.service, "status": self.status, "repository": self.repository,
-            "tag": self.tag or None, "digest": self.digest or None,
-            "previous_digest": self.previous_digest or None, "note": self.note or None,
-            "scan": self.scan, "sonar": self.sonar,
-        }
-
-
-@dataclass
-class ReleaseReport:
-    environment: str
-    action: str                      # release, promote, rollback
-    services: list[ServiceRelease] = field(default_factory=list)
-    publish: PublishResult | None = None
-    dry_run: bool = False
-    source: str | None = None        # promote: the environment promoted from
-    verification: dict[str, Any] | None = None  # `devops verify` after the release, when configured
-
-    @property
-    def changed(self) -> list[ServiceRelease]:
-        return [s for s in self.services if s.status in ("released", "would-release")]
-
-    def to_dict(self) -> dict[str, Any]:
-        publish = self.publish
-        return {
-            "environment": self.environment,
-            "action": self.action,
-            "source": self.source,
-            "dry_run": self.dry_run,
-            "services": [s.to_dict() for s in self.services],
-            "gitops": publish_dict(publish),
-            **({"verification": self.verification} if self.verification is not None else {}),
-        }
-
-
-def publish_dict(publish: PublishResult | None) -> dict[str, Any] | None:
-    if publish is None:
-        return None
-    return {
-        "outcome": publish.outcome,
-        "commit": publish.commit,
-        "branch": publish.branch,
-        "pull_request_url": publish.pull_request_url,
-        "pull_request_state": publish.pull_request_state,
-        "attempts": publish.attempts,
-        "git_operations": publish.git_operations,
-        "changes": [{"service": c.service, "old": c.old, "new": c.new} for c in publish.changes],
-        "diff": publish.diff,
-    }
-
-
-def current_digests(repo: GitOpsRepository, services: Sequence[str]) -> dict[str, str]:
+def current_digests(repo: ReleaseRepository, services: Sequence[str]) -> dict[str, str]:
     """The digest each service's values file holds now ("" when none yet)."""
     digests = {}
     for service in services:
         ref = repo.read_values(service)
         digests[service] = ref.digest if ref is not None else ""
     return digests
-
-
-def record_services(record: ReleaseRecord) -> dict[str, dict[str, Any]]:
-    """The `services` of a release record as plain data, as release.json holds them."""
-    services: dict[str, dict[str, Any]] = record.to_dict()["services"]
-    return services
-
-
-def new_record(environment: str, order: Sequence[str], previous: ReleaseRecord,
-               entries: Mapping[str, Mapping[str, Any]], *, source_commit: str | None, now: dt.datetime,
-               released_by: Mapping[str, Any], promoted_from: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The next release record: previous entries, with `entries` replacing theirs, in config order."""
-    services = {**record_services(previous), **{k: dict(v) for k, v in entries.items()}}
-    ordered = {name: services[name] for name in order if name in services}
-    ordered.update({name: entry for name, entry in services.items() if name not in ordered})
-    return {
-        "schema": 1,
-        "environment": environment,
-        "released_at": iso(now),
-        "released_by": dict(released_by),
-        "source_commit": source_commit,
-        "promoted_from": dict(promoted_from) if promoted_from else None,
-        "services": ordered,
-    }
 
 
 def release(environment: str, services: Sequence[str], order: Sequence[str], steps: ReleaseSteps, *,
@@ -259,7 +173,7 @@ def release(environment: str, services: Sequence[str], order: Sequence[str], ste
     return _ordered(report, order)
 
 
-def _change(environment: str, items: Any, record: dict[str, Any] | None, steps: ReleaseSteps,
+def _change(environment: str, items: Iterable[ServiceRelease], record: dict[str, Any] | None, steps: ReleaseSteps,
             action: str) -> ChangeSet:
     updates = tuple(ImageUpdate(i.service, i.repository, i.tag, i.digest) for i in items)
     return ChangeSet(environment=environment, updates=updates, record=record,

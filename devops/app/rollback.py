@@ -12,30 +12,20 @@ exist in the registry; otherwise the rollback is refused (exit 1) and nothing is
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from devops.adapters.gitops_repo import HistoryEntry
-from devops.app.promote import repository_refusal
-from devops.app.release import (
-    GitOpsRepository,
-    Releaser,
-    ReleaseReport,
-    ServiceRelease,
-    current_digests,
-    new_record,
-    record_services,
-)
+from devops.app.release import Releaser, ReleaseRepository, current_digests
 from devops.domain.gitops.change import ChangeSet, ImageUpdate
 from devops.domain.gitops.record import ReleaseRecord
+from devops.domain.gitops.repository import HistoryEntry
+from devops.domain.release.results import ReleaseReport, ServiceRelease
+from devops.domain.release.rules import new_record, record_services, repository_refusal, resolve_target
 from devops.errors import BadInput, GateFailed
 
-RELATIVE = re.compile(r"^~(?P<n>[1-9]\d*)$")
 
-
-class RollbackRepository(GitOpsRepository, Protocol):
+class RollbackRepository(ReleaseRepository, Protocol):
     def history(self) -> list[HistoryEntry]: ...
 
     def read_record_at(self, commit: str) -> ReleaseRecord: ...
@@ -49,28 +39,9 @@ class RollbackSteps(Releaser, Protocol):
     def registry_has(self, repository: str, digest: str) -> bool: ...
 
 
-def resolve_target(history: Sequence[HistoryEntry], to: str, environment: str) -> str:
-    """The commit `to` names among the record's history (newest first)."""
-    commits = [entry.commit for entry in history]
-    if not commits:
-        raise BadInput(f"{environment} has no release history to roll back to")
-    steps_back = 1 if to == "previous" else (int(m["n"]) if (m := RELATIVE.match(to)) else None)
-    if steps_back is not None:
-        if steps_back >= len(commits):
-            raise BadInput(f"--to {to}: {environment} has only {len(commits) - 1} earlier release(s)",
-                           hint=f"list them with `devops rollback --env {environment} --list`")
-        return str(commits[steps_back])
-    matches = [c for c in commits if c.startswith(to.lower())] if re.fullmatch(r"[0-9a-fA-F]{4,40}", to) else []
-    if len(matches) == 1:
-        return str(matches[0])
-    if len(matches) > 1:
-        raise BadInput(f"--to {to}: ambiguous, matches {len(matches)} releases of {environment}; give more digits")
-    raise BadInput(f"--to {to}: not a release of {environment} (a commit that changed its release record)",
-                   hint=f"list them with `devops rollback --env {environment} --list`")
-
-
 def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSteps, *, now: dt.datetime,
              dry_run: bool = False, mode: str | None = None) -> ReleaseReport:
+    """Restore the release record at `to` (see the module docstring); refusals write nothing."""
     report = ReleaseReport(environment, "rollback", dry_run=dry_run)
     with steps.open_repo(environment) as repo:
         commit = resolve_target(repo.history(), to, environment)
@@ -112,3 +83,9 @@ def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSte
                            source_commit=source_commit, action="rollback")
         report.publish = repo.publish(change, dry_run=dry_run, mode=mode)
     return report
+
+
+def releases(environment: str, steps: RollbackSteps) -> list[HistoryEntry]:
+    """The environment's releases (commits that changed its record), newest first: what `--to` takes."""
+    with steps.open_repo(environment) as repo:
+        return repo.history()

@@ -5,67 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from devops.app.promote import promotion_preview
-from devops.app.release import GitOpsRepository
+from devops.app.release import ReleaseRepository
 from devops.domain.gitops.change import ImageRef
 from devops.domain.release.evidence import parse_iso
+from devops.domain.release.results import EnvironmentStatus, ServiceStatus
+from devops.domain.release.rules import age, promotion_preview
 
 
 class StatusSteps(Protocol):
-    def open_repo(self, environment: str) -> AbstractContextManager[GitOpsRepository]: ...
-
-
-@dataclass(frozen=True)
-class ServiceStatus:
-    service: str
-    tag: str
-    digest: str
-    source_commit: str
-    released_at: str
-    age: str
-    scan: str
-    sonar: str
-    promotion: str  # what a promotion from the source environment would do: "", "→ sha-…", "no release"
-    verification: str = ""  # `devops verify` verdict recorded for this digest, "" when none
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"service": self.service, "tag": self.tag or None, "digest": self.digest or None,
-                "source_commit": self.source_commit or None, "released_at": self.released_at or None,
-                "age": self.age or None, "scan": self.scan or None, "sonar": self.sonar or None,
-                "promotion": self.promotion or None, "verification": self.verification or None}
-
-
-@dataclass
-class EnvironmentStatus:
-    environment: str
-    gitops_commit: str
-    promote_from: str | None
-    released_at: str
-    released_by: str
-    services: list[ServiceStatus] = field(default_factory=list)
-    pending: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"environment": self.environment, "gitops_commit": self.gitops_commit,
-                "promote_from": self.promote_from, "released_at": self.released_at or None,
-                "released_by": self.released_by or None,
-                "services": [s.to_dict() for s in self.services],
-                "promotion": {service: {"from": old or None, "to": new}
-                              for service, (old, new) in self.pending.items()}}
-
-
-def age(moment: dt.datetime | None, now: dt.datetime) -> str:
-    """Human age: 45s, 12m, 3h, 4d."""
-    if moment is None:
-        return ""
-    seconds = max(0, int((now - moment).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    def open_repo(self, environment: str) -> AbstractContextManager[ReleaseRepository]: ...
 
 
 def environment_status(environments: Sequence[str], promote_from: Mapping[str, str | None],

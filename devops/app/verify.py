@@ -24,16 +24,15 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
-from devops.app.release import GitOpsRepository, current_digests
+from devops.app.release import ReleaseRepository, current_digests
 from devops.config.model import Config
 from devops.domain.gitops.change import ChangeSet, PublishResult
 from devops.domain.observability.slo import Objective, objectives, up
-from devops.domain.release.evidence import iso
-
-PASSED, FAILED = "PASSED", "FAILED"
+from devops.domain.release.verification import FAILED, PASSED, Check, ServiceVerification, Verification
+from devops.domain.retry import RetryPolicy, retrying
 
 
 class Sample(Protocol):
@@ -56,70 +55,12 @@ class HealthProbe(Protocol):
         ...
 
 
-@dataclass
-class Check:
-    name: str
-    verdict: str
-    detail: str
-    value: float | None = None
-    threshold: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"name": self.name, "verdict": self.verdict, "detail": self.detail}
-        if self.value is not None:
-            data["value"] = round(self.value, 6)
-        if self.threshold is not None:
-            data["threshold"] = self.threshold
-        return data
+# The health poll stops at its deadline (health_timeout_seconds); this only bounds a zero poll.
+POLL_ATTEMPTS = 100_000
 
 
-@dataclass
-class ServiceVerification:
-    service: str
-    checks: list[Check] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> str:
-        return PASSED if self.checks and all(c.verdict == PASSED for c in self.checks) else FAILED
-
-    @property
-    def failing(self) -> list[Check]:
-        return [c for c in self.checks if c.verdict != PASSED]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"service": self.service, "verdict": self.verdict, "checks": [c.to_dict() for c in self.checks]}
-
-
-@dataclass
-class Verification:
-    environment: str
-    window: str
-    prometheus: str
-    verified_at: dt.datetime
-    services: list[ServiceVerification] = field(default_factory=list)
-    # service -> the digest its values file named when the checks ran ("" none); empty when the
-    # GitOps repository was not read (--no-record): then nothing can be recorded.
-    digests: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def verdict(self) -> str:
-        return PASSED if self.services and all(s.verdict == PASSED for s in self.services) else FAILED
-
-    def to_dict(self) -> dict[str, Any]:
-        services = []
-        for checked in self.services:
-            data = checked.to_dict()
-            if checked.service in self.digests:
-                data["digest"] = self.digests[checked.service] or None
-            services.append(data)
-        return {"environment": self.environment, "verdict": self.verdict, "window": self.window,
-                "prometheus": self.prometheus, "verified_at": iso(self.verified_at), "services": services}
-
-    def evidence(self, service: str) -> dict[str, Any]:
-        """What the release record keeps for one service (`verification` of its entry)."""
-        found = next(s for s in self.services if s.service == service)
-        return {"verdict": found.verdict, "verified_at": iso(self.verified_at), "window": self.window,
-                "failing": [f"{c.name}: {c.detail}" for c in found.failing]}
+class _Unhealthy(Exception):
+    """Some health endpoint did not answer 200 yet (internal to the poll)."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +82,7 @@ def verify(config: Config, environment: str, services: Sequence[str], metrics: M
     `digests` (from `deployed_digests`, read before the checks) is what the verdict is about.
     """
     env_url = config.environment(environment).url.rstrip("/")
-    goals = objectives(config, list(services))
+    goals = objectives(config.slo_definitions(), list(services))
     health = _health(config, services, env_url, probe, settings, sleep, clock)
     result = Verification(environment, settings.window, metrics.url, now(), digests=dict(digests or {}))
     for service in services:
@@ -172,15 +113,21 @@ def _health(config: Config, services: Sequence[str], env_url: str, probe: Health
         urls[(service, "health")] = base + spec.health_path
         urls[(service, "ready")] = base + spec.readiness_path
     results: dict[tuple[str, str], tuple[bool, str]] = {}
-    deadline = clock() + settings.health_timeout_seconds
     pending = list(urls)
-    while True:
-        for key in pending:
-            results[key] = probe.check(urls[key])
-        pending = [key for key in pending if not results[key][0]]
-        if not pending or clock() >= deadline:
-            break
-        sleep(min(settings.poll_seconds, max(0.0, deadline - clock())))
+    # A poll: each wait is at most poll_seconds (full jitter below it), health_timeout_seconds in all.
+    policy = RetryPolicy(attempts=POLL_ATTEMPTS, base_seconds=settings.poll_seconds,
+                         max_seconds=settings.poll_seconds, deadline_seconds=settings.health_timeout_seconds)
+    try:
+        for attempt in retrying(policy, retry_on=lambda error: isinstance(error, _Unhealthy), sleep=sleep,
+                                clock=clock):
+            with attempt:
+                for key in pending:
+                    results[key] = probe.check(urls[key])
+                pending = [key for key in pending if not results[key][0]]
+                if pending:
+                    raise _Unhealthy
+    except _Unhealthy:
+        pass  # time is up: the failing answers are the verdict
     checks: dict[str, list[Check]] = {}
     for (service, name), (ok, detail) in results.items():
         checks.setdefault(service, []).append(
@@ -226,12 +173,12 @@ def _objective_check(metrics: MetricsSource, objective: Objective, window: str) 
     return Check(objective.kind, verdict, detail, ratio, objective.budget)
 
 
-def deployed_digests(repo: GitOpsRepository, services: Sequence[str]) -> dict[str, str]:
+def deployed_digests(repo: ReleaseRepository, services: Sequence[str]) -> dict[str, str]:
     """The digest each service's values file names now: what the checks that follow are about."""
     return current_digests(repo, services)
 
 
-def record_evidence(repo: GitOpsRepository, verification: Verification) -> PublishResult | None:
+def record_evidence(repo: ReleaseRepository, verification: Verification) -> PublishResult | None:
     """Write each verified service's verdict into its entry of the environment's release record.
 
     Only services the record lists get evidence (it belongs to a released digest); None when

@@ -1,33 +1,51 @@
-"""Wiring of `devops verify` (and of the verification step of `devops release`).
+"""`devops verify` (and the verification step of `devops release`): check a released environment
+and record the verdict as release evidence.
 
-Builds the Prometheus client and the health probe from `environments.<env>.verify`, runs
-`devops.app.verify.verify`, shows the result and, when asked, writes the evidence into
-the environment's release record. When recording, the GitOps repository is cloned before the
-checks: the digests its values files name then are what the verdict is about, and the same
-clone writes it (compare-and-swap), so a release landing during the checks is noticed.
+The input is checked first (the `verify` block, `--window`, the services); then the rollout gets
+its settle time, the GitOps repository is read (when recording: the digests its values files name
+then are what the verdict is about, and the same repository writes it, compare-and-swap, so a
+release landing during the checks is noticed), the checks run (devops/app/verify.py) and the
+verdict is written. Prometheus, the health probe and the GitOps repository are ports
+(`VerifyPorts`, wired in devops/cli/wiring/release.py); nothing is rendered here.
 """
 
 from __future__ import annotations
 
-import os
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field
 
-from devops.app.verify import Verification, VerifySettings
-from devops.cli.context import AppContext
+from devops.app.release import ReleaseRepository
+from devops.app.verify import HealthProbe, MetricsSource, VerifySettings, deployed_digests, record_evidence, verify
 from devops.config.model import Config
-from devops.config.observability import DURATION, VerifyConfig, duration_seconds
-from devops.errors import BadInput, ConfigError, DevopsError, GateFailed
+from devops.config.observability import DURATION, PrometheusEndpoint, VerifyConfig, duration_seconds
+from devops.domain.release.evidence import utc_now
+from devops.domain.release.results import ReleaseReport
+from devops.domain.release.verification import PASSED, Verification, VerifyOutcome, failure
+from devops.errors import BadInput, ConfigError, DevopsError
 
-if TYPE_CHECKING:
-    from devops.adapters.gitops_repo import GitOpsRepo
+
+def _quiet(_message: str) -> None:
+    """Progress nobody asked to see."""
+
+
+@dataclass(frozen=True)
+class VerifyPorts:
+    """The outside world of a verification."""
+
+    metrics: Callable[[PrometheusEndpoint], MetricsSource]  # the client of the environment's Prometheus
+    probe: HealthProbe
+    open_repo: Callable[[str], AbstractContextManager[ReleaseRepository]]  # an environment's GitOps repository
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic  # what the health poll's deadline is measured on
+    info: Callable[[str], None] = field(default=_quiet)
+    debug: Callable[[str], None] = field(default=_quiet)
 
 
 def verify_config(config: Config, environment: str, prometheus_url: str | None) -> VerifyConfig:
     """The environment's `verify` block; `--prometheus-url` may stand in for a missing one."""
-    from devops.config.observability import PrometheusEndpoint
-
     block = config.environment(environment).verify
     if block is None:
         if not prometheus_url:
@@ -39,20 +57,18 @@ def verify_config(config: Config, environment: str, prometheus_url: str | None) 
     return block
 
 
-def run_verification(app: AppContext, environment: str, services: Sequence[str], *, window: str | None = None,
-                     prometheus_url: str | None = None, settle: bool = False,
-                     before_checks: Callable[[list[str]], dict[str, str]] | None = None) -> Verification:
-    """Verify `services` (all when empty) of `environment`; nothing is written.
+def verify_environment(config: Config, environment: str, services: Sequence[str], ports: VerifyPorts, *,
+                       record: bool = True, window: str | None = None, prometheus_url: str | None = None,
+                       settle: bool = False, now: Callable[[], dt.datetime] = utc_now,
+                       ) -> tuple[VerifyOutcome, DevopsError | None]:
+    """Verify `services` (all when empty) of `environment` and, with `record`, write the verdict.
 
-    `before_checks(services)`, called once the input is valid and the rollout had its settle
-    time, returns the digest of each service the checks are about.
+    Returns the outcome and the error to raise once it is shown. Nothing is lost on the way: a
+    verdict that could not be recorded (GitOps repository unreachable, push refused) is still
+    returned, with the reason, and becomes the error (exit 3) when the verdict itself passed,
+    since promotion needs it recorded. Errors of the verification itself (Prometheus
+    unreachable) propagate: there is no verdict to show.
     """
-    from devops.adapters.health import HttpHealthProbe
-    from devops.adapters.prometheus import Prometheus
-    from devops.app.verify import verify
-    from devops.domain.release.evidence import utc_now
-
-    config = app.config
     block = verify_config(config, environment, prometheus_url)
     if window is not None:
         try:
@@ -63,77 +79,44 @@ def run_verification(app: AppContext, environment: str, services: Sequence[str],
     chosen = list(services) or list(config.services)
     for name in chosen:
         config.service(name)
-    token = os.environ.get(block.prometheus.token_env) if block.prometheus.token_env else None
-    metrics = Prometheus(block.prometheus.url, token=token, timeout=block.prometheus.timeout_seconds)
+    metrics = ports.metrics(block.prometheus)
     settings = VerifySettings(window or block.window, block.min_requests, dict(block.health_urls),
                               block.health_timeout_seconds)
     if settle and block.settle_seconds:
-        app.reporter.info(f"{environment}: waiting {block.settle_seconds:g}s for the rollout before verifying")
-        time.sleep(block.settle_seconds)
-    digests = before_checks(chosen) if before_checks is not None else {}
-    app.reporter.debug(f"{environment}: verifying {', '.join(chosen)} against {metrics.url}")
-    return verify(config, environment, chosen, metrics, HttpHealthProbe(), settings, now=utc_now, digests=digests)
-
-
-def verify_and_record(app: AppContext, environment: str, services: Sequence[str], *, record_evidence: bool = True,
-                      window: str | None = None, prometheus_url: str | None = None,
-                      settle: bool = False) -> tuple[dict[str, object], DevopsError | None]:
-    """Verify, show, and record the verdict: (the result document, the error to raise after it).
-
-    Nothing is lost on the way: a verdict that could not be recorded (GitOps repository
-    unreachable, push refused) is still shown and returned, with the reason, and becomes the
-    error (exit 3) when the verdict itself passed, since promotion needs it recorded. Errors
-    of the verification itself (Prometheus unreachable) propagate: there is no verdict to show.
-    """
-    from devops.adapters.gitops_repo import GitOpsRepo
-    from devops.app.verify import deployed_digests
-
-    opened: list[GitOpsRepo] = []
-    open_error: list[DevopsError] = []
-
-    def bind(chosen: list[str]) -> dict[str, str]:
-        """Clone the GitOps repository and read what the checks are about (when recording)."""
-        if not record_evidence:
-            return {}
-        try:
-            repo = GitOpsRepo.open(app.config, environment)
-            opened.append(repo)
-            return deployed_digests(repo, chosen)
-        except DevopsError as exc:  # the verdict is still worth showing; recording will say why not
-            open_error.append(exc)
-            return {}
-
-    try:
-        verification = run_verification(app, environment, services, window=window, prometheus_url=prometheus_url,
-                                        settle=settle, before_checks=bind)
-        render(app, verification)
-        result: dict[str, object] = verification.to_dict()
-        error: DevopsError | None = failure(verification) if verification.verdict != "PASSED" else None
-        if record_evidence:
+        ports.info(f"{environment}: waiting {block.settle_seconds:g}s for the rollout before verifying")
+        ports.sleep(block.settle_seconds)
+    with ExitStack() as stack:
+        repo: ReleaseRepository | None = None
+        open_error: DevopsError | None = None
+        digests: dict[str, str] = {}
+        if record:
             try:
-                if open_error:
-                    raise open_error[0]
-                line = record(opened[0], verification)
-            except DevopsError as exc:
-                result["recorded"] = None
-                result["record_error"] = exc.message
-                app.reporter.warn(f"{environment}: the verdict was not recorded in the release record: {exc.message}")
-                error = error or exc.retold(f"{environment}: verified {verification.verdict}, but the verdict could "
-                                            f"not be recorded: {exc.message}")
-            else:
-                app.reporter.info(line)
-                result["recorded"] = line
-        return result, error
-    finally:
-        for repo in opened:
-            repo.close()
+                repo = stack.enter_context(ports.open_repo(environment))
+                digests = deployed_digests(repo, chosen)
+            except DevopsError as exc:  # the verdict is still worth showing; recording will say why not
+                open_error = exc
+        ports.debug(f"{environment}: verifying {', '.join(chosen)} against {metrics.url}")
+        verification = verify(config, environment, chosen, metrics, ports.probe, settings, now=now,
+                              sleep=ports.sleep, clock=ports.clock, digests=digests)
+        outcome = VerifyOutcome(verification, recording=record)
+        error: DevopsError | None = failure(verification) if verification.verdict != PASSED else None
+        if not record:
+            return outcome, error
+        try:
+            if open_error is not None:
+                raise open_error
+            assert repo is not None
+            outcome.recorded = _record(repo, verification)
+        except DevopsError as exc:
+            outcome.record_error = exc.message
+            error = error or exc.retold(f"{environment}: verified {verification.verdict}, but the verdict could "
+                                        f"not be recorded: {exc.message}")
+        return outcome, error
 
 
-def record(repo: GitOpsRepo, verification: Verification) -> str:
-    """Write the evidence into the release record through `repo` (the clone the digests were
-    read from); a line saying what happened."""
-    from devops.app.verify import record_evidence
-
+def _record(repo: ReleaseRepository, verification: Verification) -> str:
+    """Write the evidence into the release record through `repo` (the one the digests were read
+    from); a line saying what happened."""
     result = record_evidence(repo, verification)
     if result is None:
         return f"{verification.environment}: no released service to attach the evidence to (record unchanged)"
@@ -143,23 +126,25 @@ def record(repo: GitOpsRepo, verification: Verification) -> str:
     return f"{verification.environment}: verification recorded in the release record ({result.outcome} {where})"
 
 
-def render(app: AppContext, verification: Verification) -> None:
-    """Table per check, job summary; the JSON document is the caller's (it may add to it)."""
-    from devops.report.github import markdown_table
+def verify_release(report: ReleaseReport, config: Config, services: Sequence[str],
+                   ports: VerifyPorts) -> DevopsError | None:
+    """Run `devops verify` after a release that committed, when the environment configures it.
 
-    headers = ["service", "check", "verdict", "detail"]
-    rows = [[s.service, c.name, c.verdict, c.detail] for s in verification.services for c in s.checks]
-    title = f"Verification of {verification.environment} ({verification.window})"
-    app.reporter.table(title, headers, rows)
-    line = f"{verification.environment}: {verification.verdict}"
-    app.reporter.info(line)
-    app.reporter.github.summary(f"### {title}\n\n" + markdown_table(headers, rows) + f"\n{line}\n")
-    app.reporter.github.output("verification", verification.verdict)
-
-
-def failure(verification: Verification) -> GateFailed:
-    """The exit-1 error: one clause per failing service naming its failing checks."""
-    parts = [f"{s.service}: " + "; ".join(f"{c.name} {c.detail}" for c in s.failing)
-             for s in verification.services if s.failing]
-    return GateFailed(f"{verification.environment} is not healthy: " + " | ".join(parts),
-                      hint="see the Grafana dashboards shop-<service> and docs/runbooks/alerts.md")
+    Only a commit deploys anything (a pull request waits for review; a no-op changed nothing,
+    and re-verifying it would write new evidence on every idle run). The verdict is recorded in
+    the release record and kept on the report; a failure is returned to raise after rendering,
+    so the release's own output is never lost. When Prometheus cannot be asked, the release
+    still stands (committed) and says it is not verified (exit 3).
+    """
+    environment, publish = report.environment, report.publish
+    if config.environment(environment).verify is None or report.dry_run or publish is None \
+            or publish.outcome != "committed":
+        return None
+    try:
+        outcome, error = verify_environment(config, environment, services, ports, settle=True)
+    except DevopsError as exc:
+        report.verification_error = exc.message
+        return exc.retold(f"{environment}: released (commit {(publish.commit or '')[:12]}) but not verified: "
+                          f"{exc.message}", hint=f"run `devops verify --env {environment}` once it can be reached")
+    report.verification = outcome
+    return error

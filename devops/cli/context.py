@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -18,6 +19,8 @@ class AppContext:
     config_path: str | None = None
     json_mode: bool = False
     verbose: bool = False
+    # Folders the config's paths may point into besides its project root (`--source-root`).
+    source_roots: tuple[Path, ...] = ()
     _config: Config | None = field(default=None, repr=False)
     _settings: RuntimeSettings | None = field(default=None, repr=False)
     _reporter: Reporter | None = field(default=None, repr=False)
@@ -27,7 +30,7 @@ class AppContext:
         if self._config is None:
             from devops.config import load_config
 
-            self._config = load_config(self.config_path)
+            self._config = load_config(self.config_path, environ=self.settings, allowed_roots=self.source_roots)
         return self._config
 
     @property
@@ -44,7 +47,7 @@ class AppContext:
         if self._reporter is None:
             from devops.report.console import Reporter
 
-            self._reporter = Reporter(json_mode=self.json_mode, verbose=self.verbose)
+            self._reporter = Reporter(json_mode=self.json_mode, verbose=self.verbose, environ=self.settings.environ)
         return self._reporter
 
 

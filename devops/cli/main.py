@@ -6,12 +6,14 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
 from devops import __version__
 from devops.cli import params
 from devops.cli.context import AppContext
+from devops.cli.wiring.settings import RuntimeSettings
 from devops.errors import DevopsError, ExitCode
 
 COMMANDS_PACKAGE = "devops.cli.commands"
@@ -45,9 +47,15 @@ class LazyGroup(click.Group):
 )
 @click.option("--json", "json_mode", is_flag=True, help="Print the result as JSON on stdout; logs go to stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="More detail, and tracebacks on errors.")
+# For a caller that generates a config outside the repository it names (`devops demo` runs its
+# steps with it): the config's paths may also point into this folder. Hidden: not for people,
+# and the config file itself can never widen where its paths point (docs/configuration.md).
+@click.option("--source-root", "source_roots", multiple=True, hidden=True, type=params.dir_path(path_type=Path),
+              help="Also allow the config's paths inside this folder (generated configs).")
 @click.version_option(__version__, "--version", prog_name="devops")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, json_mode: bool, verbose: bool) -> None:
+def cli(ctx: click.Context, config_path: str | None, json_mode: bool, verbose: bool,
+        source_roots: tuple[Path, ...]) -> None:
     """Build, scan, gate, publish and release the techitfactory shop; run its cost schedules
     and its Terraform.
 
@@ -58,6 +66,7 @@ def cli(ctx: click.Context, config_path: str | None, json_mode: bool, verbose: b
     app.config_path = config_path
     app.json_mode = app.json_mode or json_mode
     app.verbose = verbose
+    app.source_roots = tuple(source_roots)
 
 
 def _line_buffered_output() -> None:
@@ -73,10 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
     _line_buffered_output()
+    settings = RuntimeSettings.from_environ()   # the environment, read once for this run
     try:
-        result = cli.main(args=args, prog_name="devops", standalone_mode=False)
+        result = cli.main(args=args, prog_name="devops", standalone_mode=False,
+                          obj=AppContext(_settings=settings))
     except DevopsError as exc:
-        _report_error(str(exc), verbose)
+        _report_error(str(exc), verbose, settings)
         return int(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("devops: interrupted", err=True)
@@ -96,16 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         _report_error(
             f"internal error ({type(exc).__name__}: {exc}); this is a bug in devops, rerun with -v for details",
-            verbose,
+            verbose, settings,
         )
         return int(ExitCode.EXTERNAL)
     return int(result or 0) if isinstance(result, int) else 0
 
 
-def _report_error(message: str, verbose: bool) -> None:
+def _report_error(message: str, verbose: bool, settings: RuntimeSettings) -> None:
     from devops.report.github import GitHubActions
 
-    GitHubActions.from_environ().annotate("error", message)
+    GitHubActions.from_environ(settings.environ).annotate("error", message)
     if verbose:
         import traceback
 

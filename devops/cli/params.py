@@ -1,5 +1,5 @@
 """Click parameter types: every option value is checked by the same function as the config key it
-stands for (devops/domain/types.py, devops/domain/schedule.py), when the command line is parsed.
+stands for (devops/domain/types.py, devops/domain/timespec.py), when the command line is parsed.
 
 So a bad option is exit 2 with one line naming it (`devops: error: --timeout: ...`) while the
 command line is parsed: before the configuration is read, and long before any network, Docker
@@ -70,25 +70,25 @@ def _seconds(text: str) -> float:
 
 
 def _instant(text: str) -> Any:
-    from devops.domain.schedule import parse_instant
+    from devops.domain.timespec import parse_instant
 
     return parse_instant(text)
 
 
 def _until(text: str) -> Any:
-    from devops.domain.schedule import parse_until
+    from devops.domain.timespec import parse_until
 
     return parse_until(text)
 
 
 def _month(text: str) -> tuple[int, int]:
-    from devops.domain.schedule import parse_month
+    from devops.domain.timespec import parse_month
 
     return parse_month(text)
 
 
 def _duration(text: str) -> str:
-    from devops.config.observability import duration_seconds
+    from devops.domain.observability.durations import duration_seconds
 
     duration_seconds(text)
     return text

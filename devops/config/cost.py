@@ -23,31 +23,38 @@ cost:
 ```
 
 The grammar of uptime periods lives in `devops.domain.schedule` (one parser for config
-validation and for run time), so an error here and an error there read the same.
+validation and for run time), so an error here and an error there read the same. The sections
+build the domain's objects (`ScheduleConfig.schedule`, `CostConfig.resolve_targets`,
+`CostConfig.readback_policy`): the domain never imports the config.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
+from devops.domain.cost.target import Capacity as DomainCapacity
+from devops.domain.cost.target import FixedCounts, Selector, Target
+from devops.domain.environments import is_production
+from devops.domain.retry import RetryPolicy
+from devops.domain.schedule import OverrideSpec, Schedule, load_zone, parse_holiday, parse_period
 from devops.domain.types import Bool, Float, HttpUrl, Int, Line, check_year
 
 NAME = r"^[a-z][a-z0-9-]{0,62}$"
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
 # EKS names: letters, digits, hyphens and underscores, starting with a letter or digit.
 CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
-# A word "prod"/"production" inside a cluster name marks it as production.
-PRODUCTION_NAME = re.compile(r"(^|[-_.])(prod|production|prd)($|[-_.])", re.IGNORECASE)
 TAG_KEY = r"^[A-Za-z0-9 _.:/=+@-]{1,100}$"
 # USD per hour: finite, not negative, and below any instance AWS sells (u-24tb1 is ~220).
 Price = Annotated[Float, Field(ge=0, le=10_000)]
 INSTANCE_TYPE = r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$"
+# The longest wait between two read-backs, in seconds (the interval's own bound).
+READBACK_MAX_WAIT = 60.0
 
 
 class Override(Section):
@@ -74,6 +81,9 @@ class Override(Section):
             raise ValueError(f"override 'to' {self.end!r} must be after 'from' {self.start!r}")
         return self
 
+    def spec(self) -> OverrideSpec:
+        return OverrideSpec(self.start, self.end, self.state, self.reason)
+
 
 class ScheduleConfig(Section):
     """When node groups run: an IANA zone, uptime periods, holidays and one-off overrides."""
@@ -88,16 +98,12 @@ class ScheduleConfig(Section):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from devops.domain.schedule import load_zone
-
         load_zone(value)  # raises ValueError naming the zone
         return value
 
     @field_validator("uptime")
     @classmethod
     def _periods(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from devops.domain.schedule import parse_period
-
         for text in value:
             parse_period(text)  # raises ValueError naming the bad period
         return value
@@ -111,11 +117,14 @@ class ScheduleConfig(Section):
     @field_validator("holidays")
     @classmethod
     def _holidays(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from devops.domain.schedule import parse_holiday
-
         for text in value:
             parse_holiday(str(text))
         return tuple(str(text) for text in value)
+
+    def schedule(self, name: str) -> Schedule:
+        """The domain's schedule for this section (already checked: it cannot fail)."""
+        return Schedule.build(name, timezone=self.timezone, uptime=self.uptime, holidays=self.holidays,
+                              overrides=[item.spec() for item in self.overrides])
 
 
 class NodegroupSelector(Section):
@@ -124,11 +133,8 @@ class NodegroupSelector(Section):
     include: tuple[str, ...] = ("*",)
     exclude: tuple[str, ...] = ()
 
-    def selects(self, name: str) -> bool:
-        """True when `name` matches an include pattern and no exclude pattern."""
-        return any(fnmatch.fnmatchcase(name, p) for p in self.include) and not any(
-            fnmatch.fnmatchcase(name, p) for p in self.exclude
-        )
+    def selector(self) -> Selector:
+        return Selector(self.include, self.exclude)
 
 
 class Capacity(Section):
@@ -175,9 +181,27 @@ class TargetConfig(Section):
 
     @property
     def production(self) -> bool:
-        """True when the label or the cluster name says production."""
-        label = (self.environment or "").lower()
-        return label in {"prod", "production", "prd"} or bool(PRODUCTION_NAME.search(self.cluster))
+        """True when the label or the cluster name says production (devops/domain/environments.py)."""
+        return is_production(self.environment or "", cluster=self.cluster)
+
+    def target(self, name: str, schedule: Schedule, opt_out_tag: str,
+               production_clusters: Iterable[str] = ()) -> Target:
+        """The domain's target; production also when its cluster is a production environment's."""
+        return Target(
+            name=name,
+            cluster=self.cluster,
+            region=self.region,
+            schedule=schedule,
+            production=self.production or self.cluster in set(production_clusters),
+            opt_out_tag=opt_out_tag,
+            allow_production=self.allow_production,
+            nodegroups=self.nodegroups.selector(),
+            exclude_until=self.exclude_until,
+            force_up=self.force_up,
+            capacity=tuple(DomainCapacity(group, c.instance_type, c.count, "config")
+                           for group, c in sorted(self.capacity.items())),
+            fixed=FixedCounts(self.fixed.eks_control_planes, self.fixed.nat_gateways, self.fixed.load_balancers),
+        )
 
 
 class RegionPrices(Section):
@@ -240,6 +264,21 @@ class CostConfig(Section):
         if value.startswith(("devops.cost/", "devops.cost.hold/")):
             raise ValueError(f"{value!r} is reserved for saved sizes; use e.g. 'devops.cost.opt-out'")
         return value
+
+    def resolve_targets(self, production_clusters: Iterable[str] = (),
+                        names: Iterable[str] | None = None) -> list[Target]:
+        """The targets (all, or those named), by name, with their schedules built."""
+        prod = set(production_clusters)
+        wanted = set(names) if names is not None else None
+        schedules = {name: cfg.schedule(name) for name, cfg in self.schedules.items()}
+        return [cfg.target(name, schedules[cfg.schedule], self.opt_out_tag, prod)
+                for name, cfg in sorted(self.targets.items()) if wanted is None or name in wanted]
+
+    def readback_policy(self) -> RetryPolicy:
+        """How the node group is read back after an update while EKS says UPDATING: the one
+        retry policy (devops/domain/retry.py), waits growing from `readback_interval_seconds`."""
+        return RetryPolicy(attempts=self.readback_attempts, base_seconds=self.readback_interval_seconds,
+                           max_seconds=READBACK_MAX_WAIT)
 
     @model_validator(mode="after")
     def _references(self) -> CostConfig:

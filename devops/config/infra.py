@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, StrictBool, field_validator
 
 from devops.config.base import Section
+from devops.domain.infra.backend import StateTemplates
 from devops.domain.types import MAX_SECONDS, Bool, Int, Program, ProjectPath, check_template, finite_tree
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
@@ -61,6 +62,11 @@ class StateBackendConfig(Section):
     # Never needed on AWS, VPC and FIPS endpoints included: leave it empty there.
     backend_options: dict[str, StrictBool] = Field(default_factory=dict)
 
+    def templates(self) -> StateTemplates:
+        """The templates as the domain takes them (devops/domain/infra/backend.py)."""
+        return StateTemplates(self.bucket, self.lock_table, self.kms_alias, self.region, self.key,
+                              tuple(self.backend_options.items()))
+
     @field_validator("backend_options")
     @classmethod
     def _standin_options(cls, value: dict[str, bool]) -> dict[str, bool]:
@@ -90,8 +96,10 @@ class InfraEnvironmentConfig(Section):
     # A folder inside the project (symlinks resolved): devops.config.paths.
     root: ProjectPath
     variables: dict[str, TfValue] = Field(default_factory=dict)
-    # Protected environments (prod) refuse `destroy` without --allow-prod.
-    protected: Bool = False
+    # Protected environments refuse `destroy` without --allow-prod. Unset: protected exactly when
+    # the environment is production (devops/domain/environments.py: its name or its cluster's
+    # name says prod); true or false decides for this environment (docs/infra.md).
+    protected: Bool | None = None
 
     _finite = field_validator("variables")(_finite_variables)
 

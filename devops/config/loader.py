@@ -2,6 +2,10 @@
 
 Every error names the file, the line, the key path and the bad value, and is a `ConfigError`
 (exit 2). Unknown keys are errors, with a "did you mean" when a known key is close.
+
+The environment reaches the loader as a value (`environ`: the CLI's `RuntimeSettings`, a
+test's dict): `$DEVOPS_CONFIG` and the overrides of devops/config/overrides.py are read from it,
+never from the process environment. Without `environ`, no variable applies.
 """
 
 from __future__ import annotations
@@ -10,17 +14,21 @@ import difflib
 import os
 import types
 import typing
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from devops.config.model import GITOPS_REPO_OVERRIDE, REGISTRY_HOST_OVERRIDE, REGISTRY_NAMESPACE_OVERRIDE, Config
+from devops.config.base import Variables, variable
+from devops.config.model import Config
+from devops.config.overrides import CONFIG_ENV, apply_overrides
 from devops.config.paths import check_config_paths
 from devops.errors import ConfigError
 
-CONFIG_ENV = "DEVOPS_CONFIG"
+__all__ = ["CONFIG_ENV", "find_config", "load_config", "project_root"]
+
 DEFAULT_RELATIVE = Path("pipelines") / "devops.yaml"
 
 # pydantic's error types, said the way a person editing YAML thinks of them.
@@ -40,14 +48,15 @@ _PLAIN_WORDS = {
 }
 
 
-def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
-    """`--config`, then `$DEVOPS_CONFIG`, then `pipelines/devops.yaml` upwards from `start`."""
+def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None,
+                environ: Variables | None = None) -> Path:
+    """`--config`, then `$DEVOPS_CONFIG` (in `environ`), then `pipelines/devops.yaml` upwards from `start`."""
     if explicit:
         path = Path(explicit)
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found; check the --config path")
         return path
-    from_env = os.environ.get(CONFIG_ENV)
+    from_env = variable(environ, CONFIG_ENV)
     if from_env:
         path = Path(from_env)
         if not path.is_file():
@@ -70,17 +79,22 @@ def project_root(config_path: Path) -> Path:
     return folder.parent if folder.name == "pipelines" else folder
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Config:
-    """Load and validate the configuration; raise `ConfigError` naming file, line and key."""
-    path = find_config(explicit, start)
+def load_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None, *,
+                environ: Variables | None = None, allowed_roots: Iterable[Path] = ()) -> Config:
+    """Load and validate the configuration; raise `ConfigError` naming file, line and key.
+
+    `environ`: the variables of docs/configuration.md (`$DEVOPS_CONFIG`, the overrides), as the
+    caller read them. `allowed_roots`: folders the config's paths may point into besides the
+    project root (devops/config/paths.py)."""
+    path = find_config(explicit, start, environ)
     document = _read_yaml(path)
-    data = _apply_environment_overrides(_plain(document, path))
+    data = apply_overrides(_plain(document, path), environ)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(path, document, exc)) from None
     config = config.bind(path, project_root(path))
-    check_config_paths(config)
+    check_config_paths(config, allowed_roots)
     return config
 
 
@@ -122,38 +136,6 @@ def _plain(node: Any, path: Path = DEFAULT_RELATIVE, where: tuple[str, ...] = ()
     tag = getattr(getattr(node, "tag", None), "value", None) or type(node).__name__
     raise ConfigError(f"{path}: {'.'.join(where) or '(top level)'}: unsupported YAML value ({tag}); "
                       "use plain strings, numbers, true/false, lists and mappings")
-
-
-def _apply_environment_overrides(data: dict[str, Any]) -> dict[str, Any]:
-    data = _override_registry(data)
-    return _override_gitops_repo(data)
-
-
-def _override_registry(data: dict[str, Any]) -> dict[str, Any]:
-    registry = dict(data.get("registry") or {}) if isinstance(data.get("registry", {}), dict) else None
-    if registry is None:
-        return data
-    if os.environ.get(REGISTRY_HOST_OVERRIDE):
-        registry["host"] = os.environ[REGISTRY_HOST_OVERRIDE]
-    if os.environ.get(REGISTRY_NAMESPACE_OVERRIDE):
-        registry["namespace"] = os.environ[REGISTRY_NAMESPACE_OVERRIDE]
-    if registry:
-        data = {**data, "registry": registry}
-    return data
-
-
-def _override_gitops_repo(data: dict[str, Any]) -> dict[str, Any]:
-    """$DEVOPS_GITOPS_REPO points every environment at one GitOps repository (a URL or a path)."""
-    repo = os.environ.get(GITOPS_REPO_OVERRIDE)
-    environments = data.get("environments")
-    if not repo or not isinstance(environments, dict):
-        return data
-    changed = {}
-    for name, environment in environments.items():
-        if isinstance(environment, dict) and isinstance(environment.get("gitops"), dict):
-            environment = {**environment, "gitops": {**environment["gitops"], "repo": repo}}
-        changed[name] = environment
-    return {**data, "environments": changed}
 
 
 def _describe(path: Path, document: Any, exc: ValidationError) -> str:

@@ -7,11 +7,10 @@ environment variables that hold them.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
@@ -20,6 +19,7 @@ from devops.config.cost import CostConfig
 from devops.config.gates import GatesConfig
 from devops.config.infra import InfraConfig
 from devops.config.observability import ObservabilityConfig, VerifyConfig
+from devops.config.registry import PushRetryConfig, RegistryConfig, RegistryCredentials
 from devops.domain.types import (
     MAX_SECONDS,
     Bool,
@@ -36,6 +36,14 @@ from devops.domain.types import (
 )
 from devops.domain.urls import git_url_problem, service_url_problem
 
+if TYPE_CHECKING:
+    from devops.domain.observability.slo import SloDefinitions
+
+# The registry block lives in devops/config/registry.py; its names are the model's too.
+__all__ = ["BuildConfig", "ClusterRef", "Config", "EnvironmentConfig", "GitAuthor", "GitOpsPushConfig",
+           "GitOpsTarget", "PullRequestConfig", "PushRetryConfig", "RegistryConfig", "RegistryCredentials",
+           "ServiceConfig", "VerifyEvidencePolicy"]
+
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # A git branch name that cannot pass for an option or a refspec.
@@ -43,95 +51,6 @@ BRANCH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$"
 # The path part of a URL (health and readiness endpoints).
 URL_PATH_PATTERN = r"^/[A-Za-z0-9._~/%+=&?-]*$"
 CLUSTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
-# Overrides read from the environment, so one checked-in file serves the laptop (local
-# registry) and GitHub Actions (Docker Hub) without editing it.
-REGISTRY_HOST_OVERRIDE = "DEVOPS_REGISTRY_HOST"
-REGISTRY_NAMESPACE_OVERRIDE = "DEVOPS_REGISTRY_NAMESPACE"
-GITOPS_REPO_OVERRIDE = "DEVOPS_GITOPS_REPO"
-
-
-class RegistryCredentials(Section):
-    username_env: str = Field("DOCKERHUB_USERNAME", pattern=ENV_VAR_PATTERN)
-    token_env: str = Field("DOCKERHUB_TOKEN", pattern=ENV_VAR_PATTERN)
-
-    def username(self) -> str | None:
-        return os.environ.get(self.username_env) or None
-
-    def token(self) -> str | None:
-        return os.environ.get(self.token_env) or None
-
-
-class PushRetryConfig(Section):
-    attempts: Int = Field(5, ge=1, le=20)
-    backoff_seconds: Delay = 2.0
-    max_backoff_seconds: Delay = 30.0
-    deadline_seconds: Seconds = 600.0
-    timeout_seconds: Seconds = 900.0
-
-
-class RegistryConfig(Section):
-    host: str = Field("127.0.0.1:5000", min_length=1)
-    namespace: str = Field("techitfactory", max_length=255, pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*$")
-    credentials: RegistryCredentials = RegistryCredentials()
-    # Plain HTTP to the registry (the embedded local registry). Docker Hub is always HTTPS.
-    insecure: bool = False
-    # Token services (the `realm` of a registry's `WWW-Authenticate: Bearer` challenge) that may
-    # receive the registry credentials besides the registry's own host (and, for Docker Hub,
-    # https://auth.docker.io/token). A realm anywhere else is refused: nothing is sent to it.
-    token_realms: tuple[str, ...] = ()
-    push: PushRetryConfig = PushRetryConfig()
-
-    @field_validator("host")
-    @classmethod
-    def _host_is_host_port(cls, value: str) -> str:
-        problem = cls.host_problem(value)
-        if problem:
-            raise ValueError(f"{problem} (set here or by ${REGISTRY_HOST_OVERRIDE})")
-        return value
-
-    @field_validator("token_realms")
-    @classmethod
-    def _realms_are_safe_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from devops.domain.urls import origin
-
-        for index, realm in enumerate(value):
-            # The same rules as a realm a challenge names (devops/adapters/registry.py).
-            problem = service_url_problem(realm, what="token realm")
-            if problem is None and origin(realm).port == 0:
-                problem = f"token realm {realm!r}: expected a port from 1 to 65535"
-            if problem:
-                raise ValueError(f"[{index}]: {problem}")
-        return value
-
-    @staticmethod
-    def host_problem(value: str) -> str | None:
-        """Why `value` is not a registry `host[:port]` (lower case, no scheme, user or path)."""
-        label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-        host_port = rf"(?:{label}(?:\.{label})*|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{{1,5}}))?"
-        found = re.fullmatch(host_port, value)
-        if found:
-            if found["port"] is not None and not 1 <= int(found["port"]) <= 65535:
-                return f"expected a port from 1 to 65535, got {value!r}"
-            return None
-        if any(ch.isspace() or ord(ch) < 32 for ch in value):
-            return f"expected host[:port] without spaces or control characters, got {value!r}"
-        if "://" in value:
-            return f"expected host[:port] without a scheme, got {value!r}"
-        if "@" in value:
-            return f"expected host[:port] without user or password, got {value!r}"
-        if "/" in value:
-            return f"expected host[:port] without a path (the namespace is registry.namespace), got {value!r}"
-        if re.fullmatch(host_port, value.lower()):
-            return f"expected a lower-case host[:port], got {value!r}"
-        return f"expected host[:port] like docker.io or 127.0.0.1:5000, got {value!r}"
-
-    def repository(self, image: str) -> str:
-        """Full repository name of an image, e.g. `docker.io/techitfactory/cart`."""
-        return f"{self.host}/{self.namespace}/{image}"
-
-    @property
-    def is_docker_hub(self) -> bool:
-        return self.host in {"docker.io", "index.docker.io", "registry-1.docker.io"}
 
 
 class BuildConfig(Section):
@@ -369,6 +288,18 @@ class Config(Section):
 
     def repository(self, name: str) -> str:
         return self.registry.repository(self.image_name(name))
+
+    def source_name(self) -> str:
+        """The config file as a reviewer reads it: relative to the project root (its name when
+        it lies elsewhere), e.g. in generated files and the errors about them."""
+        try:
+            return self._source.resolve().relative_to(self._root.resolve()).as_posix()
+        except ValueError:
+            return self._source.name
+
+    def slo_definitions(self) -> SloDefinitions:
+        """`observability.slos` as the domain's types (alert rules, `devops verify`)."""
+        return self.observability.definitions(self.source_name())
 
 
 def _did_you_mean(name: str, known: Mapping[str, object]) -> str:

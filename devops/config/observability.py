@@ -27,31 +27,20 @@ import re
 from pydantic import Field, field_validator
 
 from devops.config.base import Section
+
+# `duration_seconds` and `DURATION` are the domain's, named here too for the config's users.
+from devops.domain.observability.durations import DURATION, duration_seconds
+from devops.domain.observability.slo import LatencyTarget, ServiceTargets, SloDefinitions
 from devops.domain.types import Float, HttpUrl, Int, check_http_url, check_template
+
+__all__ = ["DURATION", "LatencyObjective", "ObservabilityConfig", "PrometheusEndpoint", "ServiceSlo", "VerifyConfig",
+           "duration_seconds"]
 
 NAME = r"^[a-z][a-z0-9-]{0,62}$"
 ENV_VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# Prometheus durations devops accepts: one unit, which every tool in the chain reads the same.
-DURATION = r"^[1-9][0-9]*(s|m|h|d|w)$"
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # The services' histogram buckets (services/*/src/common.js, services/order/order_service/
 # observability.py): a latency threshold must be one of them, or `le` selects nothing.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-
-# Longer look-backs or budget periods are typos (and overflow date arithmetic when huge).
-MAX_DURATION_SECONDS = 400 * 86400
-
-
-def duration_seconds(text: str) -> int:
-    """Seconds in a Prometheus duration such as `10m`, at most 400 days; ValueError otherwise."""
-    match = re.fullmatch(DURATION, text) if isinstance(text, str) and len(text) <= 12 else None
-    if not match:
-        raise ValueError(f"expected a duration like 5m, 1h or 30d, got {text!r}")
-    seconds = int(text[:-1]) * _SECONDS[text[-1]]
-    if seconds > MAX_DURATION_SECONDS:
-        raise ValueError(f"duration {text} is longer than 400 days")
-    return seconds
 
 
 class LatencyObjective(Section):
@@ -99,6 +88,19 @@ class ObservabilityConfig(Section):
         if '"' in value or "\\" in value:
             raise ValueError("must not contain quotes or backslashes (it is pasted into PromQL)")
         return value
+
+    def definitions(self, source: str = "pipelines/devops.yaml") -> SloDefinitions:
+        """The objectives as the domain's types (rules, `devops verify`); `source` names the file."""
+        return SloDefinitions(
+            period=self.slo_period,
+            api_routes=self.api_routes,
+            services=tuple(
+                ServiceTargets(service, slo.availability,
+                               LatencyTarget(slo.latency.threshold_seconds, slo.latency.objective)
+                               if slo.latency is not None else None, slo.job)
+                for service, slo in self.slos.items()),
+            source=source,
+        )
 
 
 class PrometheusEndpoint(Section):

@@ -5,40 +5,36 @@ absolute paths, `..` and control characters when the file is read. Once the proj
 known, `check_config_paths` resolves every `ProjectPath` (symlinks included) and refuses one
 that lands outside the root, naming the key (exit 2): a symlinked service folder pointing at
 /etc is as much "outside" as `../../etc`. GitOps paths live in a clone that only exists during a
-release, so `inside_clone` checks them where the clone is read and written.
+release, so `inside_clone` (devops/adapters/git/clone.py) checks them where the clone is read
+and written.
 """
 
 from __future__ import annotations
 
-import os
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from devops.domain.types import PathRule
-from devops.errors import BadInput, ConfigError
+from devops.errors import ConfigError
 
 if typing.TYPE_CHECKING:
     from devops.config.model import Config
 
 
-# Set by a caller that generates a config outside the repository it describes (`devops demo`
-# writes one into its work folder, naming the repository's services): paths may then resolve
-# inside this folder too. Only the caller's environment sets it, never the config file.
-SOURCE_ROOT_ENV = "DEVOPS_SOURCE_ROOT"
+def check_config_paths(config: Config, allowed_roots: Iterable[Path] = ()) -> None:
+    """ConfigError naming the first path key that resolves outside the project root.
 
-
-def check_config_paths(config: Config) -> None:
-    """ConfigError naming the first path key that resolves outside the project root (or the
-    caller's $DEVOPS_SOURCE_ROOT)."""
+    `allowed_roots` are folders the caller allows besides the root: a config generated outside
+    the repository it describes (`devops demo` writes one into its work folder, naming the
+    repository's services) passes that repository. Only the caller passes them (the demo, or
+    `--source-root`), never the config file."""
     root = config.root.resolve()
-    roots = [root]
-    if os.environ.get(SOURCE_ROOT_ENV):
-        roots.append(Path(os.environ[SOURCE_ROOT_ENV]).resolve())
+    roots = [root, *(Path(extra).resolve() for extra in allowed_roots)]
     for key, value, rule, parent in path_values(config):
         if rule.within == "gitops" or (rule.within == "machine" and value.startswith("/")):
             continue
@@ -115,25 +111,3 @@ def _strip(annotation: Any) -> Any:
         else:
             return annotation
 
-
-def inside_clone(clone: Path, relative: str, key: str) -> Path:
-    """`clone/relative`, refused (BadInput, exit 2) when any part of it is a symlink, or it is not
-    a plain path inside the clone and outside its `.git`.
-
-    Symlinks are refused, not followed: a values file or record that is a symlink to /etc/passwd,
-    an environment folder symlinked to ../.., and also a dev values file symlinked to prod's (a
-    dev release would then change prod) are never read or written through."""
-    base = clone.resolve()
-    lexical = Path(os.path.normpath(base / relative))
-    try:
-        resolved = (clone / relative).resolve()
-    except (OSError, RuntimeError) as exc:
-        raise BadInput(f"{key}: {relative} cannot be resolved in the GitOps repository ({exc})") from None
-    if not lexical.is_relative_to(base) or lexical.relative_to(base).parts[:1] in ((".git",), ()):
-        raise BadInput(f"{key}: {relative} is not a path inside the GitOps repository")
-    if resolved != lexical:
-        inside = "inside" if resolved.is_relative_to(base) else "outside"
-        raise BadInput(f"{key}: {relative} goes through a symlink (to {resolved}, {inside} the repository); "
-                       "refusing to read or write it",
-                       hint="GitOps paths must be plain files and folders of the repository, not symlinks")
-    return resolved

@@ -27,13 +27,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from devops.domain.checks import check_year
-
-if TYPE_CHECKING:
-    from devops.config.cost import ScheduleConfig
+from devops.domain.timespec import to_instant
 
 State = Literal["up", "down"]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -150,61 +148,15 @@ def parse_holiday(text: str) -> tuple[date, date]:
     return first, last
 
 
-def to_instant(text: str, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime:
-    """An ISO date or date-time as an aware UTC instant; naive values are local to `zone`.
+@dataclass(frozen=True)
+class OverrideSpec:
+    """An override as written in the config: `from`/`to` as ISO dates or date-times (naive =
+    the schedule's zone; a date `to` includes that day), the state it forces, and why."""
 
-    A bare date is local midnight, or the following midnight with `end_of_day` (inclusive)."""
-    text = str(text).strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        day = check_year(date.fromisoformat(text))
-        local = datetime.combine(day + (timedelta(days=1) if end_of_day else timedelta()), time(), tzinfo=zone)
-    else:
-        parsed = check_year(datetime.fromisoformat(text))
-        local = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
-    return local.astimezone(UTC)
-
-
-# -- instants typed on the command line (`--at`, `--until`, `--month`) ------------------------
-
-def _said(what: str) -> str:
-    return f"{what}: " if what else ""
-
-
-def parse_instant(text: str, what: str = "") -> datetime:
-    """ISO 8601 date-time (`Z` or an offset; none = UTC) in 2000..2100, as an aware UTC instant."""
-    try:
-        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise ValueError(f"{_said(what)}expected ISO-8601 like 2026-11-25T20:00:00+05:30, got {text!r}") from None
-    check_year(parsed, f"{_said(what)}date")
-    # A time without offset is UTC: cron runners think in UTC, and it is never ambiguous.
-    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def parse_until(text: str, what: str = "") -> time | datetime:
-    """`HH:MM` (a time of day) or an ISO 8601 date-time in 2000..2100 (naive: local to the
-    schedule's zone, resolved by the caller)."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
-    if match:
-        hours, minutes = int(match[1]), int(match[2])
-        if hours > 23 or minutes > 59:
-            raise ValueError(f"{_said(what)}{text!r} is not a time of day")
-        return time(hours, minutes)
-    try:
-        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise ValueError(f"{_said(what)}expected HH:MM or ISO-8601 like 2026-11-26T02:00, got {text!r}") from None
-    check_year(parsed, f"{_said(what)}date")
-    return parsed
-
-
-def parse_month(text: str, what: str = "") -> tuple[int, int]:
-    """`YYYY-MM` in 2000..2100 -> (year, month)."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise ValueError(f"{_said(what)}expected YYYY-MM like 2026-11, got {text!r}")
-    check_year(date(int(match[1]), int(match[2]), 1), f"{_said(what)}month")
-    return int(match[1]), int(match[2])
+    start: str
+    end: str
+    state: State = "up"
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -225,7 +177,7 @@ class Decision:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A validated schedule, ready to decide. Build with `Schedule.from_config`."""
+    """A validated schedule, ready to decide. Build with `Schedule.build`."""
 
     name: str
     zone: ZoneInfo
@@ -235,32 +187,42 @@ class Schedule:
     digest: str = ""
 
     @classmethod
-    def from_config(cls, name: str, config: ScheduleConfig) -> Schedule:
-        zone = load_zone(config.timezone)
-        overrides = tuple(
+    def build(
+        cls,
+        name: str,
+        *,
+        timezone: str,
+        uptime: Sequence[str],
+        holidays: Sequence[str] = (),
+        overrides: Sequence[OverrideSpec] = (),
+    ) -> Schedule:
+        """Parse and check a schedule (ValueError naming the bad value); the `cost:` block of
+        the config builds its schedules with this (devops/config/cost.py)."""
+        zone = load_zone(timezone)
+        parsed = tuple(
             Override(
                 to_instant(item.start, zone),
                 to_instant(item.end, zone, end_of_day=True),
                 item.state,
                 item.reason or f"override {item.start}..{item.end}",
             )
-            for item in config.overrides
+            for item in overrides
         )
         canonical = json.dumps(
             {
-                "timezone": config.timezone,
-                "uptime": list(config.uptime),
-                "holidays": list(config.holidays),
-                "overrides": [[o.start.isoformat(), o.end.isoformat(), o.state] for o in overrides],
+                "timezone": timezone,
+                "uptime": list(uptime),
+                "holidays": list(holidays),
+                "overrides": [[o.start.isoformat(), o.end.isoformat(), o.state] for o in parsed],
             },
             sort_keys=True,
         )
         return cls(
             name=name,
             zone=zone,
-            periods=tuple(parse_period(text) for text in config.uptime),
-            holidays=tuple(parse_holiday(text) for text in config.holidays),
-            overrides=overrides,
+            periods=tuple(parse_period(text) for text in uptime),
+            holidays=tuple(parse_holiday(text) for text in holidays),
+            overrides=parsed,
             # Saved with a node group's size, so a restore can tell the schedule changed since.
             digest=hashlib.sha256(canonical.encode()).hexdigest()[:12],
         )
@@ -335,6 +297,3 @@ def uptime_fraction(runs: Iterable[tuple[datetime, datetime, Decision]]) -> tupl
             up += hours
     return up, total
 
-
-def describe_periods(periods: Sequence[Period]) -> str:
-    return ", ".join(period.text for period in periods)

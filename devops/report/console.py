@@ -7,9 +7,8 @@ for people goes to stderr, so `devops plan --json | jq` always works.
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from devops.report.github import GitHubActions
@@ -23,7 +22,10 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class Reporter:
-    """One per command run; created by the CLI and handed to what renders results."""
+    """One per command run; created by the CLI and handed to what renders results.
+
+    `environ` is the environment as the CLI read it (`RuntimeSettings.environ`): `COLUMNS`, `CI`
+    and the GitHub Actions variables. None: a laptop outside CI."""
 
     def __init__(
         self,
@@ -33,25 +35,29 @@ class Reporter:
         out: TextIO | None = None,
         err: TextIO | None = None,
         github: GitHubActions | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         from rich.console import Console
 
+        environ = environ if environ is not None else {}
         self.json_mode = json_mode
         self.verbose = verbose
         self._out = out or sys.stdout
+        self._in_ci = bool(environ.get("CI"))
         err = err or sys.stderr
         # People read stdout unless stdout carries JSON. CI logs are not terminals: rich would
         # squeeze tables into 80 columns there, so give them room unless COLUMNS says otherwise.
+        # (rich reads COLUMNS itself when no width is given.)
         people = err if json_mode else self._out
-        width = None if _is_terminal(people) or os.environ.get("COLUMNS") else 160
+        width = None if _is_terminal(people) or environ.get("COLUMNS") else 160
         self.console = Console(file=people, highlight=False, soft_wrap=True, width=width)
         self.errors = Console(file=err, highlight=False, soft_wrap=True, width=width)
-        self.github = github or GitHubActions.from_environ(stream=self._out)
+        self.github = github or GitHubActions.from_environ(environ, stream=self._out)
 
     @property
     def interactive(self) -> bool:
         """True on a terminal outside CI: show live progress instead of plain lines."""
-        return self.console.is_terminal and not os.environ.get("CI")
+        return self.console.is_terminal and not self._in_ci
 
     def info(self, message: str) -> None:
         self.console.print(message, markup=False)

@@ -6,7 +6,6 @@ same on a laptop. See the workflow-command docs: values are escaped as the runne
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,8 +43,9 @@ class GitHubActions:
     stream: TextIO = sys.stdout
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None, stream: TextIO | None = None) -> GitHubActions:
-        env = os.environ if environ is None else environ
+    def from_environ(cls, environ: Mapping[str, str], stream: TextIO | None = None) -> GitHubActions:
+        """From the runner's variables in `environ` (the environment as the CLI read it)."""
+        env = environ
         enabled = env.get("GITHUB_ACTIONS") == "true"
         return cls(
             enabled=enabled,

@@ -1,19 +1,28 @@
-"""How `devops release` and `devops rollback` show what they did: console, job summary, outputs, JSON."""
+"""How `devops release`, `rollback`, `status` and `verify` show what they did: console, job
+summary, step outputs and the `--json` result (devops/report/release_models.py)."""
 
 from __future__ import annotations
 
-from devops.app.release import ReleaseReport
-from devops.cli.context import AppContext
+from devops.domain.gitops.repository import HistoryEntry
+from devops.domain.release.results import EnvironmentStatus, ReleaseReport
+from devops.domain.release.verification import Verification, VerifyOutcome
+from devops.report.console import Reporter
+from devops.report.github import markdown_table
+from devops.report.release_models import (
+    ReleaseListModel,
+    ReleaseModel,
+    RollbackModel,
+    StatusModel,
+    VerifyModel,
+)
 
 
 def short(digest: str) -> str:
     return digest[7:19] if digest.startswith("sha256:") else (digest or "-")
 
 
-def render_report(app: AppContext, report: ReleaseReport) -> None:
-    from devops.report.github import markdown_table
-
-    reporter = app.reporter
+def render_report(reporter: Reporter, report: ReleaseReport, *, rollback: bool = False) -> None:
+    """Table, outcome line, dry-run diff, job summary, step outputs and the JSON result."""
     headers = ["service", "status", "tag", "digest", "was", "scan", "sonar", "note"]
     rows = [
         [s.service, s.status, s.tag or "-", short(s.digest), short(s.previous_digest),
@@ -38,7 +47,8 @@ def render_report(app: AppContext, report: ReleaseReport) -> None:
             github.output("pull-request", publish.pull_request_url)
     else:
         github.output("gitops-outcome", "noop")
-    reporter.result(report.to_dict())
+    model = ReleaseModel.of(report)
+    reporter.result(RollbackModel(model) if rollback else model)
 
 
 def outcome_line(report: ReleaseReport) -> str:
@@ -53,3 +63,52 @@ def outcome_line(report: ReleaseReport) -> str:
         return f"{report.environment}: pull request {state} {where} ({publish.attempts} push attempt(s))"
     return (f"{report.environment}: committed {(publish.commit or '')[:12]} to {publish.branch} "
             f"({publish.attempts} push attempt(s))")
+
+
+def render_releases(reporter: Reporter, environment: str, history: list[HistoryEntry]) -> None:
+    """`devops rollback --list`: the releases `--to` can name, newest first."""
+    rows = [[f"~{i}", h.commit[:12], h.date, h.subject] for i, h in enumerate(history)]
+    reporter.table(f"Releases of {environment} (newest first)", ["--to", "commit", "date", "subject"], rows)
+    reporter.result(RollbackModel(ReleaseListModel.of(environment, history)))
+
+
+def render_status(reporter: Reporter, statuses: list[EnvironmentStatus]) -> None:
+    """`devops status`: one table per environment, and what a promotion would change."""
+    for status in statuses:
+        title = f"{status.environment} @ {status.gitops_commit[:12]}"
+        if status.released_at:
+            title += f", released {status.released_at} by {status.released_by or '?'}"
+        rows = [[s.service, s.tag or "-", short(s.digest), s.source_commit[:7] or "-", s.age or "-",
+                 s.scan or "-", s.sonar or "-", s.verification or "-", s.promotion or "-"] for s in status.services]
+        headers = ["service", "tag", "digest", "commit", "age", "scan", "sonar", "verified",
+                   f"promote from {status.promote_from}" if status.promote_from else "promotion"]
+        reporter.table(title, headers, rows)
+        if status.promote_from:
+            reporter.info(f"{status.environment}: a promotion from {status.promote_from} would change "
+                          f"{len(status.pending)} service(s)" if status.pending else
+                          f"{status.environment}: up to date with {status.promote_from}")
+    reporter.result(StatusModel.of(statuses))
+
+
+def render_verification(reporter: Reporter, outcome: VerifyOutcome, *, result: bool = True) -> None:
+    """Table per check, job summary and step output; then what was recorded (or why not).
+
+    `result`: also print the `--json` result (`devops verify`; a release prints its own, which
+    holds this one).
+    """
+    verification: Verification = outcome.verification
+    headers = ["service", "check", "verdict", "detail"]
+    rows = [[s.service, c.name, c.verdict, c.detail] for s in verification.services for c in s.checks]
+    title = f"Verification of {verification.environment} ({verification.window})"
+    reporter.table(title, headers, rows)
+    line = f"{verification.environment}: {verification.verdict}"
+    reporter.info(line)
+    reporter.github.summary(f"### {title}\n\n" + markdown_table(headers, rows) + f"\n{line}\n")
+    reporter.github.output("verification", verification.verdict)
+    if outcome.record_error is not None:
+        reporter.warn(f"{verification.environment}: the verdict was not recorded in the release record: "
+                      f"{outcome.record_error}")
+    elif outcome.recorded is not None:
+        reporter.info(outcome.recorded)
+    if result:
+        reporter.result(VerifyModel.of(outcome))

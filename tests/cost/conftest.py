@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.cost.faultproxy import FaultProxy
+from tests.support.cli import Outcome, check_json_output
 
 ROLE = "arn:aws:iam::123456789012:role/eks-nodes"
 
@@ -156,8 +157,11 @@ def cli(capsys: pytest.CaptureFixture[str], config_file: Callable[[str], Path]) 
     def run(*args: str, config: Path | None = None, json_mode: bool = True) -> Run:
         path = config or state.setdefault("path", config_file())
         capsys.readouterr()
-        code = main(["--config", str(path), *(["--json"] if json_mode else []), *args])
+        argv = ["--config", str(path), *(["--json"] if json_mode else []), *args]
+        code = main(argv)
         captured = capsys.readouterr()
+        # Every --json result is checked against its published schema (docs/schemas/cost-*.json).
+        check_json_output(tuple(argv), Outcome(code, captured.out, captured.err))
         return Run(code, captured.out, captured.err)
 
     return run

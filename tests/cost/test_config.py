@@ -106,7 +106,6 @@ def test_the_shipped_config_schedules_dev_and_never_prod(repo_root: Path) -> Non
 
 
 def test_unquoted_yaml_dates_and_timestamps_are_accepted(tmp_path: Path) -> None:
-    from devops.domain.schedule import Schedule
     from tests.cost.conftest import BASE_CONFIG
 
     path = tmp_path / "devops.yaml"
@@ -130,7 +129,7 @@ cost:
     schedule = cost.schedules["office-hours"]
     assert schedule.holidays == ("2026-12-25", "2026-12-31..2027-01-01")
     assert cost.targets["dev"].exclude_until == "2026-12-01"
-    parsed = Schedule.from_config("office-hours", schedule)
+    parsed = schedule.schedule("office-hours")
     # Naive timestamps are the schedule's local time (CET = UTC+1).
     assert parsed.overrides[0].start.isoformat() == "2026-11-27T19:00:00+00:00"
     assert parsed.overrides[0].end.isoformat() == "2026-11-28T01:00:00+00:00"

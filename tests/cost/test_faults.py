@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -95,12 +94,12 @@ def test_read_back_mismatch_is_reported(eks: Eks, fault_proxy: FaultProxy, cli: 
 
 
 def _killed_run(config: Path, at: str, pause: str) -> None:
-    """Start `devops cost schedule` as a real process, SIGKILL it when it reaches `pause`."""
-    env = {**os.environ, "DEVOPS_COST_PAUSE_AT": pause, "DEVOPS_COST_PAUSE_SECONDS": "60"}
+    """Start `devops cost schedule` as a real process, SIGKILL it when it reaches `pause`
+    (tests/support/cost_checkpoint.py wires a checkpoint that pauses there for 60 s)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "devops", "--config", str(config), "cost", "schedule", "--at", at],
-        cwd=REPO,
-        env=env,
+        [sys.executable, "-m", "tests.support.cost_checkpoint", pause, "60",
+         "--config", str(config), "cost", "schedule", "--at", at],
+        cwd=REPO,  # `-m` finds tests.support and devops from here
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

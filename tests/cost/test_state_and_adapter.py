@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devops.adapters.aws.eks import CallCounter, EksAdapter, Size
+from devops.adapters.aws.eks import CallCounter, EksAdapter
+from devops.domain.cost.nodegroups import Size
 from devops.domain.cost.state import ClusterState, Hold, SavedSize, StateError
 from devops.errors import ExternalError, UnknownName
 

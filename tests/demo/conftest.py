@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from devops.app.demo import run_id
+from tests.support.cli import Outcome, check_json_output
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,8 +50,10 @@ def demo_env(standin_build_args: dict[str, str], registry: str, tmp_path: Path) 
 
 
 def run_demo(*args: str, env: dict[str, str], timeout: float = 600) -> Ran:
+    """`devops <args>` as a user runs it; a `--json` result is checked against docs/schemas/demo.json."""
     done = subprocess.run([sys.executable, "-m", "devops", *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=timeout)
+    check_json_output(args, Outcome(done.returncode, done.stdout, done.stderr))
     return Ran(done.returncode, done.stdout, done.stderr)
 
 

@@ -12,8 +12,8 @@ from ruamel.yaml import YAML
 from devops.adapters import daemon
 from devops.app import demo_config as configgen
 from devops.config import load_config
-from devops.config.paths import SOURCE_ROOT_ENV
 from tests.demo.conftest import REPO
+from tests.support.cli import run_cli
 
 
 def inputs(tmp_path: Path, cache: Path | None) -> configgen.DemoConfigInputs:
@@ -22,11 +22,9 @@ def inputs(tmp_path: Path, cache: Path | None) -> configgen.DemoConfigInputs:
         frontend_url="http://127.0.0.1:4321", prometheus_url="http://127.0.0.1:9999", trivy_cache_dir=cache)
 
 
-def test_the_generated_config_is_valid_and_changes_only_what_the_demo_needs(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SOURCE_ROOT_ENV, str(REPO))  # as the demo runs its steps
+def test_the_generated_config_is_valid_and_changes_only_what_the_demo_needs(tmp_path: Path) -> None:
     path = configgen.write(inputs(tmp_path, None))
-    config = load_config(path)
+    config = load_config(path, allowed_roots=[REPO])  # as the demo runs its steps (--source-root)
     assert config.root == tmp_path / "work"
     assert config.services["cart"].path == str(REPO / "services" / "cart")
     dev, prod = config.environments["dev"], config.environments["prod"]
@@ -53,24 +51,35 @@ def test_the_generated_config_is_valid_and_changes_only_what_the_demo_needs(
         assert (slo["latency"]["threshold_seconds"], slo["latency"]["objective"]) == (2.5, 95.0)
 
 
-def test_vuln_scanning_only_with_a_db_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SOURCE_ROOT_ENV, str(REPO))
+def test_vuln_scanning_only_with_a_db_in_the_cache(tmp_path: Path) -> None:
     cache = tmp_path / "trivy"
     path = configgen.write(inputs(tmp_path, cache))
-    config = load_config(path)
+    config = load_config(path, allowed_roots=[REPO])
     assert list(config.gates.scan.scanners) == ["vuln", "secret"]
     assert config.gates.trivy.cache_dir == str(cache)
     assert config.gates.scan.ignore_unfixed is True   # fixable findings still fail the gate
 
 
-def test_without_the_source_root_the_generated_config_is_refused(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_source_root_the_generated_config_is_refused(tmp_path: Path) -> None:
     """The repository's services lie outside the work folder: only the caller can allow that."""
     from devops.errors import ConfigError
 
-    monkeypatch.delenv(SOURCE_ROOT_ENV, raising=False)
+    path = configgen.write(inputs(tmp_path, None))
     with pytest.raises(ConfigError, match="outside the project root"):
-        load_config(configgen.write(inputs(tmp_path, None)))
+        load_config(path)
+    with pytest.raises(ConfigError, match="outside the project root"):
+        load_config(path, allowed_roots=[tmp_path / "elsewhere"])
+
+
+def test_the_cli_allows_the_source_root_only_when_the_caller_passes_it(tmp_path: Path) -> None:
+    """The demo's steps pass `--source-root` (hidden): the same config, refused without it."""
+    path = configgen.write(inputs(tmp_path, None))
+    refused = run_cli("--config", str(path), "config", "validate")
+    assert refused.code == 2 and "outside the project root" in refused.err
+    allowed = run_cli("--config", str(path), "--source-root", str(REPO), "--json", "config", "validate")
+    assert allowed.code == 0, allowed.err
+    assert allowed.json() == {"valid": True, "source": str(path), "services": ["cart", "frontend", "order", "product"],
+                              "environments": ["dev", "prod"]}
 
 
 def test_stop_never_kills_a_pid_that_is_not_the_recorded_server(tmp_path: Path) -> None:
@@ -85,3 +94,21 @@ def test_stop_never_kills_a_pid_that_is_not_the_recorded_server(tmp_path: Path) 
     finally:
         other.kill()
         other.wait()
+
+
+def test_config_validate_runs_in_process_with_the_steps_environment(tmp_path: Path) -> None:
+    """The demo's first step is the use case, not a subprocess: same line, same exit codes."""
+    from devops.app.demo_ports import StepCall
+    from devops.cli.wiring.demo import run_step
+
+    path = configgen.write(inputs(tmp_path, None))
+    lines: list[tuple[str, str]] = []
+    call = StepCall(("config", "validate"), path, REPO, tmp_path, {"PATH": "/usr/bin"})
+    done = run_step(call, lambda name, line: lines.append((name, line)))
+    assert done.code == 0 and lines == [("stdout", f"{path}: valid (4 services, 2 environments)")]
+    # The step's environment is its settings: an override there is applied (and refused here).
+    bad = StepCall(call.args, path, REPO, tmp_path, {"DEVOPS_REGISTRY_HOST": "ftp://evil"})
+    refused = run_step(bad, lambda name, line: lines.append((name, line)))
+    assert refused.code == 2 and "registry.host" in refused.stderr and lines[-1][0] == "stderr"
+    outside = StepCall(call.args, path, tmp_path / "elsewhere", tmp_path, {})
+    assert run_step(outside, lambda name, line: None).code == 2

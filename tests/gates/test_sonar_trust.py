@@ -360,7 +360,8 @@ class Steps:
         from devops.cli.context import AppContext
         from devops.cli.wiring.release import CliSteps
 
-        self.cli = CliSteps(AppContext(config_path=str(config_path), json_mode=True))
+        app = AppContext(config_path=str(config_path), json_mode=True)
+        self.cli = CliSteps(app.config, app.settings, app.reporter)
         self.repo = FakeRepo()
 
     def plan(self, services: Any) -> list[Any]:

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from devops.app.gitops_publish import GitOpsSession
+from devops.cli.wiring.gitops import open_gitops
+from devops.cli.wiring.settings import RuntimeSettings
+from devops.config import Config
 from tests.support.project import make_project
 
 DIGEST_A = "sha256:" + "a" * 64
@@ -121,6 +125,14 @@ def config_path(tmp_path: Path, remote: Remote, monkeypatch: pytest.MonkeyPatch)
 
 @pytest.fixture
 def config(config_path: Path):  # type: ignore[no-untyped-def]
+    import os
+
     from devops.config import load_config
 
-    return load_config(config_path)
+    return load_config(config_path, environ=os.environ)  # as the CLI passes its settings
+
+
+def open_repo(config: Config, env: str = "dev", *, depth: int | None = None) -> GitOpsSession:
+    """The environment's GitOps repository as the CLI wires it (git clone, GitHub when configured),
+    with the process environment of the test (monkeypatched variables included)."""
+    return open_gitops(config, env, RuntimeSettings.from_environ(), depth=depth)

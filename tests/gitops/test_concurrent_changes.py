@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-from devops.adapters.gitops_repo import GitOpsRepo
 from devops.config import Config
 from devops.domain.gitops.change import ChangeSet, ConcurrentChange, ImageUpdate
 from devops.errors import ExitCode
-from tests.gitops.conftest import DIGEST_B, DIGEST_C, SOURCE, Remote, git
-from tests.gitops.test_record import full_record
+from tests.domain.gitops.test_record import full_record
+from tests.gitops.conftest import DIGEST_B, DIGEST_C, SOURCE, Remote, git, open_repo
 
 ALPHA_B = ImageUpdate("alpha", "docker.io/test/alpha", "sha-bbbbbbb", DIGEST_B)
 ALPHA_C = ImageUpdate("alpha", "docker.io/test/alpha", "sha-ccccccc", DIGEST_C)
@@ -39,12 +38,6 @@ exit 0
 
 def change(*updates: ImageUpdate, record: dict[str, Any] | None = None, action: str = "release") -> ChangeSet:
     return ChangeSet("dev", updates, record=record, source_commit=SOURCE, action=action)
-
-
-def open_repo(config: Config) -> GitOpsRepo:
-    repo = GitOpsRepo.open(config, "dev")
-    repo.sleep = lambda seconds: None
-    return repo
 
 
 def record_with(alpha: str | None = None, beta: str | None = None) -> dict[str, Any]:

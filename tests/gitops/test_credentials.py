@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from devops.adapters.gitops_repo import auth_env
+from devops.adapters.git.credentials import auth_env
 from devops.domain.urls import redact, split_credentials
 from tests.gitops.conftest import DIGEST_A, Remote, write_project
 from tests.support.cli import Outcome, run_cli

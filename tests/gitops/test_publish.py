@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from devops.adapters.gitops_repo import GitOpsRepo, auth_env, backoff_delay
+from devops.adapters.git.credentials import auth_env
 from devops.config import Config, load_config
 from devops.domain.gitops.change import ChangeSet, ImageRef, ImageUpdate
 from devops.errors import BadInput, ExitCode, ExternalError
-from tests.gitops.conftest import ALPHA_VALUES, DIGEST_A, DIGEST_B, DIGEST_C, SOURCE, Remote, git
-from tests.gitops.test_record import full_record
+from tests.domain.gitops.test_record import full_record
+from tests.gitops.conftest import ALPHA_VALUES, DIGEST_A, DIGEST_B, DIGEST_C, SOURCE, Remote, git, open_repo
 from tests.support.cli import run_cli
 
 ALPHA = ImageUpdate("alpha", "docker.io/test/alpha", "sha-aaaaaaa", DIGEST_A)
@@ -43,12 +43,6 @@ exit 0
 
 def change(*updates: ImageUpdate, record: dict[str, Any] | None = None, action: str = "release") -> ChangeSet:
     return ChangeSet("dev", updates, record=record, source_commit=SOURCE, action=action)
-
-
-def open_repo(config: Config, env: str = "dev") -> GitOpsRepo:
-    repo = GitOpsRepo.open(config, env)
-    repo.sleep = lambda seconds: None  # backoff is tested on its own; keep the faults fast
-    return repo
 
 
 def test_one_commit_with_message_trailers_and_author(config: Config, remote: Remote) -> None:
@@ -192,12 +186,13 @@ def test_missing_branch_is_exit_2(config_path: Path, remote: Remote) -> None:
 
 def test_clone_is_removed_on_exceptions_and_interrupts(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(RuntimeError), open_repo(config) as repo:
-        workdir = repo.workdir
+        workdir = repo.repo.workdir  # type: ignore[attr-defined]
         assert (workdir / "repo" / ".git").is_dir()
         raise RuntimeError("boom")
     assert not workdir.exists()
 
-    import devops.adapters.gitops_repo as module
+    import devops.adapters.git.clone as module
+    import devops.adapters.git.runner as runner
 
     created: list[str] = []
     real_mkdtemp = tempfile.mkdtemp
@@ -210,9 +205,9 @@ def test_clone_is_removed_on_exceptions_and_interrupts(config: Config, monkeypat
         raise KeyboardInterrupt
 
     monkeypatch.setattr(module.tempfile, "mkdtemp", mkdtemp)
-    monkeypatch.setattr(module, "git_run", interrupted)
+    monkeypatch.setattr(runner, "git_run", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        GitOpsRepo.open(config, "dev")
+        open_repo(config)
     assert created and not Path(created[0]).exists()
 
 
@@ -297,19 +292,13 @@ def test_token_never_appears_in_errors(config_path: Path, monkeypatch: pytest.Mo
     assert "ghs_topsecret123" not in result.err + result.out
 
 
-def test_backoff_is_exponential_jittered_and_capped() -> None:
-    delays = [backoff_delay(n, 1.0, 4.0) for n in (1, 2, 3, 4, 5)]
-    assert 0.5 <= delays[0] <= 1.0 and 1.0 <= delays[1] <= 2.0 and 2.0 <= delays[2] <= 4.0
-    assert all(d <= 4.0 for d in delays[3:])
-
-
 def test_unknown_service_in_a_changeset(config: Config) -> None:
     with open_repo(config) as repo, pytest.raises(BadInput, match=r"unknown service 'alpah'.*did you mean 'alpha'"):
         repo.publish(change(ImageUpdate("alpah", "r", "t", DIGEST_A)))
 
 
 def test_load_config_sees_the_override(config_path: Path, remote: Remote) -> None:
-    assert load_config(config_path).environments["dev"].gitops.repo == str(remote.bare)
+    assert load_config(config_path, environ=os.environ).environments["dev"].gitops.repo == str(remote.bare)
 
 
 def test_history_and_old_records_from_a_shallow_clone(config: Config, remote: Remote) -> None:
@@ -318,8 +307,8 @@ def test_history_and_old_records_from_a_shallow_clone(config: Config, remote: Re
         with open_repo(config) as repo:
             update = ImageUpdate("alpha", "docker.io/test/alpha", f"sha-{digest[7:14]}", digest)
             commits.append(repo.publish(change(update, record=full_record(alpha=digest))).commit)
-    with GitOpsRepo.open(config, "dev", depth=1) as repo:
-        assert (repo.clone_dir / ".git" / "shallow").exists()
+    with open_repo(config, depth=1) as repo:
+        assert (repo.repo.clone_dir / ".git" / "shallow").exists()  # type: ignore[attr-defined]
         assert repo.read_record_at(commits[0][:10]).services["alpha"].digest == DIGEST_A  # fetches the rest
         assert [h.commit for h in repo.history()][:3] == commits[::-1]
         assert repo.history()[0].subject == "release(dev): alpha sha-ccccccc"
@@ -369,8 +358,8 @@ def test_malformed_record_is_replaced_by_a_valid_one(config: Config, remote: Rem
 
 
 def test_record_merge_is_three_way_per_service() -> None:
-    from devops.adapters.gitops_repo import merge_record
     from devops.domain.gitops import record as records
+    from devops.domain.gitops.merge import merge_record
 
     def rec(**entries: str) -> records.ReleaseRecord:
         return records.validate(full_record(**entries), "r.json")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,13 @@ import pytest
 import responses
 
 from devops.adapters.github import GitHubClient, api_url, repository_of
-from devops.adapters.gitops_repo import GitOpsRepo
-from devops.app.gitops_pull_request import branch_name, evidence_body
+from devops.app.gitops_pull_request import branch_name
 from devops.config import Config, load_config
 from devops.domain.gitops.change import ChangeSet, ImageUpdate
 from devops.errors import ExitCode, HttpError
-from tests.gitops.conftest import DIGEST_A, DIGEST_B, SOURCE, Remote, git
-from tests.gitops.test_record import full_record
+from devops.report.gitops import evidence_body
+from tests.domain.gitops.test_record import full_record
+from tests.gitops.conftest import DIGEST_A, DIGEST_B, SOURCE, Remote, git, open_repo
 
 API = "https://api.github.com"
 GITHUB_URL = "https://github.com/techitfactory/techitfactory-gitops.git"
@@ -115,7 +116,7 @@ def github_remote(remote: Remote, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_recorded")
     from tests.gitops.conftest import write_project
 
-    yield load_config(write_project(tmp_path / "shop"))
+    yield load_config(write_project(tmp_path / "shop"), environ=os.environ)
 
 
 def test_branch_name_is_a_hash_of_environment_services_and_digests() -> None:
@@ -130,7 +131,7 @@ def test_pr_mode_twice_one_branch_one_pull_request(github_remote: Config, remote
     main_before = remote.tip()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         github = RecordedGitHub(pr_payload, mock)
-        with GitOpsRepo.open(github_remote, "prod") as repo:
+        with open_repo(github_remote, "prod") as repo:
             first = repo.publish(prod_change(ALPHA, BETA))
         branch = branch_name("devops/release", prod_change(ALPHA, BETA))
         assert first.outcome == "pull-request" and first.pull_request_state == "opened"
@@ -147,7 +148,7 @@ def test_pr_mode_twice_one_branch_one_pull_request(github_remote: Config, remote
         assert "PASSED (MEDIUM 3, LOW 1)" in opened["body"] and "SKIPPED: SONAR_TOKEN is not set" in opened["body"]
         assert "released by: alice via cli" in opened["body"] and "promoted from: dev" in opened["body"]
 
-        with GitOpsRepo.open(github_remote, "prod") as repo:
+        with open_repo(github_remote, "prod") as repo:
             second = repo.publish(prod_change(ALPHA, BETA))
         assert second.pull_request_state == "reused" and second.pull_request_url == first.pull_request_url
         assert second.attempts == 0 and second.commit == pushed  # the branch had it: nothing pushed
@@ -159,7 +160,7 @@ def test_pr_mode_twice_one_branch_one_pull_request(github_remote: Config, remote
 
 
 def test_pr_mode_without_token_pushes_the_branch_and_skips(config: Config, remote: Remote) -> None:
-    with GitOpsRepo.open(config, "prod") as repo:
+    with open_repo(config, "prod") as repo:
         result = repo.publish(prod_change(ALPHA))
     branch = branch_name("devops/release", prod_change(ALPHA))
     assert result.outcome == "pull-request" and result.pull_request_url is None
@@ -171,22 +172,22 @@ def test_pr_mode_without_token_pushes_the_branch_and_skips(config: Config, remot
 def test_pr_mode_github_remote_without_token(github_remote: Config, remote: Remote,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_TOKEN")
-    with GitOpsRepo.open(github_remote, "prod") as repo:
+    with open_repo(github_remote, "prod") as repo:
         result = repo.publish(prod_change(ALPHA))
     assert result.pull_request_state is not None
     assert result.pull_request_state.startswith("SKIPPED: $GITHUB_TOKEN is not set; branch devops/release/prod-")
 
 
 def test_pr_mode_noop_when_base_already_has_it(config: Config, remote: Remote) -> None:
-    with GitOpsRepo.open(config, "prod") as repo:
+    with open_repo(config, "prod") as repo:
         repo.publish(prod_change(ALPHA), mode="commit")
-    with GitOpsRepo.open(config, "prod") as repo:
+    with open_repo(config, "prod") as repo:
         result = repo.publish(prod_change(ALPHA))
     assert result.outcome == "noop" and remote.branches() == ["main"]
 
 
 def test_pr_dry_run_pushes_nothing(config: Config, remote: Remote) -> None:
-    with GitOpsRepo.open(config, "prod") as repo:
+    with open_repo(config, "prod") as repo:
         result = repo.publish(prod_change(ALPHA), dry_run=True)
     assert result.outcome == "dry-run" and "+++ b/gitops/environments/prod/values/alpha.yaml" in result.diff
     assert remote.branches() == ["main"]
@@ -214,11 +215,12 @@ def test_repository_of(url: str, expected: tuple[str, str] | None) -> None:
     assert repository_of(url) == expected
 
 
-def test_enterprise_host_and_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_enterprise_host_and_api_url() -> None:
     assert repository_of("https://ghe.corp/o/r.git", "https://ghe.corp/api/v3") == ("o", "r")
-    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.corp/api/v3")
-    assert api_url("https://api.github.com", explicitly_set=False) == "https://ghe.corp/api/v3"
-    assert api_url("https://stand-in.example/api", explicitly_set=True) == "https://stand-in.example/api"
+    # $GITHUB_API_URL (read by the wiring) stands in for an unset api_url, never for a set one.
+    assert api_url("https://api.github.com", False, "https://ghe.corp/api/v3") == "https://ghe.corp/api/v3"
+    assert api_url("https://stand-in.example/api", True, "https://ghe.corp/api/v3") == "https://stand-in.example/api"
+    assert api_url("https://api.github.com", False, None) == "https://api.github.com"
 
 
 @responses.activate
@@ -296,7 +298,7 @@ def test_existing_branch_missing_part_of_the_change_gets_a_fast_forward(config: 
     git(remote.seed, "-c", "user.name=r", "-c", "user.email=r@e", "commit", "-qm", "review note")
     git(remote.seed, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
     reviewed = remote.tip(branch)
-    with GitOpsRepo.open(config, "prod") as repo:
+    with open_repo(config, "prod") as repo:
         result = repo.publish(prod_change(ALPHA, BETA))
     assert result.attempts == 1 and result.commit == remote.tip(branch)
     assert git(remote.bare, "rev-parse", f"{branch}^").strip() == reviewed  # on top, not forced

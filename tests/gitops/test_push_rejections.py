@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devops.adapters.git import classify_push
+from devops.adapters.git.push import classify_push
 
 # (output as the server/client prints it, kind, retryable)
 RECORDED = [

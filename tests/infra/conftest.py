@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import Outcome, check_json_output
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REGION = "ap-south-1"
 ACCOUNT = "123456789012"  # moto's account id: the bucket template asks STS for it
@@ -105,6 +107,8 @@ class InfraProject:
             self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         code = main(["--config", str(self.config), *args])
         captured = self.capsys.readouterr()
+        # Every --json result is checked against its published schema (docs/schemas/infra-*.json).
+        check_json_output(tuple(args), Outcome(code, captured.out, captured.err))
         return Run(code, captured.out, captured.err)
 
     def devops_json(self, *args: str) -> tuple[Run, Any]:

@@ -1,4 +1,5 @@
-"""Backend generation, config validation, plan summary masking and Terraform message parsing."""
+"""Backend generation (from the config, with the endpoint the wiring reads from the environment),
+config validation, plan summary masking and Terraform message parsing."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ from typing import Any
 import pytest
 
 from devops.adapters.terraform import parse_lock_info
+from devops.cli.wiring.infra import state_endpoint
+from devops.cli.wiring.settings import RuntimeSettings
 from devops.config.infra import InfraConfig
-from devops.domain.infra.backend import BackendSettings, settings
+from devops.domain.infra.backend import BackendSettings
+from devops.domain.infra.backend import settings as backend_settings
 from devops.domain.infra.plan_summary import SENSITIVE, UNKNOWN, mask, summarise
+
+
+def settings(infra: InfraConfig, *, environ: dict[str, str], **kwargs: Any) -> BackendSettings:
+    """The backend as `devops infra` builds it: templates from the config, the endpoint from
+    the environment snapshot of the wiring."""
+    endpoint = state_endpoint(RuntimeSettings.from_environ(environ))
+    return backend_settings(infra.state.templates(), endpoint=endpoint, **kwargs)
 
 
 def test_backend_for_real_aws_has_kms_and_no_stand_in_flags() -> None:

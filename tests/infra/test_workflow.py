@@ -167,6 +167,8 @@ def test_held_lock_makes_plan_fail_with_a_clear_message(project: InfraProject, b
     assert project.devops("infra", "plan", "--env", "dev").code == 0
     nothing = project.devops("infra", "unlock", "--env", "dev", "--lock-id", info["ID"])
     assert nothing.code == 0 and "no state lock is held; nothing to release" in nothing.out
+    run, data = project.devops_json("infra", "unlock", "--env", "dev", "--lock-id", info["ID"])
+    assert run.code == 0 and data == {"environment": "dev", "released": None, "dry_run": False}
 
 
 def test_backend_bucket_missing_says_run_bootstrap(project: InfraProject, aws_env: str) -> None:
@@ -259,6 +261,9 @@ def test_destroy_asks_for_the_name_and_protects_prod(project: InfraProject, back
     assert "pass --yes" in nobody.error_line
     dry = project.devops("infra", "destroy", "--env", "dev", "--dry-run")
     assert dry.code == 0 and "4 resource(s) would be" in dry.out
+    dry, data = project.devops_json("infra", "destroy", "--env", "dev", "--dry-run")
+    assert dry.code == 0 and data["dry_run"] is True and data["destroy"] is True
+    assert data["summary"]["counts"]["delete"] == 4 and data["cost"]["monthly_delta_usd"] == 0
     done = project.devops("infra", "destroy", "--env", "dev", stdin="dev\n")
     assert done.code == 0, done.err
     assert "delete terraform_data.network" in done.out
@@ -267,8 +272,9 @@ def test_destroy_asks_for_the_name_and_protects_prod(project: InfraProject, back
     assert prod.code == 1
     assert "refusing to destroy prod: it is protected" in prod.error_line
     assert "--allow-prod" in prod.error_line
-    ok = project.devops("infra", "destroy", "--env", "prod", "--yes", "--allow-prod")
+    ok, data = project.devops_json("infra", "destroy", "--env", "prod", "--yes", "--allow-prod")
     assert ok.code == 0, ok.err
+    assert data == {"environment": "prod", "dry_run": False, "applied": [], "counts": data["counts"], "outputs": {}}
 
 
 def test_bootstrap_creates_backend_then_moves_its_state_into_it(project: InfraProject, aws_env: str) -> None:

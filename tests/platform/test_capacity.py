@@ -75,7 +75,7 @@ def discovery_problems(env: str, inputs: dict[str, Any], capacity: dict[str, Any
         elif wanted & (set(tags) | set(asg)):
             problems.append(f"{env}: {name} carries Cluster Autoscaler discovery tags in {inputs['autoscaler']} mode"
                             + (" (protected)" if group["protected"] else ""))
-        if group["protected"] and "devops.domain.schedule" in tags:
+        if group["protected"] and "devops.cost.schedule" in tags:
             problems.append(f"{env}: protected node group {name} carries the cost schedule tag")
     return problems
 
@@ -89,7 +89,7 @@ def test_every_workload_node_group_carries_the_discovery_tags(
     assert discovery_problems(env, inputs, capacity) == []
     if env == "dev":
         assert capacity["node_group_tags"]["general"] == {
-            "devops.domain.schedule": "office-hours",
+            "devops.cost.schedule": "office-hours",
             "k8s.io/cluster-autoscaler/enabled": "true",
             "k8s.io/cluster-autoscaler/techitfactory-dev": "owned",
         }

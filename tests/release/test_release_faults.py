@@ -38,7 +38,9 @@ def test_a_failing_sonar_gate_stops_the_release_before_any_push(
     written = shop.root / ".devops" / "sonar" / "repository"  # where `devops quality` writes it
     written.mkdir(parents=True)
     (written / "report-task.txt").write_text(REPORT_TASK)
-    shop.config(extra="  sonar: {poll_initial_seconds: 0.01, poll_max_seconds: 0.02, timeout_seconds: 5}\n")
+    # project_key: the project of the recorded ce-task.json (a task of another project is refused).
+    shop.config(extra="  sonar: {project_key: sonarsource_test_AYhCAUXoEy1XQQcbVndf, poll_initial_seconds: 0.01, "
+                      "poll_max_seconds: 0.02, timeout_seconds: 5}\n")
     monkeypatch.setenv("SONAR_TOKEN", "sqp_secret")
     task = json.loads((shared_fixtures / "sonar" / "ce-task.json").read_text())
     task["task"]["status"] = "SUCCESS"

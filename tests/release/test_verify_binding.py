@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.domain.gitops.test_record import full_record
 from tests.gitops.conftest import DIGEST_A, DIGEST_B, Remote, git
 from tests.gitops.conftest import remote as remote  # noqa: F401 (fixture)
 from tests.gitops.test_concurrent_changes import LAND_PENDING_HOOK
-from tests.gitops.test_record import full_record
 from tests.support.cli import Outcome, run_cli
 from tests.support.project import config_text, make_project
 

@@ -203,7 +203,7 @@ def test_zones_are_full_iana_names(zone: str) -> None:
 
 @pytest.mark.parametrize("text", ["0001-01-01T00:00", "9999-12-31T23:59", "1999-12-31T23:59:59Z"])
 def test_instants_lie_in_2000_to_2100(text: str) -> None:
-    from devops.domain.schedule import parse_instant
+    from devops.domain.timespec import parse_instant
 
     with pytest.raises(ValueError, match="2000..2100"):
         parse_instant(text)

@@ -126,11 +126,24 @@ def test_show_redacts_the_token(project: Path, monkeypatch: pytest.MonkeyPatch) 
     assert list(data.json()["environments"]) == ["dev"]  # type: ignore[index]
 
 
-def test_registry_override_from_environment(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DEVOPS_REGISTRY_HOST", "docker.io")
-    config = load_config(project / "pipelines" / "devops.yaml")
+def test_registry_override_from_the_environment_the_caller_passes(project: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    path = project / "pipelines" / "devops.yaml"
+    config = load_config(path, environ={"DEVOPS_REGISTRY_HOST": "docker.io"})
     assert config.registry.is_docker_hub
     assert config.repository("alpha") == "docker.io/test/alpha"
+    # The process environment is the CLI's to read (once, in RuntimeSettings), never the loader's.
+    monkeypatch.setenv("DEVOPS_REGISTRY_HOST", "docker.io")
+    assert not load_config(path).registry.is_docker_hub
+    shown = run_cli("--config", str(path), "--json", "config", "show")
+    assert shown.json()["registry"]["host"] == "docker.io"  # type: ignore[index]
+    assert shown.json()["registry"]["overridden_by"] == ["DEVOPS_REGISTRY_HOST"]  # type: ignore[index]
+
+
+def test_config_show_without_overrides_has_no_overridden_by(project: Path) -> None:
+    shown = run_cli("--config", str(project / "pipelines" / "devops.yaml"), "--json", "config", "show")
+    assert shown.code == 0, shown.err
+    assert "overridden_by" not in shown.json()["registry"]  # type: ignore[index]
 
 
 def test_promote_from_must_name_an_environment(project: Path) -> None:

@@ -1,5 +1,6 @@
 """What `devops infra` asks AWS directly (through the shared client factory): the account id,
-whether the backend exists, and who holds a state lock. Terraform itself does the rest."""
+whether the backend exists, and who holds a state lock. Terraform itself does the rest.
+Implements the `Probe` port of devops/app/infra/ports.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from dataclasses import dataclass
 
 from devops.adapters.aws import client as aws
-from devops.adapters.terraform import LockInfo
+from devops.domain.infra.terraform import LockInfo
 
 
 @dataclass

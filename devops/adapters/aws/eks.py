@@ -19,47 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops.adapters.aws import client as aws
+from devops.domain.cost.nodegroups import Cluster, Nodegroup, Size
 from devops.errors import ExternalError, UnknownName
-
-
-@dataclass(frozen=True)
-class Size:
-    """A node group's scaling config."""
-
-    min: int
-    max: int
-    desired: int
-
-    @property
-    def at_zero(self) -> bool:
-        return self.min == 0 and self.desired == 0
-
-    @property
-    def consistent(self) -> bool:
-        """EKS requires min <= desired <= max and max >= 1 (moto does not check; we do)."""
-        return 0 <= self.min <= self.desired <= self.max and self.max >= 1
-
-    def __str__(self) -> str:
-        return f"{self.min}/{self.desired}/{self.max}"
-
-
-@dataclass(frozen=True)
-class Cluster:
-    name: str
-    region: str
-    arn: str
-    tags: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class Nodegroup:
-    cluster: str
-    name: str
-    size: Size
-    instance_types: tuple[str, ...]
-    capacity_type: str
-    status: str
-    tags: Mapping[str, str]
 
 
 @dataclass
@@ -93,7 +54,8 @@ class CallCounter:
 
 
 class EksAdapter:
-    """One region's EKS API. Methods raise `ExternalError` (3) or `UnknownName` (2)."""
+    """One region's EKS API (the `EksPort` of devops/app/cost_reconcile.py), returning the
+    domain's types. Methods raise `ExternalError` (3) or `UnknownName` (2)."""
 
     def __init__(self, region: str, counter: CallCounter | None = None, client: Any = None) -> None:
         self.region = region

@@ -11,16 +11,17 @@ the charts would give them.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from devops.adapters.demo import docker, gitops
+from devops.domain.demo import ORDER, Layout
+from devops.domain.retry import RetryPolicy, retrying
 from devops.errors import DevopsError
 
-# Start order: what a service calls must be up first.
-ORDER = ("product", "cart", "order", "frontend")
+__all__ = ["CONTAINER_PORTS", "ORDER", "Deployed", "Layout", "StandInArgoCD", "service_env", "start_argocd"]
+
 CONTAINER_PORTS = {"product": 3001, "cart": 3002, "order": 3003, "frontend": 80}
 MONGODB_URI = "mongodb://mongo:27017/shop"
 
@@ -36,21 +37,6 @@ def service_env(service: str) -> dict[str, str]:
         return {**common, "CART_SERVICE_URL": "http://cart:3002", "PRODUCT_SERVICE_URL": "http://product:3001"}
     return {"PRODUCT_API_URL": "http://product:3001", "CART_API_URL": "http://cart:3002",
             "ORDER_API_URL": "http://order:3003"}
-
-
-@dataclass
-class Layout:
-    """Where the stand-in deploys: names, network and the fixed host ports of the run."""
-
-    run_id: str
-    network: str
-    ports: dict[str, int]
-
-    def container(self, service: str) -> str:
-        return f"devops-demo-{self.run_id}-{service}"
-
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
 
 
 @dataclass
@@ -135,14 +121,49 @@ class StandInArgoCD:
             self._note(f"argocd (stand-in): {service} not ready after {self.ready_timeout:g} s:\n{tail}")
 
     def _wait(self, url: str) -> bool:
-        deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline and not self._stop.is_set():
-            if self.probe(url):
-                return True
-            self._stop.wait(0.5)
-        return False
+        """Probe `url` until it answers, `ready_timeout` passes or the stand-in is stopped."""
+
+        class NotReady(Exception):
+            pass
+
+        policy = RetryPolicy(attempts=1_000_000, base_seconds=0.25, max_seconds=0.5,
+                             deadline_seconds=self.ready_timeout)
+        def pause(seconds: float) -> None:
+            self._stop.wait(seconds)   # stopping the stand-in ends the wait at once
+
+        def again(error: BaseException) -> bool:
+            return isinstance(error, NotReady) and not self._stop.is_set()
+
+        try:
+            for attempt in retrying(policy, retry_on=again, sleep=pause):
+                with attempt:
+                    if not self.probe(url):
+                        raise NotReady
+        except NotReady:
+            return False
+        return True
 
     def _note(self, line: str) -> None:
         if "failed" in line or "not ready" in line:
             self.errors.append(line)
         self.log(line)
+
+
+def start_argocd(remote: Path, env_path: str, layout: Layout, log: Callable[[str], None]) -> StandInArgoCD:
+    """The stand-in, polling in a thread of its own; its health probe is one GET without retries."""
+    from devops.adapters.http import RetryPolicy as HttpRetry
+    from devops.adapters.http import request, session
+    from devops.errors import HttpError
+
+    probe_http = session(HttpRetry(total=0, timeout=2))
+
+    def probe(url: str) -> bool:
+        try:
+            request(probe_http, "GET", url)
+        except HttpError:
+            return False
+        return True
+
+    argocd = StandInArgoCD(remote, env_path, layout, probe, log=log)
+    argocd.start()
+    return argocd

@@ -104,3 +104,16 @@ def record(remote: Path, env_path: str) -> dict[str, Any]:
 
 def log(remote: Path, count: int = 10) -> list[str]:
     return _git("--git-dir", str(remote), "log", "--format=%h %s", f"-{count}", BRANCH).splitlines()
+
+
+class BareRemote:
+    """The demo's GitOps remote port (devops/app/demo_ports.py: GitOpsRemote)."""
+
+    def ensure(self, remote: Path, source: Path) -> bool:
+        return ensure_remote(remote, source)
+
+    def commit_count(self, remote: Path) -> int:
+        return commit_count(remote)
+
+    def record(self, remote: Path, env_path: str) -> dict[str, Any]:
+        return record(remote, env_path)

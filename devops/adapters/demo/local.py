@@ -1,14 +1,14 @@
 """The embedded defaults the demo starts itself: moto server with the demo EKS cluster, a real
-Prometheus scraping the services, the MongoDB stand-in, and the state file `--stop` reads."""
+Prometheus scraping the services and the MongoDB stand-in; and the check that the local
+registry answers."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import sys
-import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,27 @@ from typing import Any
 from devops.adapters import daemon
 from devops.adapters.demo import docker
 from devops.adapters.process import run
+from devops.domain.demo import STACK_HINT, aws_env
+from devops.domain.retry import RetryPolicy, retrying
 from devops.errors import ExternalError, ToolMissing
 
 PROMETHEUS = "/usr/bin/prometheus"
 MONGO_STANDIN = "devops-demo/mongo-standin:local"
+MONGO_IMAGE_ENV = "DEVOPS_DEMO_MONGO_IMAGE"
 SCRAPED = ("product", "cart", "order")   # frontend (nginx) has no /metrics
-AWS_DUMMY = {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": "ap-south-1"}
+
+
+def check_registry(registry: str) -> None:
+    """The local registry answers /v2/, or exit 3 with one line saying what to run."""
+    from devops.adapters.http import RetryPolicy as HttpRetry
+    from devops.adapters.http import request, session
+    from devops.errors import HttpError
+
+    try:
+        request(session(HttpRetry(total=1, timeout=3, backoff_factor=0.2)), "GET", f"http://{registry}/v2/",
+                what=f"the local registry at http://{registry}/v2/")
+    except HttpError as exc:
+        raise ExternalError(exc.message.splitlines()[0], hint=STACK_HINT) from None
 
 
 def free_port() -> int:
@@ -30,27 +45,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until(check: Any, timeout: float, what: str, server: daemon.Background | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server is not None and not server.alive():
-            raise ExternalError(f"{what}: exited ({server.returncode}): {server.log_tail(400).strip()}",
-                                hint=f"see {server.log}")
-        if check():
-            return
-        time.sleep(0.3)
-    raise ExternalError(f"{what}: not ready after {timeout:g} s", hint=f"see {server.log}" if server else None)
+def wait_until(check: Callable[[], bool], timeout: float, what: str,
+               server: daemon.Background | None = None) -> None:
+    """Poll `check` until it holds; ExternalError when `timeout` passes or `server` exits first."""
+
+    class NotYet(Exception):
+        pass
+
+    policy = RetryPolicy(attempts=1_000_000, base_seconds=0.15, max_seconds=0.3, deadline_seconds=timeout)
+    try:
+        for attempt in retrying(policy, retry_on=lambda error: isinstance(error, NotYet)):
+            with attempt:
+                if server is not None and not server.alive():
+                    raise ExternalError(f"{what}: exited ({server.returncode}): {server.log_tail(400).strip()}",
+                                        hint=f"see {server.log}")
+                if not check():
+                    raise NotYet
+    except NotYet:
+        raise ExternalError(f"{what}: not ready after {timeout:g} s",
+                            hint=f"see {server.log}" if server else None) from None
 
 
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def aws_env(url: str) -> dict[str, str]:
-    """What the steps that talk to AWS get: moto's endpoint and dummy credentials, nothing else."""
-    return {"AWS_ENDPOINT_URL": url, **AWS_DUMMY}
 
 
 def start_moto(logs: Path, cluster: str, region: str) -> tuple[daemon.Background, str]:
@@ -73,7 +92,7 @@ def start_moto(logs: Path, cluster: str, region: str) -> tuple[daemon.Background
     return server, url
 
 
-def prometheus_config(ports: dict[str, int], rule_files: list[Path]) -> dict[str, Any]:
+def prometheus_config(ports: Mapping[str, int], rule_files: list[Path]) -> dict[str, Any]:
     """Scrape each API with the target labels the chart's ServiceMonitor gives it."""
     scrape = [{
         "job_name": service,
@@ -87,7 +106,7 @@ def prometheus_config(ports: dict[str, int], rule_files: list[Path]) -> dict[str
             "rule_files": [str(p) for p in rule_files], "scrape_configs": scrape}
 
 
-def start_prometheus(folder: Path, ports: dict[str, int], rule_files: list[Path]) -> tuple[daemon.Background, str]:
+def start_prometheus(folder: Path, ports: Mapping[str, int], rule_files: list[Path]) -> tuple[daemon.Background, str]:
     """The Debian package's Prometheus on a free port with its own data folder."""
     binary = PROMETHEUS if Path(PROMETHEUS).exists() else "prometheus"
     folder.mkdir(parents=True, exist_ok=True)
@@ -127,9 +146,8 @@ def _ready(url: str) -> bool:
     return True
 
 
-def mongo_image(repo_root: Path, build_args: dict[str, str]) -> tuple[str, str]:
-    """(image, what it is): $DEVOPS_DEMO_MONGO_IMAGE, else the stand-in built from this repository."""
-    chosen = os.environ.get("DEVOPS_DEMO_MONGO_IMAGE")
+def mongo_image(repo_root: Path, build_args: Mapping[str, str], chosen: str | None = None) -> tuple[str, str]:
+    """(image, what it is): `chosen` ($DEVOPS_DEMO_MONGO_IMAGE), else the stand-in built from this repository."""
     if chosen:
         if not docker.image_exists(chosen):
             docker.pull(chosen)
@@ -142,21 +160,43 @@ def mongo_image(repo_root: Path, build_args: dict[str, str]) -> tuple[str, str]:
     return MONGO_STANDIN, "MongoDB stand-in (tests/services/mongo-standin; the official image cannot be pulled here)"
 
 
-@dataclass
-class State:
-    """What a `--keep` run leaves running, for `devops demo --stop`."""
+class LocalServers:
+    """The demo's servers port (devops/app/demo_ports.py: Servers): moto, Prometheus, free ports."""
 
-    run_id: str
-    network: str
-    pids: dict[str, int]
+    def free_port(self) -> int:
+        return free_port()
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"run_id": self.run_id, "network": self.network, "pids": self.pids}, indent=2))
+    def start_moto(self, logs: Path, cluster: str, region: str) -> tuple[daemon.Background, str]:
+        return start_moto(logs, cluster, region)
 
-    @classmethod
-    def load(cls, path: Path) -> State | None:
-        try:
-            data = json.loads(path.read_text())
-            return cls(str(data["run_id"]), str(data["network"]), {k: int(v) for k, v in data["pids"].items()})
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+    def start_prometheus(self, folder: Path, ports: Mapping[str, int],
+                         rules: list[Path]) -> tuple[daemon.Background, str]:
+        return start_prometheus(folder, ports, rules)
+
+    def forget_metrics(self, folder: Path) -> None:
+        forget_metrics(folder)
+
+    def stop_pid(self, pid: int, expect: str) -> bool:
+        return daemon.stop_pid(pid, expect=expect)
+
+
+@dataclass(frozen=True)
+class DemoContainers:
+    """The demo's containers port (devops/app/demo_ports.py: Containers), all labelled with the run."""
+
+    mongo_image: str | None = None   # $DEVOPS_DEMO_MONGO_IMAGE: a real MongoDB where Docker Hub is reachable
+
+    def check_engine(self) -> None:
+        docker.check_engine()
+
+    def ensure_network(self, name: str, run_id: str) -> None:
+        docker.ensure_network(name, run_id)
+
+    def start_mongo(self, run_id: str, network: str, repo_root: Path, build_args: Mapping[str, str]) -> str:
+        image, what = mongo_image(repo_root, build_args, self.mongo_image)
+        docker.run_container(f"devops-demo-{run_id}-mongo", image, network=network, alias="mongo", run_id=run_id,
+                             env={"HOST": "0.0.0.0", "PORT": "27017"})
+        return what
+
+    def remove_all(self, run_id: str, network: str) -> list[str]:
+        return docker.remove_all(run_id, network)

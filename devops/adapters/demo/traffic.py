@@ -100,3 +100,10 @@ class Traffic:
             except ValueError:
                 return None
         return None
+
+
+def start_traffic(urls: Callable[[str], str], ready: Callable[[], bool]) -> Traffic:
+    """Shoppers in a thread of their own, sending only while `ready()` says the shop is up."""
+    traffic = Traffic(urls, ready)
+    traffic.start()
+    return traffic

@@ -15,8 +15,10 @@ import click
 
 from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
+from devops.cli.results import json_result
 
 
+@json_result("devops.report.demo:DemoJson")
 @click.command("demo")
 @click.option("--keep", is_flag=True, help="Leave the shop, Prometheus and moto running (stop: --stop).")
 @click.option("--workdir", type=params.dir_path(path_type=Path), default=Path(".devops/demo"),
@@ -31,27 +33,31 @@ from devops.cli.context import AppContext, json_option, pass_app
 def cli(app: AppContext, keep: bool, workdir: Path, stop_only: bool, registry: str, settle_seconds: int) -> int:
     """Run plan, build, scan, release, promotion, status and cost on the embedded defaults."""
     from devops.app import demo as flow
+    from devops.cli.wiring import demo as wiring
     from devops.report import demo as summary
 
     reporter = app.reporter
+
+    def echo(line: str) -> None:
+        reporter.errors.print(line, markup=False, highlight=False)
+
+    ports = wiring.demo_ports(app.settings, echo)
     if stop_only:
-        stopped = flow.stop(workdir)
+        stopped = flow.stop(workdir, ports)
         reporter.info(f"demo: stopped {', '.join(stopped) if stopped else 'nothing (nothing was running)'}")
-        reporter.result({"stopped": stopped})
+        reporter.result(summary.DemoStoppedJson(stopped=stopped))
         return 0
     repo_root = Path(__file__).resolve().parents[3]
-    options = flow.DemoOptions(repo_root=repo_root, workdir=workdir, keep=keep, registry=registry,
-                               settle_seconds=settle_seconds)
-    demo = flow.Demo(options, echo=lambda line: reporter.errors.print(line, markup=False, highlight=False))
-    result = demo.run()
+    options = wiring.demo_options(app.settings, repo_root=repo_root, workdir=workdir, keep=keep, registry=registry,
+                                  settle_seconds=settle_seconds)
+    result = flow.Demo(options, ports, echo).run()
     reporter.table("Demo steps", ["step", "result", "exit", "time", "detail"], summary.step_rows(result))
     reporter.table("Digests (from the release records in the GitOps remote)",
                    ["service", "dev digest", "prod", "dev verification"], summary.digest_rows(result))
-    for line in summary.where_to_look(result, demo.id):
+    for line in summary.where_to_look(result):
         reporter.info(line)
     for note in result.notes:
         reporter.warn(note)
-    verdict = "every step passed" if result.exit_code == 0 else f"failed (exit {result.exit_code})"
-    reporter.info(f"demo: {verdict} in {result.seconds:.0f} s")
-    reporter.result(result.to_dict())
+    reporter.info(summary.verdict_line(result))
+    reporter.result(summary.as_json(result))
     return result.exit_code

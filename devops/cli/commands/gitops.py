@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
 from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
-
-if TYPE_CHECKING:
-    from devops.domain.gitops.change import PublishResult
+from devops.cli.results import json_result
 
 
 @click.group("gitops")
@@ -18,6 +14,7 @@ def cli() -> None:
     """Edit the GitOps repository: image digests of an environment, one commit per change."""
 
 
+@json_result("devops.report.release_models:PublishModel")
 @cli.command("set-image")
 @click.option("--env", "environment", required=True, type=params.NAME, metavar="ENV",
               help="Environment (pipelines/devops.yaml).")
@@ -37,8 +34,9 @@ def set_image(app: AppContext, environment: str, images: tuple[str, ...], mode: 
     on the new tip when someone else pushed first. The release record is not touched (`devops
     release` writes it, with the gate evidence).
     """
-    from devops.adapters.gitops_repo import GitOpsRepo
+    from devops.cli.wiring.gitops import open_gitops
     from devops.domain.gitops.change import ChangeSet, parse_image_spec
+    from devops.report.gitops import render_publish
 
     config = app.config
     settings = config.environment(environment)
@@ -46,37 +44,8 @@ def set_image(app: AppContext, environment: str, images: tuple[str, ...], mode: 
     for update in updates:
         config.service(update.service)
     change = ChangeSet(environment, updates, record=None, source_commit=source_commit, action="set-image")
-    token_env = settings.gitops.pull_request.token_env
-    app.reporter.github.mask(_env(token_env))
-    with GitOpsRepo.open(config, environment) as repo:
+    app.reporter.github.mask(app.settings.get(settings.gitops.pull_request.token_env))
+    with open_gitops(config, environment, app.settings) as repo:
         result = repo.publish(change, dry_run=dry_run, mode=mode)
-    _render(app, result)
+    render_publish(app.reporter, result)
     return 0
-
-
-def _env(name: str) -> str | None:
-    import os
-
-    return os.environ.get(name) or None
-
-
-def _render(app: AppContext, result: PublishResult) -> None:
-    reporter = app.reporter
-    rows = [(c.service, c.old or "(none)", c.new) for c in result.changes]
-    if rows:
-        reporter.table(f"{result.outcome}: {result.remote} ({result.branch})", ["service", "old", "new"], rows)
-    if result.outcome == "noop":
-        reporter.info("nothing to change: the GitOps repository already has these images (no commit)")
-    elif result.outcome == "dry-run":
-        reporter.info("dry run: nothing committed or pushed; the change would be:")
-        reporter.info(result.diff.rstrip("\n"))
-    elif result.outcome == "committed":
-        reporter.info(f"committed {result.commit} to {result.branch} after {result.attempts} push attempt(s)")
-    else:
-        reporter.info(f"branch {result.branch} at {result.commit}; pull request: "
-                      f"{result.pull_request_url or ''} {result.pull_request_state or ''}".rstrip())
-    if result.commit:
-        reporter.github.output("gitops-commit", result.commit)
-    if result.pull_request_url:
-        reporter.github.output("pull-request-url", result.pull_request_url)
-    reporter.result(result.to_dict())

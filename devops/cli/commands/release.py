@@ -9,17 +9,22 @@ Exit 0 released or nothing to do, 1 a gate or the promotion policy said no, 2 ba
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
 from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
+from devops.cli.results import json_result
 
 if TYPE_CHECKING:
-    from devops.app.release import ReleaseReport
+    from devops.adapters.docker import DockerEngine
+    from devops.app.images import ImagesReport
+    from devops.app.plan import ServicePlan
 
 
+@json_result("devops.report.release_models:ReleaseModel")
 @click.command("release")
 @click.option("--env", "environment", required=True, type=params.NAME,
               help="Environment to release to (see environments:).")
@@ -36,9 +41,10 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
         build_args: tuple[str, ...], dry_run: bool) -> int:
     """Release SERVICES (all by default) to --env; promote when the environment has promote_from."""
     from devops.app.plan import parse_build_args
-    from devops.cli.wiring.release import CliSteps
+    from devops.app.verify_run import verify_release
+    from devops.cli.wiring.release import CliSteps, evidence_policy, verify_ports
     from devops.domain.release.evidence import utc_now
-    from devops.report.release import render_report
+    from devops.report.release import render_report, render_verification
 
     config = app.config
     target = config.environment(environment)
@@ -46,48 +52,38 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
     for name in chosen:
         config.service(name)
     order = list(config.services)
-    steps = CliSteps(app, parse_build_args(build_args, environ=app.settings.environ))
+    arguments = parse_build_args(build_args, environ=app.settings.environ)
+    steps = CliSteps(config, app.settings, app.reporter, build_args=arguments, images=_Images(app))
     if target.promote_from:
         from devops.app.promote import promote
 
-        policy = target.evidence
-        if policy.require_verification is None:  # required exactly when the source verifies
-            source_verifies = config.environment(target.promote_from).verify is not None
-            policy = policy.model_copy(update={"require_verification": source_verifies})
-        report = promote(environment, target.promote_from, chosen, order, steps, policy,
+        report = promote(environment, target.promote_from, chosen, order, steps, evidence_policy(config, environment),
                          now=utc_now(), dry_run=dry_run, mode=mode)
     else:
         from devops.app.release import release
 
         report = release(environment, chosen or order, order, steps, now=utc_now(), dry_run=dry_run, mode=mode)
-    failed = _verify_after(app, environment, report, chosen or order)
-    render_report(app, report)
+    failed = verify_release(report, config, chosen or order, verify_ports(config, app.settings, app.reporter))
+    if report.verification is not None:
+        render_verification(app.reporter, report.verification, result=False)
+    render_report(app.reporter, report)
     if failed is not None:
         raise failed
     return 0
 
 
-def _verify_after(app: AppContext, environment: str, report: ReleaseReport, services: list[str]) -> Exception | None:
-    """Run `devops verify` after a release that committed, when the environment configures it.
+class _Images:
+    """`devops build`'s building and `devops push`'s login, for the release steps."""
 
-    Only a commit deploys anything (a pull request waits for review; a no-op changed nothing,
-    and re-verifying it would write new evidence on every idle run). The verdict is recorded in
-    the release record and shown with the release; a failure is returned to raise after
-    rendering, so the release's own output is never lost. When Prometheus cannot be asked, the
-    release still stands (committed) and says it is not verified (exit 3).
-    """
-    from devops.app import verify_run
-    from devops.errors import DevopsError
+    def __init__(self, app: AppContext) -> None:
+        self.app = app
 
-    publish = report.publish
-    if app.config.environment(environment).verify is None or report.dry_run or publish is None \
-            or publish.outcome != "committed":
-        return None
-    try:
-        result, error = verify_run.verify_and_record(app, environment, services, settle=True)
-    except DevopsError as exc:
-        report.verification = {"verdict": "UNAVAILABLE", "error": exc.message}
-        return exc.retold(f"{environment}: released (commit {(publish.commit or '')[:12]}) but not verified: "
-                          f"{exc.message}", hint=f"run `devops verify --env {environment}` once it can be reached")
-    report.verification = result
-    return error
+    def build(self, plans: Sequence[ServicePlan], engine: DockerEngine) -> ImagesReport:
+        from devops.cli.wiring.images import run_images
+
+        return run_images(self.app, plans, engine, None, build=True, push=False)
+
+    def login(self, engine: DockerEngine) -> None:
+        from devops.cli.wiring.images import login
+
+        login(self.app, engine)

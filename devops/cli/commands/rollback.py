@@ -6,8 +6,10 @@ import click
 
 from devops.cli import params
 from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
+from devops.cli.results import json_result
 
 
+@json_result("devops.report.release_models:RollbackModel")
 @click.command("rollback")
 @click.option("--env", "environment", required=True, type=params.NAME, help="Environment to roll back.")
 @click.option("--to", "to", type=params.GIT_REF,
@@ -21,26 +23,20 @@ from devops.cli.context import AppContext, dry_run_option, json_option, pass_app
 def cli(app: AppContext, environment: str, to: str | None, list_only: bool, mode: str | None,
         dry_run: bool) -> int:
     """Write the digests of an earlier release record back as a new commit (history is never rewritten)."""
-    from devops.app.rollback import rollback
+    from devops.app.rollback import releases, rollback
     from devops.cli.wiring.release import CliSteps
     from devops.domain.release.evidence import utc_now
     from devops.errors import BadInput
-    from devops.report.release import render_report
+    from devops.report.release import render_releases, render_report
 
     config = app.config
     config.environment(environment)
-    steps = CliSteps(app)
+    steps = CliSteps(config, app.settings, app.reporter)
     if list_only:
-        with steps.open_repo(environment) as repo:
-            history = repo.history()
-        entries = [{"commit": h.commit, "date": h.date, "subject": h.subject} for h in history]
-        rows = [[f"~{i}", e["commit"][:12], e["date"], e["subject"]] for i, e in enumerate(entries)]
-        app.reporter.table(f"Releases of {environment} (newest first)", ["--to", "commit", "date", "subject"], rows)
-        app.reporter.result({"environment": environment, "releases": entries})
+        render_releases(app.reporter, environment, releases(environment, steps))
         return 0
     if not to:
         raise BadInput("rollback needs --to REF (a commit, `previous` or `~N`) or --list")
     report = rollback(environment, to, list(config.services), steps, now=utc_now(), dry_run=dry_run, mode=mode)
-    render_report(app, report)
+    render_report(app.reporter, report, rollback=True)
     return 0
-

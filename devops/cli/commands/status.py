@@ -6,8 +6,10 @@ import click
 
 from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
+from devops.cli.results import json_result
 
 
+@json_result("devops.report.release_models:StatusModel")
 @click.command("status")
 @click.option("--env", "environments", multiple=True, type=params.NAME, help="Environment (repeatable) [default: all].")
 @json_option
@@ -17,27 +19,13 @@ def cli(app: AppContext, environments: tuple[str, ...]) -> int:
     from devops.app.status import environment_status
     from devops.cli.wiring.release import CliSteps
     from devops.domain.release.evidence import utc_now
-    from devops.report.release import short
+    from devops.report.release import render_status
 
     config = app.config
     names = list(environments) or list(config.environments)
     for name in names:
         config.environment(name)
     sources = {name: env.promote_from for name, env in config.environments.items()}
-    statuses = environment_status(names, sources, list(config.services), CliSteps(app), now=utc_now())
-    reporter = app.reporter
-    for status in statuses:
-        title = f"{status.environment} @ {status.gitops_commit[:12]}"
-        if status.released_at:
-            title += f", released {status.released_at} by {status.released_by or '?'}"
-        rows = [[s.service, s.tag or "-", short(s.digest), s.source_commit[:7] or "-", s.age or "-",
-                 s.scan or "-", s.sonar or "-", s.verification or "-", s.promotion or "-"] for s in status.services]
-        headers = ["service", "tag", "digest", "commit", "age", "scan", "sonar", "verified",
-                   f"promote from {status.promote_from}" if status.promote_from else "promotion"]
-        reporter.table(title, headers, rows)
-        if status.promote_from:
-            reporter.info(f"{status.environment}: a promotion from {status.promote_from} would change "
-                          f"{len(status.pending)} service(s)" if status.pending else
-                          f"{status.environment}: up to date with {status.promote_from}")
-    reporter.result({"environments": [s.to_dict() for s in statuses]})
+    steps = CliSteps(config, app.settings, app.reporter)
+    render_status(app.reporter, environment_status(names, sources, list(config.services), steps, now=utc_now()))
     return 0

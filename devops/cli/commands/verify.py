@@ -13,8 +13,10 @@ import click
 
 from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
+from devops.cli.results import json_result
 
 
+@json_result("devops.report.release_models:VerifyModel")
 @click.command("verify")
 @click.option("--env", "environment", required=True, type=params.NAME,
               help="Environment to verify (see environments:).")
@@ -28,11 +30,14 @@ from devops.cli.context import AppContext, json_option, pass_app
 def cli(app: AppContext, environment: str, services: tuple[str, ...], window: str | None,
         prometheus_url: str | None, record: bool) -> int:
     """Check health endpoints and SLOs of --env; record the verdict as release evidence."""
-    from devops.app import verify_run
+    from devops.app.verify_run import verify_environment
+    from devops.cli.wiring.release import verify_ports
+    from devops.report.release import render_verification
 
-    result, error = verify_run.verify_and_record(app, environment, services, record_evidence=record,
-                                                 window=window, prometheus_url=prometheus_url)
-    app.reporter.result(result)
+    ports = verify_ports(app.config, app.settings, app.reporter)
+    outcome, error = verify_environment(app.config, environment, services, ports, record=record, window=window,
+                                        prometheus_url=prometheus_url)
+    render_verification(app.reporter, outcome)
     if error is not None:
         raise error
     return 0

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from devops.cli.wiring.settings import RuntimeSettings
 from devops.config import Config
 
 if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
     from devops.adapters.registry import RegistryClient
     from devops.app.push import RetrySettings
-    from devops.cli.wiring.settings import RuntimeSettings
     from devops.domain.images.results import Revision
 
 
@@ -28,15 +28,15 @@ def docker_engine() -> DockerEngine:
 
 
 def registry_client(config: Config, settings: RuntimeSettings | None = None) -> RegistryClient:
-    """The registry's HTTP API with the configured credentials (read from `settings`, the run's
-    snapshot of the environment, when given)."""
+    """The registry client with the credentials the config names, read from `settings` (the
+    environment of this run when not given)."""
     from devops.adapters.registry import RegistryClient
 
+    settings = settings if settings is not None else RuntimeSettings.from_environ()
     registry = config.registry
     creds = registry.credentials
-    username, token = (settings.get(creds.username_env), settings.get(creds.token_env)) if settings else \
-        (creds.username(), creds.token())
-    return RegistryClient(registry.host, insecure=registry.insecure, username=username, token=token,
+    return RegistryClient(registry.host, insecure=registry.insecure, username=creds.username(settings),
+                          token=creds.token(settings),
                           token_realms=registry.token_realms,
                           credentials_hint=f"check ${creds.username_env} and ${creds.token_env}: an access token "
                                            "with the permissions this step needs")

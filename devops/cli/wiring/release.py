@@ -1,39 +1,97 @@
-"""The outside world of `devops release`, `status` and `rollback`: adapters wired from the config.
+"""The outside world of `devops release`, `status`, `rollback` and `verify`: adapters wired from
+the configuration and the environment (RuntimeSettings), never from the CLI's context.
 
-`devops.app.release/promote/status/rollback` decide; this module only does what they ask
-(build, pull, scan, ask Sonar, push, open the GitOps repository) and renders progress.
+`devops.app.release/promote/status/rollback/verify_run` decide; this module only does what they
+ask (build, pull, scan, ask Sonar, push, open the GitOps repository, query Prometheus) and shows
+progress.
 """
 
 from __future__ import annotations
 
 import getpass
-import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from devops.app.release import Prepared, ScanOutcome, SonarResult
-from devops.cli.context import AppContext
+from devops.app.verify_run import VerifyPorts
 from devops.cli.wiring import adapters as wiring
+from devops.cli.wiring.gitops import open_gitops
+from devops.cli.wiring.settings import RuntimeSettings
+from devops.config import Config
+from devops.domain.release.evidence import EvidenceSettings
 from devops.errors import ExternalError, GateFailed
+from devops.report.console import Reporter
 
 if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
     from devops.adapters.registry import RegistryClient
     from devops.adapters.trivy import Trivy
+    from devops.app.gitops_publish import GitOpsSession
     from devops.app.images import ImagesReport
     from devops.app.plan import ServicePlan
     from devops.app.scan import ImageTarget, ScanRun
+    from devops.app.verify import MetricsSource
+    from devops.config.observability import PrometheusEndpoint
+
+
+class ImageSteps(Protocol):
+    """Building and logging in, as `devops build` / `devops push` do them (devops/app/images_run.py)."""
+
+    def build(self, plans: Sequence[ServicePlan], engine: DockerEngine) -> ImagesReport: ...
+
+    def login(self, engine: DockerEngine) -> None: ...
+
+
+def released_by(settings: RuntimeSettings, user: Callable[[], str] = getpass.getuser) -> dict[str, Any]:
+    """The Actions actor and run when in GitHub Actions, else the local user on the CLI."""
+    if settings.in_github_actions:
+        server, repo, run = (settings.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
+        run_url = f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
+        return {"actor": settings.get("GITHUB_ACTOR") or "github-actions", "via": "github-actions", "run_url": run_url}
+    try:
+        name = user()
+    except (KeyError, OSError):
+        name = "unknown"
+    return {"actor": name, "via": "cli", "run_url": None}
+
+
+def evidence_policy(config: Config, environment: str) -> EvidenceSettings:
+    """What a promotion into `environment` accepts; `require_verification` unset means required
+    exactly when the source environment verifies."""
+    target = config.environment(environment)
+    policy = target.evidence
+    require = policy.require_verification
+    if require is None:
+        require = target.promote_from is not None and config.environment(target.promote_from).verify is not None
+    return EvidenceSettings(policy.scan_max_age_days, policy.require_sonar, require)
+
+
+def verify_ports(config: Config, settings: RuntimeSettings, reporter: Reporter) -> VerifyPorts:
+    """Prometheus (its token from the variable the config names), the health probe, the GitOps repository."""
+    from devops.adapters.health import HttpHealthProbe
+
+    def metrics(endpoint: PrometheusEndpoint) -> MetricsSource:
+        from devops.adapters.prometheus import Prometheus
+
+        return Prometheus(endpoint.url, token=settings.get(endpoint.token_env), timeout=endpoint.timeout_seconds)
+
+    return VerifyPorts(metrics=metrics, probe=HttpHealthProbe(),
+                       open_repo=lambda environment: open_gitops(config, environment, settings),
+                       info=reporter.info, debug=reporter.debug)
 
 
 class CliSteps:
     """Implements ReleaseSteps, PromotionSteps, StatusSteps and RollbackSteps for the CLI."""
 
-    def __init__(self, app: AppContext, build_args: Mapping[str, str] | None = None) -> None:
-        self.app = app
-        self.config = app.config
+    def __init__(self, config: Config, settings: RuntimeSettings, reporter: Reporter, *,
+                 build_args: Mapping[str, str] | None = None, images: ImageSteps | None = None) -> None:
+        self.config = config
+        self.settings = settings
+        self.reporter = reporter
         self.build_args = dict(build_args or {})
+        self.images = images
         self._images: ImagesReport | None = None
         self._sonar: dict[str, SonarResult] = {}
 
@@ -57,32 +115,20 @@ class CliSteps:
         return trivy(self.config)
 
     def released_by(self) -> dict[str, Any]:
-        """The Actions actor and run when in GitHub Actions, else the local user on the CLI."""
-        env = os.environ
-        if env.get("GITHUB_ACTIONS") == "true":
-            server, repo, run = env.get("GITHUB_SERVER_URL"), env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")
-            run_url = f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
-            return {"actor": env.get("GITHUB_ACTOR") or "github-actions", "via": "github-actions", "run_url": run_url}
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):
-            user = "unknown"
-        return {"actor": user, "via": "cli", "run_url": None}
+        return released_by(self.settings)
 
     # -- GitOps
     @contextmanager
-    def open_repo(self, environment: str) -> Iterator[Any]:
-        from devops.adapters.gitops_repo import GitOpsRepo
-
-        self.app.reporter.debug(f"{environment}: reading the GitOps repository")
-        with GitOpsRepo.open(self.config, environment) as repo:
+    def open_repo(self, environment: str) -> Iterator[GitOpsSession]:
+        self.reporter.debug(f"{environment}: reading the GitOps repository")
+        with open_gitops(self.config, environment, self.settings) as repo:
             yield repo
 
     # -- release
     def plan(self, services: Sequence[str]) -> list[ServicePlan]:
         from devops.cli.wiring.images import plan
 
-        return plan(self.app, services, self.build_args, image_exists=self.engine.image_exists).services
+        return plan(self, services, self.build_args, image_exists=self.engine.image_exists).services
 
     def registry_digest(self, plan: ServicePlan) -> str | None:
         return self.registry.manifest_digest(wiring.registry_path(self.config, plan.service), plan.inputs.tag)
@@ -98,17 +144,17 @@ class CliSteps:
 
     def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]:
         """Pull what the registry already has (the exact digest), build the rest; nothing pushed."""
-        from devops.cli.wiring.images import run_images
-
+        if self.images is None:
+            raise AssertionError("CliSteps(images=...) is needed to build")
         pulled = set()
         for plan in plans:
             digest = known.get(plan.service)
             if digest and not self.engine.image_exists(plan.image):
-                self.app.reporter.info(f"{plan.service}: pulling {plan.repository}@{digest[:19]}… (same inputs)")
+                self.reporter.info(f"{plan.service}: pulling {plan.repository}@{digest[:19]}… (same inputs)")
                 self.engine.pull(f"{plan.repository}@{digest}")
                 self.engine.tag(f"{plan.repository}@{digest}", plan.image)
                 pulled.add(plan.service)
-        self._images = run_images(self.app, plans, self.engine, None, build=True, push=False)
+        self._images = self.images.build(plans, self.engine)
         prepared = []
         for outcome in self._images.outcomes:
             build = outcome.build
@@ -132,7 +178,7 @@ class CliSteps:
         existing = [c for c in report_task_candidates(self.config, service) if c.is_file()]
         key = str(existing[0].resolve()) if existing else "<none>"
         if key not in self._sonar:  # one analysis answers for every service that shares it
-            outcome = evaluate_sonar(self.app, service)
+            outcome = evaluate_sonar(self, service)  # CliSteps is a run: config, settings, reporter
             verdict = outcome.verdict
             reason = outcome.reason
             if verdict is not None and verdict.status in ("WARN", "NONE"):
@@ -145,15 +191,14 @@ class CliSteps:
 
     def push(self, plans: Sequence[ServicePlan]) -> dict[str, str]:
         from devops.app.images import push_outcomes
-        from devops.cli.wiring.images import login
         from devops.report.progress import progress
 
-        assert self._images is not None, "prepare() runs before push()"
+        assert self._images is not None and self.images is not None, "prepare() runs before push()"
         config = self.config
-        login(self.app, self.engine)
+        self.images.login(self.engine)
         wanted = {p.service for p in plans}
         outcomes = [o for o in self._images.outcomes if o.plan.service in wanted]
-        with progress(self.app.reporter, "push", [o.plan.service for o in outcomes]) as sink:
+        with progress(self.reporter, "push", [o.plan.service for o in outcomes]) as sink:
             push_outcomes(outcomes, self.engine, self.registry, lambda s: wiring.registry_path(config, s),
                           wiring.retry_settings(config), on_event=sink)
         failed = [o for o in outcomes if o.failed or not (o.push and o.push.digest)]
@@ -178,7 +223,7 @@ class CliSteps:
         from devops.app.scan import ImageTarget
 
         reference = f"{repository}@{digest}"
-        self.app.reporter.info(f"{service}: scan evidence expired; rescanning {reference[:60]}…")
+        self.reporter.info(f"{service}: scan evidence expired; rescanning {reference[:60]}…")
         self.engine.pull(reference)
         run = self._scan([ImageTarget(ref=reference, policy=self._policy(service), location=reference)])
         return _scan_outcome(run.scans[0], run)
@@ -194,7 +239,7 @@ class CliSteps:
         from devops.app.scan import scan_images
 
         cache = ScanCache(self.config.root / self.config.gates.cache_dir)
-        return scan_images(targets, self.trivy, cache, self.engine.image_id, progress=self.app.reporter.debug)
+        return scan_images(targets, self.trivy, cache, self.engine.image_id, progress=self.reporter.debug)
 
 
 def _scan_outcome(scan: Any, run: ScanRun) -> ScanOutcome:

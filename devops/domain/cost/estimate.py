@@ -9,24 +9,16 @@ node group is up is measured exactly (`Schedule.segments`) and applied to a norm
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from devops.app.cost_reconcile import EksPort, Target
 from devops.domain.cost.pricing import PriceTable
-from devops.domain.cost.state import ClusterState
-from devops.domain.schedule import Decision, Schedule, to_instant, uptime_fraction
-from devops.errors import BadInput, ConfigError
+from devops.domain.cost.target import Capacity, Target
+from devops.domain.schedule import Decision, Schedule, uptime_fraction
+from devops.domain.timespec import month_bounds
+from devops.errors import ConfigError
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-@dataclass(frozen=True)
-class Capacity:
-    nodegroup: str
-    instance_type: str
-    count: int
-    source: str  # "config" or "aws"
 
 
 @dataclass(frozen=True)
@@ -133,80 +125,23 @@ class CostReport:
             return 0.0
         return round(100 * (self.compute_always - self.compute_scheduled) / self.compute_always, 1)
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "month": self.month,
-            "hours_per_month": 730,
-            "warnings": list(self.warnings),
-            "targets": {name: {**asdict(m), "up_fraction": round(m.fraction, 4)} for name, m in self.targets.items()},
-            "nodegroups": [{**asdict(n), "saving": n.saving} for n in self.nodegroups],
-            "fixed": [asdict(f) for f in self.fixed],
-            "totals": {
-                "compute_always_on": self.compute_always,
-                "compute_scheduled": self.compute_scheduled,
-                "fixed": self.fixed_monthly,
-                "always_on": self.total_always,
-                "scheduled": self.total_scheduled,
-                "saving": self.saving,
-                "saving_percent": self.saving_percent,
-                "compute_saving_percent": self.compute_saving_percent,
-            },
-            "weeks": [
-                {
-                    "schedule": w.schedule,
-                    "timezone": w.timezone,
-                    "start": w.start.isoformat(),
-                    "up_hours": round(w.up_hours, 2),
-                    "days": [
-                        {"day": d.label, "up_hours": round(d.up_hours, 2), "runs": [list(r) for r in d.runs]}
-                        for d in w.days
-                    ],
-                }
-                for w in self.weeks
-            ],
-        }
-
-
-def parse_month(text: str | None, today: date) -> tuple[int, int]:
-    """`YYYY-MM` (default: the current month) -> (year, month); BadInput names the value."""
-    if not text:
-        return today.year, today.month
-    try:
-        parsed = datetime.strptime(text, "%Y-%m")
-    except ValueError:
-        raise BadInput(f"--month: expected YYYY-MM like 2026-11, got {text!r}") from None
-    return parsed.year, parsed.month
-
-
-def month_bounds(year: int, month: int, schedule: Schedule) -> tuple[datetime, datetime]:
-    """Local midnight of the 1st to local midnight of the next 1st, as UTC instants."""
-    first = date(year, month, 1)
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    zone = schedule.zone
-    return (
-        datetime.combine(first, time(), tzinfo=zone).astimezone(UTC),
-        datetime.combine(nxt, time(), tzinfo=zone).astimezone(UTC),
-    )
-
 
 def target_runs(
     target: Target, start: datetime, end: datetime
 ) -> tuple[list[tuple[datetime, datetime, Decision]], str]:
     """Up/down runs of a target over [start, end), as the scheduler would decide them."""
-    cfg = target.config
-    if target.production and not cfg.allow_production:
+    if target.held_back:
         return [(start, end, Decision("up", "production, not scheduled"))], "production: not scheduled"
-    if cfg.force_up:
+    if target.force_up:
         return [(start, end, Decision("up", "force_up"))], "force_up: always up"
     runs: list[tuple[datetime, datetime, Decision]] = []
     note = ""
-    if cfg.exclude_until:
-        until = to_instant(cfg.exclude_until, target.schedule.zone)
-        if until > start:
-            # Not touched until then: counted as running.
-            runs.append((start, min(until, end), Decision("up", "excluded")))
-            note = f"excluded (counted up) until {cfg.exclude_until}"
-            start = min(until, end)
+    until = target.excluded_until()
+    if until is not None and until > start:
+        # Not touched until then: counted as running.
+        runs.append((start, min(until, end), Decision("up", "excluded")))
+        note = f"excluded (counted up) until {target.exclude_until}"
+        start = min(until, end)
     if start < end:
         runs += target.schedule.segments(start, end)
     return runs, note
@@ -234,23 +169,6 @@ def week_picture(schedule: Schedule, year: int, month: int) -> Week:
     return Week(schedule.name, zone.key, monday, tuple(days))
 
 
-def capacity_from_aws(target: Target, eks: EksPort) -> list[Capacity]:
-    """Selected node groups' instance type and running count (the saved size while down)."""
-    cluster = eks.describe_cluster(target.cluster)
-    state = ClusterState.from_tags(cluster.tags)
-    found = []
-    for name in eks.list_nodegroups(target.cluster):
-        if not target.config.nodegroups.selects(name) and name not in state.saved:
-            continue
-        group = eks.describe_nodegroup(target.cluster, name)
-        count = group.size.desired
-        if count == 0 and name in state.saved:
-            count = state.saved[name].size.desired
-        kind = group.instance_types[0] if group.instance_types else "unknown"
-        found.append(Capacity(name, kind, count, "aws"))
-    return found
-
-
 def compute_report(
     targets: Iterable[Target],
     year: int,
@@ -265,7 +183,7 @@ def compute_report(
     for target in targets:
         prices = prices_for(target.region)
         names = used.setdefault(target.region, (prices, set()))[1]
-        start, end = month_bounds(year, month, target.schedule)
+        start, end = month_bounds(year, month, target.schedule.zone)
         runs, note = target_runs(target, start, end)
         up_hours, month_hours = uptime_fraction(runs)
         info = ScheduleMonth(
@@ -294,7 +212,7 @@ def compute_report(
                     source=cap.source,
                 )
             )
-        fixed = target.config.fixed
+        fixed = target.fixed
         for item, name, count, hourly in (
             ("EKS control plane", "eks_control_plane", fixed.eks_control_planes, prices.eks_control_plane_hourly),
             ("NAT gateway", "nat_gateway", fixed.nat_gateways, prices.nat_gateway_hourly),
@@ -311,84 +229,3 @@ def compute_report(
         if warning:
             report.warnings.append(warning)
     return report
-
-
-def mermaid_week(week: Week) -> str:
-    """A Mermaid gantt chart of the week's up/down hours (GitHub renders it in the summary)."""
-    lines = [
-        "```mermaid",
-        "gantt",
-        f"    title {week.schedule} ({week.timezone}), week of {week.start.isoformat()}, "
-        f"up {week.up_hours:g} h of the week",
-        "    dateFormat HH:mm",
-        "    axisFormat %H:%M",
-    ]
-    for day in week.days:
-        lines.append(f"    section {day.label}")
-        for state, start, end in day.runs:
-            tag = "active" if state == "up" else "done"
-            lines.append(f"    {state} :{tag}, {start}, {'23:59' if end == '24:00' else end}")
-    lines.append("```")
-    return "\n".join(lines)
-
-
-def markdown(report: CostReport) -> str:
-    """The job summary: totals, node groups, fixed costs and a picture of each schedule's week."""
-    from devops.report.github import markdown_table
-
-    parts = [
-        f"## Cost report {report.month} (730 h/month)",
-        "",
-        *(f"> **Warning:** {warning}\n" for warning in report.warnings),
-        f"**{report.total_always:.2f} USD/month always on, {report.total_scheduled:.2f} USD/month with the "
-        f"schedules: saving {report.saving:.2f} USD ({report.saving_percent}% of the total, "
-        f"{report.compute_saving_percent}% of compute).**",
-        "",
-        markdown_table(
-            ["target", "schedule", "zone", "month hours", "up hours", "up %", "note"],
-            [
-                (
-                    name,
-                    m.schedule,
-                    m.timezone,
-                    f"{m.month_hours:g}",
-                    f"{m.up_hours:g}",
-                    f"{100 * m.fraction:.1f}",
-                    m.note,
-                )
-                for name, m in report.targets.items()
-            ],
-        ),
-        markdown_table(
-            [
-                "target",
-                "node group",
-                "instances",
-                "node-hours always",
-                "node-hours scheduled",
-                "USD/month always",
-                "USD/month scheduled",
-                "saving",
-            ],
-            [
-                (
-                    n.target,
-                    n.nodegroup,
-                    f"{n.count} x {n.instance_type}",
-                    f"{n.node_hours_always:g}",
-                    f"{n.node_hours_scheduled:g}",
-                    f"{n.monthly_always:.2f}",
-                    f"{n.monthly_scheduled:.2f}",
-                    f"{n.saving:.2f}",
-                )
-                for n in report.nodegroups
-            ],
-        ),
-        markdown_table(
-            ["target", "always running", "count", "USD/hour", "USD/month"],
-            [(f.target, f.item, f.count, f"{f.hourly:g}", f"{f.monthly:.2f}") for f in report.fixed],
-        ),
-    ]
-    for week in report.weeks:
-        parts += [mermaid_week(week), ""]
-    return "\n".join(parts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devops.app.cost_reconcile import RunResult
+from devops.domain.cost.outcome import RunResult
 
 DESIRED_UP = "devops_cost_nodegroup_desired_up"
 DESIRED_NODES = "devops_cost_nodegroup_desired_nodes"

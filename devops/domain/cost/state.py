@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal, cast
 
-from devops.adapters.aws.eks import Size
+from devops.domain.cost.nodegroups import Size
 
 STATE_PREFIX = "devops.cost/"
 HOLD_PREFIX = "devops.cost.hold/"

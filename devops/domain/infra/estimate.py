@@ -45,7 +45,7 @@ class CostEstimate:
 
     @property
     def monthly_delta(self) -> float:
-        return round(sum(line.monthly or 0.0 for line in self.lines), 2)
+        return round(sum((line.monthly or 0.0 for line in self.lines), 0.0), 2)
 
     @property
     def unpriced(self) -> tuple[CostLine, ...]:

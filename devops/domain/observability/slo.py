@@ -1,4 +1,4 @@
-"""The PromQL of every service level objective, built from `observability.slos`.
+"""The PromQL of every service level objective (`observability.slos`, as `SloDefinitions`).
 
 One module writes these queries for the generated burn-rate alerts and for `devops verify`,
 so a release is judged by exactly what pages people. Metrics come from the services
@@ -13,16 +13,48 @@ with the error budget `1 - objective/100`. A window with no API requests has no 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
-
-from devops.config.model import Config
-from devops.config.observability import ServiceSlo
 
 Kind = Literal["availability", "latency"]
 
 REQUESTS = "http_requests_total"
 DURATION = "http_request_duration_seconds"
+
+
+@dataclass(frozen=True)
+class LatencyTarget:
+    """`objective` percent of API requests finish within `threshold_seconds` (a histogram bucket)."""
+
+    threshold_seconds: float
+    objective: float
+
+
+@dataclass(frozen=True)
+class ServiceTargets:
+    """The objectives of one service, as `observability.slos.<service>` declares them."""
+
+    service: str
+    availability: float
+    latency: LatencyTarget | None = None
+    job: str | None = None   # the Prometheus job; the service name when unset
+
+
+@dataclass(frozen=True)
+class SloDefinitions:
+    """Every service level objective of the project: what the rules and `devops verify` judge.
+
+    Built by the configuration (`ObservabilityConfig.definitions()`); `source` names the file
+    they come from, for the errors that name a key of it."""
+
+    period: str = "30d"
+    api_routes: str = "/api/.*"
+    services: tuple[ServiceTargets, ...] = ()
+    source: str = "pipelines/devops.yaml"
+
+    def service_names(self) -> list[str]:
+        return [target.service for target in self.services]
 
 
 @dataclass(frozen=True)
@@ -92,22 +124,22 @@ def up(job: str) -> str:
     return f'up{{job="{job}"}}'
 
 
-def objectives(config: Config, services: list[str] | None = None) -> list[Objective]:
-    """Every objective of `observability.slos`, in service order, optionally for some services."""
-    obs = config.observability
+def objectives(definitions: SloDefinitions, services: Iterable[str] | None = None) -> list[Objective]:
+    """Every objective of `definitions`, in service order, optionally for some services only."""
+    wanted = None if services is None else set(services)
     found: list[Objective] = []
-    for service, slo in obs.slos.items():
-        if services is not None and service not in services:
+    for targets in definitions.services:
+        if wanted is not None and targets.service not in wanted:
             continue
-        found.extend(service_objectives(service, slo, obs.api_routes))
+        found.extend(service_objectives(targets, definitions.api_routes))
     return found
 
 
-def service_objectives(service: str, slo: ServiceSlo, routes: str) -> list[Objective]:
-    job = slo.job or service
-    found = [Objective(service, job, "availability", slo.availability, routes)]
-    if slo.latency is not None:
-        found.append(
-            Objective(service, job, "latency", slo.latency.objective, routes, slo.latency.threshold_seconds)
-        )
+def service_objectives(targets: ServiceTargets, routes: str) -> list[Objective]:
+    """Availability always, latency when the service has a latency target."""
+    service, job = targets.service, targets.job or targets.service
+    found = [Objective(service, job, "availability", targets.availability, routes)]
+    if targets.latency is not None:
+        found.append(Objective(service, job, "latency", targets.latency.objective, routes,
+                               targets.latency.threshold_seconds))
     return found

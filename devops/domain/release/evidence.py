@@ -11,9 +11,8 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from devops.config.model import VerifyEvidencePolicy
 from devops.errors import BadInput
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -21,6 +20,29 @@ PASSED, FAILED, SKIPPED = "PASSED", "FAILED", "SKIPPED"
 # How far in the future a `checked_at` may be before it is refused: clocks of CI runners and
 # laptops disagree by seconds, not by minutes. Beyond this the evidence would never expire.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+class EvidencePolicy(Protocol):
+    """What a promotion accepts as evidence (`environments.<env>.evidence`, with
+    `require_verification` resolved: devops/cli/wiring/release.py)."""
+
+    @property
+    def scan_max_age_days(self) -> int | None: ...  # older scan verdicts are rescanned; None: never
+
+    @property
+    def require_sonar(self) -> bool: ...  # a SKIPPED Sonar verdict is refused
+
+    @property
+    def require_verification(self) -> bool | None: ...  # a PASSED `devops verify` is required
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """An `EvidencePolicy` as plain values."""
+
+    scan_max_age_days: int | None = 7
+    require_sonar: bool = False
+    require_verification: bool | None = None
 
 
 def utc_now() -> dt.datetime:
@@ -79,7 +101,7 @@ class EvidenceCheck:
         return not self.refusal
 
 
-def check_entry(service: str, entry: Mapping[str, Any] | None, source: str, policy: VerifyEvidencePolicy,
+def check_entry(service: str, entry: Mapping[str, Any] | None, source: str, policy: EvidencePolicy,
                 now: dt.datetime) -> EvidenceCheck:
     """Judge one service's entry of the source environment's record (fail closed)."""
     if entry is None:

@@ -9,7 +9,6 @@ import pytest
 from ruamel.yaml import YAML
 
 from devops.config import load_config
-from devops.config.model import Config
 from devops.config.observability import ObservabilityConfig
 from devops.domain.observability.rules import (
     BURN_WINDOWS,
@@ -20,7 +19,7 @@ from devops.domain.observability.rules import (
     slo_rule_groups,
     thresholds,
 )
-from devops.domain.observability.slo import objectives
+from devops.domain.observability.slo import SloDefinitions, objectives
 from devops.errors import ConfigError
 from tests.observability.rules.conftest import REPO_ROOT, Promtool
 from tests.support.cli import run_cli
@@ -30,21 +29,22 @@ COMMITTED = REPO_ROOT / DEFAULT_PATH
 
 
 @pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config(CONFIG)
+def slos() -> SloDefinitions:
+    """The repository's objectives, as the configuration builds them for the domain."""
+    return load_config(CONFIG).slo_definitions()
 
 
-def with_slos(config: Config, **observability: Any) -> Config:
-    """The repository's configuration with another, validated, `observability` block."""
-    return config.model_copy(update={"observability": ObservabilityConfig.model_validate(observability)})
+def with_slos(**observability: Any) -> SloDefinitions:
+    """Another, validated, `observability` block, as the repository's file would give it."""
+    return ObservabilityConfig.model_validate(observability).definitions("pipelines/devops.yaml")
 
 
 def alerts(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [rule for group in data["groups"] for rule in group["rules"] if "alert" in rule]
 
 
-def test_committed_rule_file_is_what_the_config_generates(config: Config) -> None:
-    assert COMMITTED.read_text(encoding="utf-8") == render_slo_rules(config), (
+def test_committed_rule_file_is_what_the_config_generates(slos: SloDefinitions) -> None:
+    assert COMMITTED.read_text(encoding="utf-8") == render_slo_rules(slos), (
         f"{DEFAULT_PATH} is stale: run `devops observability rules` and commit it"
     )
 
@@ -80,12 +80,12 @@ def test_cli_check_fails_on_a_missing_file(tmp_path: Path) -> None:
     assert not missing.exists()
 
 
-def test_cli_writes_the_file_and_reports_json(tmp_path: Path, config: Config) -> None:
+def test_cli_writes_the_file_and_reports_json(tmp_path: Path, slos: SloDefinitions) -> None:
     out = tmp_path / "rules" / "slo.yaml"
     first = run_cli("--config", str(CONFIG), "observability", "rules", "--output", str(out), "--json")
     assert first.code == 0, first.err
     assert first.json() == {"path": str(out), "changed": True, "objectives": 6}
-    assert out.read_text(encoding="utf-8") == render_slo_rules(config)
+    assert out.read_text(encoding="utf-8") == render_slo_rules(slos)
     again = run_cli("--config", str(CONFIG), "observability", "rules", "--output", str(out))
     assert again.code == 0
     assert again.out.startswith(f"unchanged {out} (6 objectives, 3 services)")
@@ -142,17 +142,17 @@ def test_cli_rejects_a_bad_period_when_loading_the_config(tmp_path: Path) -> Non
     assert len(outcome.err.strip().splitlines()) == 1
 
 
-def test_output_is_deterministic_with_the_header(config: Config) -> None:
-    first, second = render_slo_rules(config), render_slo_rules(config)
+def test_output_is_deterministic_with_the_header(slos: SloDefinitions) -> None:
+    first, second = render_slo_rules(slos), render_slo_rules(slos)
     assert first == second
     assert first.startswith(f"# {HEADER}\n")
     assert "# source: pipelines/devops.yaml observability (slo_period 30d)" in first
     # Valid YAML whose data is exactly the generator's.
-    assert YAML(typ="safe", pure=True).load(first) == slo_rule_groups(config)
+    assert YAML(typ="safe", pure=True).load(first) == slo_rule_groups(slos)
 
 
-def test_one_group_per_service_recording_rules_before_alerts(config: Config) -> None:
-    data = slo_rule_groups(config)
+def test_one_group_per_service_recording_rules_before_alerts(slos: SloDefinitions) -> None:
+    data = slo_rule_groups(slos)
     assert [g["name"] for g in data["groups"]] == ["slo-product", "slo-cart", "slo-order"]
     for group in data["groups"]:
         kinds = ["record" if "record" in rule else "alert" for rule in group["rules"]]
@@ -164,13 +164,13 @@ def test_one_group_per_service_recording_rules_before_alerts(config: Config) -> 
         assert {r["labels"]["service"] for r in group["rules"]} == {service}
 
 
-def test_recording_rules_use_the_shared_slo_queries(config: Config) -> None:
-    data = slo_rule_groups(config)
+def test_recording_rules_use_the_shared_slo_queries(slos: SloDefinitions) -> None:
+    data = slo_rule_groups(slos)
     by_key = {
         (r["labels"]["service"], r["labels"]["slo"], r["record"]): r["expr"]
         for g in data["groups"] for r in g["rules"] if "record" in r
     }
-    for objective in objectives(config):
+    for objective in objectives(slos):
         for window in WINDOWS:
             assert by_key[(objective.service, objective.kind, f"slo:sli_error:ratio_rate{window}")] == objective.ratio(
                 window
@@ -179,9 +179,9 @@ def test_recording_rules_use_the_shared_slo_queries(config: Config) -> None:
     assert 'job="order"' in order_latency and 'le=~"0[.]50*"' in order_latency
 
 
-def test_targets_become_burn_thresholds(config: Config) -> None:
+def test_targets_become_burn_thresholds(slos: SloDefinitions) -> None:
     """99.5 % -> budget 0.005: page at 14.4 x 0.005 (1h) and 6 x 0.005 (6h), ticket 3x and 1x."""
-    product = next(o for o in objectives(config) if o.name == "product-availability")
+    product = next(o for o in objectives(slos) if o.name == "product-availability")
     found = [(w.severity, w.long, w.short, factor, round(limit, 6)) for w, factor, limit in thresholds(product, "30d")]
     assert found == [
         ("critical", "1h", "5m", 14.4, 0.072),
@@ -189,18 +189,18 @@ def test_targets_become_burn_thresholds(config: Config) -> None:
         ("warning", "1d", "2h", 3.0, 0.015),
         ("warning", "3d", "6h", 1.0, 0.005),
     ]
-    page = next(a for a in alerts(slo_rule_groups(config))
+    page = next(a for a in alerts(slo_rule_groups(slos))
                 if a["labels"] == {"severity": "critical", "service": "product", "slo": "availability"})
     assert 'slo:sli_error:ratio_rate1h{service="product",slo="availability"} > (14.4 * 0.005)' in page["expr"]
     assert 'slo:sli_error:ratio_rate5m{service="product",slo="availability"} > (14.4 * 0.005)' in page["expr"]
     assert 'slo:sli_error:ratio_rate6h{service="product",slo="availability"} > (6 * 0.005)' in page["expr"]
-    latency = next(a for a in alerts(slo_rule_groups(config))
+    latency = next(a for a in alerts(slo_rule_groups(slos))
                    if a["labels"] == {"severity": "warning", "service": "order", "slo": "latency"})
     assert "> (3 * 0.01)" in latency["expr"] and "> (1 * 0.01)" in latency["expr"]
 
 
-def test_other_targets_and_services(config: Config) -> None:
-    variant = with_slos(config, slo_period="30d", slos={"cart": {"availability": 99.9}})
+def test_other_targets_and_services(slos: SloDefinitions) -> None:
+    variant = with_slos(slo_period="30d", slos={"cart": {"availability": 99.9}})
     data = slo_rule_groups(variant)
     assert [g["name"] for g in data["groups"]] == ["slo-cart"]
     found = alerts(data)
@@ -210,9 +210,9 @@ def test_other_targets_and_services(config: Config) -> None:
     assert "budget 0.1%" in found[0]["annotations"]["description"]
 
 
-def test_other_periods_scale_the_burn_factors(config: Config) -> None:
+def test_other_periods_scale_the_burn_factors(slos: SloDefinitions) -> None:
     """28d: the same share of the budget per window, so 14.4 x 28/30 = 13.44 and so on."""
-    variant = with_slos(config, slo_period="28d", slos={"product": {"availability": 99.5}})
+    variant = with_slos(slo_period="28d", slos={"product": {"availability": 99.5}})
     assert [w.factor("28d") for w in BURN_WINDOWS] == [13.44, 5.6, 2.8, 0.9333]
     assert [w.factor("30d") for w in BURN_WINDOWS] == [14.4, 6.0, 3.0, 1.0]
     page = alerts(slo_rule_groups(variant))[0]
@@ -220,8 +220,8 @@ def test_other_periods_scale_the_burn_factors(config: Config) -> None:
     assert "over 28d" in page["annotations"]["description"]
 
 
-def test_no_slos_gives_an_empty_valid_rule_file(config: Config, promtool: Promtool, tmp_path: Path) -> None:
-    variant = with_slos(config, slos={})
+def test_no_slos_gives_an_empty_valid_rule_file(slos: SloDefinitions, promtool: Promtool, tmp_path: Path) -> None:
+    variant = with_slos(slos={})
     path = tmp_path / "slo.yaml"
     path.write_text(render_slo_rules(variant))
     assert slo_rule_groups(variant) == {"groups": []}
@@ -229,19 +229,19 @@ def test_no_slos_gives_an_empty_valid_rule_file(config: Config, promtool: Promto
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_threshold_errors_name_the_key(config: Config) -> None:
-    loose = objectives(with_slos(config, slos={"order": {"availability": 93}}))[0]
+def test_threshold_errors_name_the_key(slos: SloDefinitions) -> None:
+    loose = objectives(with_slos(slos={"order": {"availability": 93}}))[0]
     with pytest.raises(ConfigError, match=r"observability\.slos\.order\.availability: 93 leaves an error budget of 7%"):
         thresholds(loose, "30d")
-    slow = objectives(with_slos(config, slos={"order": {"availability": 99.9,
+    slow = objectives(with_slos(slos={"order": {"availability": 99.9,
                                                         "latency": {"threshold_seconds": 0.5, "objective": 90}}}))
     with pytest.raises(ConfigError, match=r"observability\.slos\.order\.latency\.objective: 90 "):
         thresholds(slow[1], "30d")
 
 
-def test_generated_variant_passes_promtool_and_fires(config: Config, promtool: Promtool, tmp_path: Path) -> None:
+def test_generated_variant_passes_promtool_and_fires(slos: SloDefinitions, promtool: Promtool, tmp_path: Path) -> None:
     """A stricter target (99.9 %) lowers the thresholds: 2 % errors now page (> 14.4 x 0.1 %)."""
-    variant = with_slos(config, slos={"order": {"availability": 99.9}})
+    variant = with_slos(slos={"order": {"availability": 99.9}})
     rules = tmp_path / "slo.yaml"
     rules.write_text(render_slo_rules(variant))
     assert promtool("check", "rules", str(rules)).returncode == 0
