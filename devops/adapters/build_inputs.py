@@ -1,9 +1,9 @@
-"""A service's build identity: a content hash of everything its image is built from.
+"""Reading a service's build inputs from disk (or from git at a ref), for the build identity of
+`devops.domain.images.identity`.
 
-The hash covers the files Docker would send as build context (`.dockerignore` applied, with
-Docker's own matching rules from docker-py), the Dockerfile, the build arguments, the base
-image references they resolve to, and the target platforms. Two checkouts with the same
-inputs get the same hash, so an image tagged with it never needs building again.
+The context files are the ones Docker would send (`.dockerignore` applied with Docker's own
+matching rules from docker-py); the `FROM` lines are read with dockerfile-parse, with build
+arguments substituted.
 """
 
 from __future__ import annotations
@@ -11,30 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
+from devops.domain.images.identity import ContextFile, InputSnapshot, MissingAt, external_bases
 from devops.errors import BadInput
-
-HASH_VERSION = b"devops-inputs-v1"
-TAG_PREFIX = "in-"
-TAG_HEX = 16
-
-
-@dataclass(frozen=True)
-class BuildInputs:
-    context: Path
-    dockerfile: Path
-    build_args: Mapping[str, str]
-    base_images: tuple[str, ...]
-    files: int
-    digest: str  # full sha256 hex
-
-    @property
-    def tag(self) -> str:
-        """The image tag that names these inputs, e.g. `in-3f2a9c0d1e4b5a6c`."""
-        return f"{TAG_PREFIX}{self.digest[:TAG_HEX]}"
 
 
 def context_files(context: Path, dockerfile: Path) -> list[str]:
@@ -62,48 +44,46 @@ def base_images(dockerfile: Path, build_args: Mapping[str, str]) -> tuple[str, .
         parents = parser.parent_images
     except Exception as exc:  # dockerfile-parse raises plain exceptions on odd syntax
         raise BadInput(f"{dockerfile}: cannot read the FROM lines: {exc}") from None
-    stages = {stage.lower() for stage in _stage_names(parser.structure)}
-    return tuple(image for image in parents if image.lower() not in stages)
+    return external_bases(parents, parser.structure)
 
 
-def compute(
-    context: Path,
-    dockerfile: Path,
-    build_args: Mapping[str, str],
-    platforms: Sequence[str],
-) -> BuildInputs:
-    """Hash the build inputs of one service. Raises `BadInput` if folder or Dockerfile is missing."""
+def snapshot(context: Path, dockerfile: Path, build_args: Mapping[str, str]) -> InputSnapshot:
+    """Read the build inputs of one service. Raises `BadInput` if folder or Dockerfile is missing."""
     if not context.is_dir():
         raise BadInput(f"{context}: service folder does not exist; fix services.<name>.path")
     if not dockerfile.is_file():
         raise BadInput(f"{dockerfile}: Dockerfile does not exist; fix services.<name>.dockerfile")
-    files = context_files(context, dockerfile)
-    bases = base_images(dockerfile, build_args)
-    digest = hashlib.sha256(HASH_VERSION + b"\0")
-    for relative in files:
+    files = []
+    for relative in context_files(context, dockerfile):
         path = context / relative
         info = path.lstat()
-        executable = b"x" if info.st_mode & stat.S_IXUSR else b"-"
         if stat.S_ISLNK(info.st_mode):
             content = os.readlink(path).encode()
         else:
             content = hashlib.sha256(path.read_bytes()).digest()
-        digest.update(relative.encode() + b"\0" + executable + content)
-    digest.update(b"\0dockerfile\0" + dockerfile.read_bytes())
-    for key in sorted(build_args):
-        digest.update(f"\0arg\0{key}={build_args[key]}".encode())
-    for image in bases:
-        digest.update(f"\0from\0{image}".encode())
-    for platform in sorted(platforms):
-        digest.update(f"\0platform\0{platform}".encode())
-    return BuildInputs(context, dockerfile, dict(build_args), bases, len(files), digest.hexdigest())
+        files.append(ContextFile(relative, bool(info.st_mode & stat.S_IXUSR), content))
+    return InputSnapshot(tuple(files), dockerfile.read_bytes(), base_images(dockerfile, build_args))
 
 
-def _stage_names(structure: list[dict[str, object]]) -> list[str]:
-    names = []
-    for instruction in structure:
-        if str(instruction.get("instruction", "")).upper() == "FROM":
-            words = str(instruction.get("value", "")).split()
-            if len(words) >= 3 and words[-2].lower() == "as":
-                names.append(words[-1])
-    return names
+class FileInputs:
+    """The build inputs of the working tree, and of a git ref (`git archive` into a temporary folder)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self, context: Path, dockerfile: Path, build_args: Mapping[str, str]) -> InputSnapshot:
+        return snapshot(context, dockerfile, build_args)
+
+    def read_at(self, ref: str, relative: str, dockerfile: str,
+                build_args: Mapping[str, str]) -> InputSnapshot | MissingAt:
+        """The inputs of the service folder `relative` (to the root) as they were at `ref`."""
+        from devops.adapters.git import export_tree
+
+        with tempfile.TemporaryDirectory(prefix="devops-plan-") as tmp:
+            root = Path(tmp)
+            if not export_tree(self.root, ref, relative, root):
+                return MissingAt.FOLDER
+            old_context = root / relative
+            if not (old_context / dockerfile).is_file():
+                return MissingAt.DOCKERFILE
+            return snapshot(old_context, old_context / dockerfile, build_args)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import cached_property
-from pathlib import Path
 
 from devops.adapters.process import ProcessResult, run
+from devops.domain.images.results import BuildSpec, PushFailed
 from devops.errors import ExternalError, ToolFailed
+
+__all__ = ["BuildFailed", "BuildSpec", "DaemonUnavailable", "DockerEngine", "PushFailed"]
 
 INSTALL_HINT = "install Docker (Debian: apt-get install docker.io)"
 DIGEST_LINE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
@@ -30,15 +31,6 @@ class BuildFailed(ToolFailed):
     """`docker build` exited non-zero; the message carries the failing step's output tail."""
 
 
-class PushFailed(ExternalError):
-    """`docker push` failed; `retryable` tells throttling/5xx/resets from refusals."""
-
-    def __init__(self, message: str, *, retryable: bool, output: str = "", hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.retryable = retryable
-        self.output = output
-
-
 # What docker push prints for failures worth retrying, and for refusals that are not.
 _RETRYABLE = re.compile(
     r"toomanyrequests|too many requests|\b429\b|\b50[0234]\b|service unavailable|bad gateway|"
@@ -50,19 +42,6 @@ _REFUSED = re.compile(
     r"unauthorized|authentication required|denied|forbidden|\b401\b|\b403\b|\b404\b|name unknown|not found",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class BuildSpec:
-    context: Path
-    dockerfile: Path
-    tags: tuple[str, ...]
-    build_args: Mapping[str, str]
-    labels: Mapping[str, str]
-    platforms: tuple[str, ...] = ()
-    cache_from: tuple[str, ...] = ()
-    cache_to: str | None = None
-    no_cache: bool = False
 
 
 class DockerEngine:

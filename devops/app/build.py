@@ -11,25 +11,19 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from devops.adapters.git import Revision
-from devops.app.plan import ServicePlan
-from devops.errors import DevopsError
+from devops.domain.images.plan import ServicePlan
+from devops.domain.images.results import BuildResult, BuildSpec, Revision, Status, image_tags, oci_labels
+from devops.errors import BadInput, DevopsError
 
-if TYPE_CHECKING:
-    from devops.adapters.docker import BuildSpec
-
-
-class Status(StrEnum):
-    BUILT = "built"
-    SKIPPED = "skipped"
-    FAILED = "failed"
+__all__ = ["BuildResult", "BuildSettings", "Engine", "Status", "build_services", "built_earlier", "use_buildx"]
 
 
 class Engine(Protocol):
+    """What a build needs of the Docker engine (devops/adapters/docker.py)."""
+
     def image_exists(self, reference: str) -> bool: ...
     def tag(self, source: str, target: str) -> None: ...
     def build(self, spec: BuildSpec, *, use_buildx: bool, timeout: float) -> str: ...
@@ -51,51 +45,14 @@ class BuildSettings:
     created: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-@dataclass
-class BuildResult:
-    service: str
-    status: Status
-    image: str
-    tags: list[str]
-    seconds: float = 0.0
-    reason: str = ""
-    error: str = ""
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "service": self.service,
-            "status": str(self.status),
-            "image": self.image,
-            "tags": self.tags,
-            "seconds": round(self.seconds, 2),
-            "reason": self.reason,
-            "error": self.error,
-        }
-
-
-def image_tags(plan: ServicePlan, revision: Revision) -> list[str]:
-    """Input-hash tag first (the identity), then `sha-<7>` and semver tags of a release tag."""
-    tags = [plan.inputs.tag]
-    if revision.commit:
-        tags.append(f"sha-{revision.short}")
-    if revision.version_tag:
-        major, minor, patch = revision.version_tag.removeprefix("v").split(".")
-        tags += [f"{major}.{minor}.{patch}", f"{major}.{minor}", major]
-    return tags
-
-
-def oci_labels(plan: ServicePlan, settings: BuildSettings) -> dict[str, str]:
-    rev = settings.revision
-    return {
-        "org.opencontainers.image.title": plan.service,
-        "org.opencontainers.image.source": settings.source_url,
-        "org.opencontainers.image.revision": rev.commit or "unknown",
-        "org.opencontainers.image.created": settings.created,
-        "org.opencontainers.image.version": rev.version_tag.removeprefix("v")
-        if rev.version_tag
-        else f"sha-{rev.short}",
-        "dev.techitfactory.devops.inputs": plan.inputs.digest,
-    }
+def use_buildx(choice: str, available: bool) -> bool:
+    """build.builder (auto, buildx, classic) against what the engine has."""
+    if choice == "buildx" and not available:
+        raise BadInput(
+            "build.builder is buildx but `docker buildx` is not installed",
+            hint="install the buildx plugin or set build.builder: auto",
+        )
+    return available if choice == "auto" else choice == "buildx"
 
 
 def build_services(
@@ -104,13 +61,13 @@ def build_services(
     settings: BuildSettings,
     *,
     on_event: Callable[[str, str], None] = lambda service, message: None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[BuildResult]:
     """Build every planned service whose image does not exist yet; never raise for one service."""
-    from devops.adapters.docker import BuildSpec
 
     def one(plan: ServicePlan) -> BuildResult:
         tags = [f"{plan.repository}:{tag}" for tag in image_tags(plan, settings.revision)]
-        started = time.monotonic()
+        started = clock()
         try:
             if engine.image_exists(plan.image):
                 _ensure_tags(engine, plan.image, tags)
@@ -137,18 +94,16 @@ def build_services(
                 dockerfile=Path(plan.inputs.dockerfile),
                 tags=tuple(tags),
                 build_args=plan.inputs.build_args,
-                labels=oci_labels(plan, settings),
+                labels=oci_labels(plan, settings.revision, source_url=settings.source_url, created=settings.created),
                 platforms=settings.platforms,
                 cache_from=cache_from,
                 cache_to=cache_to,
                 no_cache=settings.no_cache,
             )
             engine.build(spec, use_buildx=settings.use_buildx, timeout=settings.timeout)
-            return BuildResult(plan.service, Status.BUILT, plan.image, tags, time.monotonic() - started)
+            return BuildResult(plan.service, Status.BUILT, plan.image, tags, clock() - started)
         except DevopsError as exc:
-            return BuildResult(
-                plan.service, Status.FAILED, plan.image, tags, time.monotonic() - started, error=str(exc)
-            )
+            return BuildResult(plan.service, Status.FAILED, plan.image, tags, clock() - started, error=str(exc))
 
     def tracked(plan: ServicePlan) -> BuildResult:
         result = one(plan)
@@ -172,8 +127,6 @@ def built_earlier(plans: Sequence[ServicePlan], engine: Engine, revision: Revisi
     Raises `BadInput` for a service whose image is not there: the inputs (files or build
     arguments) differ from the last build, so pushing anything else would publish a stale image.
     """
-    from devops.errors import BadInput
-
     results = []
     for plan in plans:
         if not engine.image_exists(plan.image):

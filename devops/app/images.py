@@ -1,53 +1,16 @@
-"""Build and push as one step, shared by `devops build --push`, `devops push` and releases."""
+"""Push the built images of a build-and-push, shared by `devops build --push`, `devops push`
+and releases."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 
-from devops.app.build import BuildResult, Status
-from devops.app.plan import ServicePlan
-from devops.app.push import DigestReader, Pusher, PushResult, RetrySettings, push_service
+from devops.app.push import DigestReader, Pusher, PushResult, RetrySettings, Waits, push_service
+from devops.domain.images.results import ImagesReport, ServiceOutcome, Status
 from devops.errors import DevopsError
 
-
-@dataclass
-class ServiceOutcome:
-    plan: ServicePlan
-    build: BuildResult | None = None
-    push: PushResult | None = None
-
-    @property
-    def failed(self) -> bool:
-        return bool((self.build and self.build.status is Status.FAILED) or (self.push and self.push.error))
-
-    def to_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {"service": self.plan.service, "input_hash": self.plan.inputs.digest,
-                                   "image": self.plan.image}
-        if self.build:
-            data["build"] = self.build.to_dict()
-        if self.push:
-            data["push"] = self.push.to_dict()
-            data["digest"] = self.push.digest or None
-            data["reference"] = self.push.reference or None
-        return data
-
-
-@dataclass
-class ImagesReport:
-    outcomes: list[ServiceOutcome] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[ServiceOutcome]:
-        return [o for o in self.outcomes if o.failed]
-
-    def to_dict(self) -> dict[str, object]:
-        counts: dict[str, int] = {}
-        for outcome in self.outcomes:
-            if outcome.build:
-                counts[outcome.build.status.value] = counts.get(outcome.build.status.value, 0) + 1
-        return {"services": [o.to_dict() for o in self.outcomes], "summary": counts,
-                "failed": [o.plan.service for o in self.failed]}
+__all__ = ["ImagesReport", "ServiceOutcome", "push_outcomes"]
 
 
 def push_outcomes(
@@ -58,7 +21,7 @@ def push_outcomes(
     settings: RetrySettings,
     *,
     on_event: Callable[[str, str], None] = lambda service, message: None,
-    **retry_kwargs: object,
+    waits: Waits | None = None,
 ) -> None:
     """Push every outcome whose build succeeded; an image already in the registry is only read."""
     for outcome in outcomes:
@@ -89,5 +52,5 @@ def push_outcomes(
             on_event(service, f"attempt {attempt} failed ({why}); retrying in {wait:.1f} s")
 
         outcome.push = push_service(plan.service, plan.repository, build.tags, pusher, registry, path,
-                                    settings, on_retry=retried, **retry_kwargs)
+                                    settings, replace(waits or Waits(), on_retry=retried))
         on_event(plan.service, f"pushed {outcome.push.digest}" if outcome.push.ok else "push failed")

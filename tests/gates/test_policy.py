@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from devops.adapters.ignore_files import load_ignore_file
 from devops.config.gates import GatesConfig
 from devops.domain.gates.findings import parse_report
 from devops.domain.gates.ignore import IgnoreRules, parse_yaml_ignore
@@ -137,12 +138,13 @@ def test_layers_service_override_and_command_line(tmp_path: Path) -> None:
             "scan": {"severities": ["critical"], "ignore_file": ".trivyignore"},
             "services": {"cart": {"scan": {"severities": ["HIGH", "CRITICAL"], "ignore_unfixed": True}}},
         }
-    )
-    base = resolve_policy(gates, tmp_path, known_services=("cart", "order"))
-    cart = resolve_policy(gates, tmp_path, service="cart", known_services=("cart", "order"))
+    ).policy_layers()
+    base = resolve_policy(gates, tmp_path, load_ignore=load_ignore_file, known_services=("cart", "order"))
+    cart = resolve_policy(gates, tmp_path, load_ignore=load_ignore_file, service="cart", known_services=("cart", "order"))
     cli = resolve_policy(
         gates,
         tmp_path,
+        load_ignore=load_ignore_file,
         service="cart",
         known_services=("cart", "order"),
         override=PolicyOverride(severities=("LOW",), ignore_unfixed=False),
@@ -154,9 +156,9 @@ def test_layers_service_override_and_command_line(tmp_path: Path) -> None:
     # the hash follows the ignore file's content, not only its name
     before = base.hash
     (tmp_path / ".trivyignore").write_text("CVE-1\nCVE-2\n")
-    assert resolve_policy(gates, tmp_path, known_services=("cart", "order")).hash != before
+    assert resolve_policy(gates, tmp_path, load_ignore=load_ignore_file, known_services=("cart", "order")).hash != before
     with pytest.raises(ConfigError, match=r"^gates.services.cart: unknown service; known: order$"):
-        resolve_policy(gates, tmp_path, known_services=("order",))
+        resolve_policy(gates, tmp_path, load_ignore=load_ignore_file, known_services=("order",))
 
 
 def test_command_line_lists_are_checked() -> None:

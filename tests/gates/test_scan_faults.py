@@ -44,11 +44,10 @@ def test_trivy_binary_missing(project, run_cli, gates_images) -> None:  # type: 
     )
 
 
-def test_trivy_not_on_path(project, run_cli, gates_images, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_trivy_not_on_path(project, run_cli, gates_images, monkeypatch, tmp_path, no_trivy_beside_python) -> None:  # type: ignore[no-untyped-def]
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", f"{empty}:/usr/bin:/bin")
-    monkeypatch.setenv("DEVOPS_TRIVY_NO_FALLBACK", "1")
     result = _scan(run_cli, project, gates_images["debian"])
     assert result.code == 3
     assert _last_line(result.err) == (

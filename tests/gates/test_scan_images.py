@@ -226,11 +226,12 @@ os.execv({trivy_bin!r}, [{trivy_bin!r}, *sys.argv[1:]])
 
 
 def test_service_by_name_scans_its_built_image(project, run_cli, gates_images) -> None:  # type: ignore[no-untyped-def]
-    from devops.app.scan_targets import service_image_ref
+    from devops.adapters.build_inputs import FileInputs
+    from devops.app.plan import service_image_ref
     from devops.config import load_config
 
     config = load_config(project.config)
-    ref = service_image_ref(config, "app", {"DEBIAN_IMAGE": gates_images["debian"]})
+    ref = service_image_ref(config, "app", {"DEBIAN_IMAGE": gates_images["debian"]}, FileInputs(config.root))
     assert ref.startswith("127.0.0.1:5000/gates-test/app:")
     subprocess.run(
         [

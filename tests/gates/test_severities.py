@@ -110,7 +110,11 @@ def test_secrets_and_misconfigurations_fail_closed_too(shared_fixtures: Path, na
 
 def test_the_json_result_says_what_the_report_said(shared_fixtures: Path) -> None:
     finding, _ = low_of_debian(shared_fixtures, "SEVERE")
-    assert finding.to_dict()["severity"] == UNRECOGNISED and finding.to_dict()["severity_given"] == "'SEVERE'"
+    from devops.domain.gates.policy import Judged
+    from devops.report.scan_result import finding_result
+
+    shown = finding_result(Judged(finding, "fail", "unreadable severity")).model_dump(mode="json")
+    assert shown["severity"] == UNRECOGNISED and shown["severity_given"] == "'SEVERE'"
 
 
 # -- the CLI on a real image, the real Trivy's output edited on the way ------------------

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 
-from devops.config.gates import SonarSettings
-from devops.domain.gates.sonar import ReportTask, find_report_task, read_report_task, wait_for_gate
+from devops.app.sonar_gate import find_report_task, read_report_task, wait_for_gate
+from devops.domain.gates.sonar import ReportTask, SonarPolicy
 from devops.errors import BadInput, GateUnavailable
 
 SERVER = "https://sonarcloud.io"
@@ -32,7 +33,7 @@ dashboardUrl={SERVER}/dashboard?id=techitfactory_shop
 ceTaskId={TASK_ID}
 ceTaskUrl={SERVER}/api/ce/task?id={TASK_ID}
 """
-FAST = SonarSettings(poll_initial_seconds=0.01, poll_max_seconds=0.02, timeout_seconds=5)
+FAST = SonarPolicy(poll_initial_seconds=0.01, poll_max_seconds=0.02, timeout_seconds=5)
 
 
 @pytest.fixture
@@ -100,7 +101,9 @@ def test_pending_in_progress_success_then_error_gate_lists_failing_conditions(
     sleeps: list[float] = []
     verdict = wait_for_gate(_client(), report_task, FAST, sleep=sleeps.append)
     assert verdict.statuses_seen == ("PENDING", "IN_PROGRESS", "SUCCESS")
-    assert verdict.polls == 4 and sleeps == [0.01, 0.02, 0.02]  # backoff, capped
+    assert verdict.polls == 4 and len(sleeps) == 3
+    # the one retry policy's full jitter: the n-th wait is in [0, min(max, initial * 2**n)]
+    assert all(0 <= wait <= cap for wait, cap in zip(sleeps, [0.01, 0.02, 0.02], strict=True))
     assert (verdict.status, verdict.outcome, verdict.exit_code) == ("ERROR", "fail", 1)
     assert [c.metric for c in verdict.failing] == [
         "new_coverage",
@@ -148,9 +151,9 @@ def test_a_task_of_another_project_is_refused_before_its_gate_is_read(
     ("status", "settings", "outcome", "code"),
     [
         ("NONE", FAST, "error", 3),  # safe default: no gate evaluated is not a pass
-        ("NONE", FAST.model_copy(update={"on_none": "pass"}), "pass", 0),
+        ("NONE", replace(FAST, on_none="pass"), "pass", 0),
         ("WARN", FAST, "fail", 1),
-        ("WARN", FAST.model_copy(update={"on_warn": "pass"}), "pass", 0),
+        ("WARN", replace(FAST, on_warn="pass"), "pass", 0),
     ],
 )
 @responses.activate
@@ -159,7 +162,7 @@ def test_warn_and_none_follow_the_configured_rule(
     ce_task: dict[str, Any],
     gate_status: dict[str, Any],
     status: str,
-    settings: SonarSettings,
+    settings: SonarPolicy,
     outcome: str,
     code: int,
 ) -> None:
@@ -191,13 +194,15 @@ def test_task_that_never_finishes_times_out(report_task: ReportTask, ce_task: di
     def sleep(seconds: float) -> None:
         now[0] += seconds
 
-    settings = FAST.model_copy(
-        update={"timeout_seconds": 1.0, "poll_initial_seconds": 0.1, "poll_max_seconds": 0.4}
-    )
+    settings = replace(FAST, timeout_seconds=1.0, poll_initial_seconds=0.1, poll_max_seconds=0.4)
     with pytest.raises(GateUnavailable) as caught:
         wait_for_gate(_client(), report_task, settings, sleep=sleep, clock=lambda: now[0])
+    # The waits are jittered; the last one ends at the deadline, for one last look, never after it.
+    assert now[0] == pytest.approx(1.0)
+    polls = len(responses.calls)
+    assert polls >= 5  # at 0 s, then after waits of at most 0.1, 0.2, 0.4, 0.4 (capped at the deadline)
     assert str(caught.value).startswith(
-        f"Sonar task {TASK_ID} still IN_PROGRESS after 0.7 s (timeout 1 s, 4 polls)"
+        f"Sonar task {TASK_ID} still IN_PROGRESS after 1.0 s (timeout 1 s, {polls} polls)"
     )
     assert "raise gates.sonar.timeout_seconds" in str(caught.value)
 

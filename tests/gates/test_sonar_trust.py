@@ -422,7 +422,7 @@ def release_exit(config_path: Path) -> tuple[int, dict[str, Any] | None]:
 @pytest.mark.usefixtures("with_token")
 def test_gate_and_release_give_the_same_verdict(project, run_cli, shared_fixtures: Path, status: str,
                                                 on_warn: str, on_none: str) -> None:  # type: ignore[no-untyped-def]
-    expected = gate_outcome(status, SonarSettings(on_warn=on_warn, on_none=on_none))  # type: ignore[arg-type]
+    expected = gate_outcome(status, SonarSettings(on_warn=on_warn, on_none=on_none).policy())  # type: ignore[arg-type]
     assert expected is not None
     with serving("127.0.0.1", FakeSonar(shared_fixtures, status)) as server:
         project.write_config(sonar_config(server.url, on_warn=on_warn, on_none=on_none))

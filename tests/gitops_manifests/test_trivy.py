@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from devops.adapters import process
-from devops.adapters.trivy import INSTALL_HINT, locate
+from devops.adapters.trivy import INSTALL_HINT, locate, scripts_dir
 
 pytestmark = [pytest.mark.slow]
 
@@ -36,7 +36,7 @@ spec:
 
 
 def _trivy_config(folder: Path, *extra: str) -> dict[str, Any]:
-    binary = locate("trivy")
+    binary = locate("trivy", fallback_dir=scripts_dir())
     result = process.run(
         [binary, "config", "--quiet", "--format", "json", "--skip-check-update", *extra, str(folder)],
         timeout=300, install_hint=INSTALL_HINT,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from devops.adapters.build_inputs import FileInputs
 from devops.app.plan import parse_build_args, service_inputs
 from devops.config import load_config
 from tests.support.cli import run_cli
@@ -21,7 +22,12 @@ def project(tmp_path: Path) -> Path:
 
 def digest(project: Path, service: str = "alpha", args: dict[str, str] | None = None) -> str:
     config = load_config(project / "pipelines" / "devops.yaml")
-    return service_inputs(config, service, ARGS if args is None else args).digest
+    return service_inputs(config, service, ARGS if args is None else args, FileInputs(config.root)).digest
+
+
+def digest_tag(project: Path, service: str) -> str:
+    config = load_config(project / "pipelines" / "devops.yaml")
+    return service_inputs(config, service, {}, FileInputs(config.root)).tag
 
 
 def test_hash_is_stable_and_depends_on_content(project: Path) -> None:
@@ -43,7 +49,7 @@ def test_build_args_and_base_image_count(project: Path) -> None:
     first = digest(project)
     assert digest(project, args={"DEBIAN_IMAGE": "debian:bookworm-slim"}) != first
     config = load_config(project / "pipelines" / "devops.yaml")
-    inputs = service_inputs(config, "alpha", ARGS)
+    inputs = service_inputs(config, "alpha", ARGS, FileInputs(config.root))
     assert inputs.base_images == ("localhost:5000/standin/debian:bookworm",)
     assert inputs.tag.startswith("in-") and len(inputs.tag) == 19
 
@@ -55,11 +61,12 @@ def test_executable_bit_counts(project: Path) -> None:
 
 
 def test_build_args_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert parse_build_args(["A=1", "B=x=y"], {"DEVOPS_BUILD_ARGS": "A=0 C=3"}) == {"A": "1", "B": "x=y", "C": "3"}
+    assert parse_build_args(["A=1", "B=x=y"], environ={"DEVOPS_BUILD_ARGS": "A=0 C=3"}) == \
+        {"A": "1", "B": "x=y", "C": "3"}
     from devops.errors import BadInput
 
     with pytest.raises(BadInput, match="expected KEY=VALUE"):
-        parse_build_args(["novalue"], {})
+        parse_build_args(["novalue"], environ={})
 
 
 def test_plan_against_a_base_ref_lists_only_changed_services(project: Path) -> None:
@@ -68,7 +75,7 @@ def test_plan_against_a_base_ref_lists_only_changed_services(project: Path) -> N
     result = run_cli("plan", "--base", "HEAD~1", "--json", cwd=project)
     assert result.code == 0, result.err
     assert result.json() == {"include": [{"service": "beta", "path": "services/beta",
-                                          "tag": service_inputs(load_config(project / "pipelines/devops.yaml"), "beta", {}).tag}]}
+                                          "tag": digest_tag(project, "beta")}]}
 
 
 def test_plan_with_base_sees_new_services_and_unknown_refs(project: Path) -> None:

@@ -4,24 +4,13 @@ tags, tracked files, trees at a ref."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from devops.adapters.process import run
+from devops.domain.images.results import Revision  # a domain value: the images are tagged from it
 from devops.errors import BadInput
 
 SEMVER_TAG = re.compile(r"^v(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)$")
-
-
-@dataclass(frozen=True)
-class Revision:
-    commit: str  # full sha, or "" outside a git repository
-    dirty: bool
-    version_tag: str | None  # vX.Y.Z when HEAD is exactly at such a tag
-
-    @property
-    def short(self) -> str:
-        return self.commit[:7] if self.commit else "nogit"
 
 
 def git(args: list[str], cwd: Path, *, check: bool = True, timeout: float = 120) -> str:

@@ -37,6 +37,9 @@ descriptors are validated, a referrer must name the image it was listed for, siz
 
 from __future__ import annotations
 
+# This module is long because the fallback-index protocol above (anchor tags, the read-merge-
+# write loop, readers merging anchors) is only convincing read in one piece next to the argument
+# that it never loses an entry, and the classic layout shares its descriptors and digest checks.
 import base64
 import json
 import random

@@ -12,6 +12,7 @@ import click
 
 from devops.cli import params
 from devops.cli.context import AppContext, json_option, pass_app
+from devops.cli.results import json_result
 
 
 @click.group("gate")
@@ -19,6 +20,7 @@ def cli() -> None:
     """Quality gates of external services (Sonar)."""
 
 
+@json_result("devops.report.sonar:GateSonarResult")
 @cli.command("sonar")
 @click.option(
     "--service",
@@ -38,43 +40,9 @@ def cli() -> None:
 @pass_app
 def sonar(app: AppContext, service: str | None, report_task: str | None, timeout: float | None) -> int:
     """Poll the analysis task of report-task.txt, then read its quality-gate status."""
-    from devops.app.sonar_gate import evaluate_sonar
+    from devops.cli.wiring.sonar import evaluate_sonar
+    from devops.report.sonar import GateSonarResult, render_gate
 
-    reporter = app.reporter
-    outcome = evaluate_sonar(
-        app.config, service, report_task=report_task, timeout=timeout,
-        mask=reporter.github.mask, progress=reporter.debug,
-    )
-    if outcome.verdict is None:
-        return _skipped(app, outcome.reason)
-    verdict = outcome.verdict
-    for warning in verdict.warnings:
-        reporter.warn(f"Sonar: {warning}")
-    github = reporter.github
-    rows = [(c.metric, c.comparator, c.threshold or "-", c.actual, c.status) for c in verdict.conditions]
-    if rows:
-        reporter.table(
-            f"Sonar quality gate: {verdict.status}",
-            ("Metric", "Comparator", "Threshold", "Actual", "Status"),
-            rows,
-        )
-    if verdict.outcome == "fail":
-        for condition in verdict.failing:
-            github.annotate("error", condition.describe(), title="Sonar quality gate")
-    reporter.info(verdict.message())
-    from devops.report.github import markdown_table
-
-    summary = f"### Sonar quality gate: {verdict.status}\n\n[dashboard]({verdict.dashboard_url})\n\n"
-    if rows:
-        summary += markdown_table(("Metric", "Comparator", "Threshold", "Actual", "Status"), rows)
-    github.summary(summary)
-    github.output("sonar-gate", verdict.status)
-    reporter.result(verdict.to_dict())
-    return verdict.exit_code
-
-
-def _skipped(app: AppContext, reason: str) -> int:
-    app.reporter.info(f"Sonar reported as SKIPPED ({reason})")
-    app.reporter.github.summary(f"### Sonar quality gate: SKIPPED\n\n{reason}\n")
-    app.reporter.result({"gate": "sonar", "status": "SKIPPED", "reason": reason, "exit_code": 0})
-    return 0
+    outcome = evaluate_sonar(app, service, report_task=report_task, timeout=timeout)
+    app.reporter.result(GateSonarResult(render_gate(app.reporter, outcome)))
+    return 0 if outcome.verdict is None else outcome.verdict.exit_code

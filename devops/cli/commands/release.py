@@ -52,7 +52,8 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
     for name in chosen:
         config.service(name)
     order = list(config.services)
-    steps = CliSteps(config, app.settings, app.reporter, build_args=parse_build_args(build_args), images=_Images(app))
+    arguments = parse_build_args(build_args, environ=app.settings.environ)
+    steps = CliSteps(config, app.settings, app.reporter, build_args=arguments, images=_Images(app))
     if target.promote_from:
         from devops.app.promote import promote
 
@@ -78,11 +79,11 @@ class _Images:
         self.app = app
 
     def build(self, plans: Sequence[ServicePlan], engine: DockerEngine) -> ImagesReport:
-        from devops.app.images_run import run_images
+        from devops.cli.wiring.images import run_images
 
         return run_images(self.app, plans, engine, None, build=True, push=False)
 
     def login(self, engine: DockerEngine) -> None:
-        from devops.app.images_run import login
+        from devops.cli.wiring.images import login
 
         login(self.app, engine)

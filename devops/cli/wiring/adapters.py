@@ -1,4 +1,8 @@
-"""Builds the adapters a command needs from the configuration: the one place that knows how."""
+"""Builds the adapters of builds and pushes from the configuration: the one place that knows how.
+
+`docker_engine` and `registry_client` are used by every area that pushes or reads images
+(releases, promotion, supply chain); build and push wiring proper is devops/cli/wiring/images.py.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,9 @@ from devops.config import Config
 
 if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
-    from devops.adapters.git import Revision
     from devops.adapters.registry import RegistryClient
     from devops.app.push import RetrySettings
+    from devops.domain.images.results import Revision
 
 
 def docker_engine() -> DockerEngine:
@@ -49,9 +53,9 @@ def revision(config: Config) -> Revision:
     return git_revision(config.root)
 
 
-def source_url(config: Config) -> str:
+def source_url(config: Config, settings: RuntimeSettings) -> str:
     """Where the source lives, for the OCI `source` label: the GitHub repository in Actions."""
-    server, repo = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    server, repo = settings.get("GITHUB_SERVER_URL"), settings.get("GITHUB_REPOSITORY")
     if server and repo:
         return f"{server}/{repo}"
     from devops.adapters.git import git, is_repository

@@ -110,9 +110,9 @@ class CliSteps:
 
     @cached_property
     def trivy(self) -> Trivy:
-        from devops.adapters.trivy import Trivy
+        from devops.cli.wiring.scan import trivy
 
-        return Trivy(self.config.gates.trivy, self.config.root)
+        return trivy(self.config)
 
     def released_by(self) -> dict[str, Any]:
         return released_by(self.settings)
@@ -126,10 +126,9 @@ class CliSteps:
 
     # -- release
     def plan(self, services: Sequence[str]) -> list[ServicePlan]:
-        from devops.app.plan import make_plan
+        from devops.cli.wiring.images import plan
 
-        return make_plan(self.config, services, overrides=self.build_args,
-                         image_exists=self.engine.image_exists).services
+        return plan(self, services, self.build_args, image_exists=self.engine.image_exists).services
 
     def registry_digest(self, plan: ServicePlan) -> str | None:
         return self.registry.manifest_digest(wiring.registry_path(self.config, plan.service), plan.inputs.tag)
@@ -173,13 +172,13 @@ class CliSteps:
         return {scan.target.service or "": _scan_outcome(scan, run) for scan in run.scans}
 
     def sonar(self, service: str) -> SonarResult:
-        from devops.app.sonar_gate import evaluate_sonar, report_task_candidates
+        from devops.app.sonar_gate import report_task_candidates
+        from devops.cli.wiring.sonar import evaluate_sonar
 
         existing = [c for c in report_task_candidates(self.config, service) if c.is_file()]
         key = str(existing[0].resolve()) if existing else "<none>"
         if key not in self._sonar:  # one analysis answers for every service that shares it
-            reporter = self.reporter
-            outcome = evaluate_sonar(self.config, service, mask=reporter.github.mask, progress=reporter.debug)
+            outcome = evaluate_sonar(self, service)  # CliSteps is a run: config, settings, reporter
             verdict = outcome.verdict
             reason = outcome.reason
             if verdict is not None and verdict.status in ("WARN", "NONE"):
@@ -231,10 +230,9 @@ class CliSteps:
 
     # -- helpers
     def _policy(self, service: str) -> Any:
-        from devops.domain.gates.policy import resolve_policy
+        from devops.cli.wiring.scan import policy
 
-        return resolve_policy(self.config.gates, self.config.root, service=service,
-                              known_services=tuple(self.config.services))
+        return policy(self.config, service)
 
     def _scan(self, targets: Sequence[ImageTarget]) -> ScanRun:
         from devops.adapters.scan_cache import ScanCache

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from devops.config.gates import SEVERITY_ORDER
+from devops.domain.gates.severity import SEVERITY_ORDER
 
 FindingKind = Literal["vulnerability", "secret", "misconfiguration", "license"]
 # The scanner (`--scanners`) that produces each kind of finding.
@@ -96,34 +96,6 @@ class Finding:
                 str(self.start_line),
             )
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "kind": self.kind,
-            "id": self.id,
-            "severity": self.severity,
-            "target": self.target,
-            "title": self.title,
-        }
-        for name in (
-            "pkg_name",
-            "installed_version",
-            "fixed_version",
-            "status",
-            "purl",
-            "path",
-            "primary_url",
-            "resolution",
-        ):
-            value = getattr(self, name)
-            if value:
-                data[name] = value
-        if self.start_line:
-            data["start_line"] = self.start_line
-            data["end_line"] = self.end_line or self.start_line
-        if self.severity_given:
-            data["severity_given"] = self.severity_given
-        return data
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ ignore file fail loudly when it is malformed instead of being silently skipped.
 - Plain `.trivyignore`: one id per line, `#` comments, optional `exp:YYYY-MM-DD` after the id.
 - YAML (`.trivyignore.yaml`): sections `vulnerabilities`, `misconfigurations`, `secrets`,
   `licenses`; each entry `id` plus optional `paths` (globs), `purls`, `expired_at`, `statement`.
+
+
 """
 
 from __future__ import annotations
@@ -64,17 +66,6 @@ class IgnoreEntry:
             text += f" (until {self.expired_at.isoformat()})"
         return text
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "source": self.source,
-            "kind": self.kind,
-            "paths": list(self.paths),
-            "purls": list(self.purls),
-            "expired_at": self.expired_at.isoformat() if self.expired_at else None,
-            "statement": self.statement,
-        }
-
 
 @dataclass(frozen=True)
 class IgnoreRules:
@@ -98,26 +89,19 @@ class IgnoreRules:
         return tuple(entry for entry in self.entries if entry.expired(today))
 
 
-def load_ignore_file(path: Path, shown: str | None = None) -> IgnoreRules:
-    """Read an ignore file, choosing the form by its suffix (`.yaml`/`.yml` = YAML form)."""
-    name = shown or str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(
-            f"{name}: ignore file not found", hint="fix gates.scan.ignore_file or --ignore-file"
-        ) from None
-    except OSError as exc:
-        raise BadInput(f"{name}: cannot read the ignore file: {exc.strerror}") from None
+def rules_from_bytes(data: bytes, name: str, *, yaml: bool) -> IgnoreRules:
+    """The rules of an ignore file's bytes (`yaml`: the `.trivyignore.yaml` form); `name` is how
+    messages show the file. Reading it is the caller's (devops/adapters/ignore_files.py)."""
     from devops.domain.documents import decode
 
     text = decode(data, name)  # bounded, and UTF-8 or refused: never ids guessed from replaced bytes
-    digest = hashlib.sha256(data).hexdigest()
-    if path.suffix.lower() in {".yaml", ".yml"}:
-        entries = parse_yaml_ignore(text, name)
-    else:
-        entries = parse_plain_ignore(text, name)
-    return IgnoreRules(entries=entries, path=name, digest=digest)
+    entries = parse_yaml_ignore(text, name) if yaml else parse_plain_ignore(text, name)
+    return IgnoreRules(entries=entries, path=name, digest=hashlib.sha256(data).hexdigest())
+
+
+def is_yaml_form(path: Path) -> bool:
+    """The form is chosen by the suffix: `.yaml`/`.yml` is the YAML form, anything else plain."""
+    return path.suffix.lower() in {".yaml", ".yml"}
 
 
 def parse_plain_ignore(text: str, name: str) -> tuple[IgnoreEntry, ...]:
@@ -225,15 +209,11 @@ def _strings(value: Any, where: str, label: str) -> tuple[str, ...]:
 def _date(value: Any, where: str, label: str) -> dt.date:
     from devops.domain.checks import check_year
 
-    if isinstance(value, dt.datetime):
-        day = value.date()
-    elif isinstance(value, dt.date):
-        day = value
-    else:
-        try:
-            day = dt.date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise BadInput(f"{where}: {label}: expected a date YYYY-MM-DD, got {str(value)!r}") from None
+    # YAML timestamps are read as text (DatesAsText), so a date is always parsed here.
+    try:
+        day = dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise BadInput(f"{where}: {label}: expected a date YYYY-MM-DD, got {str(value)!r}") from None
     try:
         return check_year(day, label)  # 2000..2100: `9999-12-31` is "never", which an ignore must not be
     except ValueError as exc:

@@ -12,17 +12,20 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from devops.config.gates import SEVERITY_ORDER, GatesConfig, ScanPolicy
 from devops.domain.gates.findings import UNRECOGNISED, Finding, ScanReport
-from devops.domain.gates.ignore import IgnoreEntry, IgnoreRules, load_ignore_file
+from devops.domain.gates.ignore import IgnoreEntry, IgnoreRules
+from devops.domain.gates.severity import SEVERITY_ORDER, VALID_SCANNERS
 from devops.errors import BadInput, ConfigError
 
 Status = Literal["fail", "pass", "suppressed"]
-VALID_SCANNERS = ("vuln", "secret", "misconfig", "license")
+# Reads and parses an ignore file: (path, name shown in messages) -> rules. An adapter's job
+# (devops/adapters/ignore_files.py): the policy only decides which file.
+IgnoreLoader = Callable[[Path, str], IgnoreRules]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,25 @@ class PolicyOverride:
     ignore_unfixed: bool | None = None
     ignore_file: str | None = None
     scanners: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """`gates.scan`: the policy of every image, before a service's or the command line's layer."""
+
+    severities: tuple[str, ...] = ("CRITICAL", "HIGH")
+    ignore_unfixed: bool = False
+    ignore_file: str | None = None  # relative to the project root
+    scanners: tuple[str, ...] = ("vuln", "secret")
+
+
+@dataclass(frozen=True)
+class PolicyLayers:
+    """The configured layers: `gates.scan` and `gates.services.<name>.scan` (only the keys a
+    service sets). Built by the config (`GatesConfig.policy_layers()`)."""
+
+    defaults: PolicySettings = PolicySettings()
+    services: Mapping[str, PolicyOverride] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -63,15 +85,6 @@ class Policy:
             text += f", ignore file {self.ignore.path}"
         return text
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "severities": list(self.severities),
-            "ignore_unfixed": self.ignore_unfixed,
-            "scanners": list(self.scanners),
-            "ignore_file": self.ignore.path or None,
-            "hash": self.hash,
-        }
-
 
 def parse_severities(text: str, where: str = "--severity") -> tuple[str, ...]:
     """`CRITICAL,HIGH` -> ("CRITICAL", "HIGH"); an unknown name is bad input."""
@@ -98,36 +111,39 @@ def parse_scanners(text: str, where: str = "--scanners") -> tuple[str, ...]:
 
 
 def resolve_policy(
-    gates: GatesConfig,
+    layers: PolicyLayers,
     root: Path,
     *,
+    load_ignore: IgnoreLoader,
     service: str | None = None,
     known_services: tuple[str, ...] = (),
     override: PolicyOverride = PolicyOverride(),
 ) -> Policy:
-    """Merge the three layers and read the ignore file (a missing or malformed one is exit 2)."""
-    unknown = sorted(set(gates.services) - set(known_services)) if known_services else []
+    """Merge the three layers and read the ignore file they name through `load_ignore` (a
+    missing or malformed one is exit 2). The command line's file is taken as given, the
+    configured one relative to `root`."""
+    unknown = sorted(set(layers.services) - set(known_services)) if known_services else []
     if unknown:
         raise ConfigError(f"gates.services.{unknown[0]}: unknown service; known: {', '.join(known_services)}")
-    base: ScanPolicy = gates.scan
+    base = layers.defaults
     severities: tuple[str, ...] = base.severities
     ignore_unfixed = base.ignore_unfixed
     ignore_file = base.ignore_file
     scanners: tuple[str, ...] = base.scanners
-    per = gates.services.get(service) if service else None
+    per = layers.services.get(service) if service else None
     if per is not None:
-        severities = per.scan.severities or severities
-        ignore_unfixed = per.scan.ignore_unfixed if per.scan.ignore_unfixed is not None else ignore_unfixed
-        ignore_file = per.scan.ignore_file or ignore_file
-        scanners = per.scan.scanners or scanners
+        severities = per.severities or severities
+        ignore_unfixed = per.ignore_unfixed if per.ignore_unfixed is not None else ignore_unfixed
+        ignore_file = per.ignore_file or ignore_file
+        scanners = per.scanners or scanners
     severities = override.severities or severities
     ignore_unfixed = override.ignore_unfixed if override.ignore_unfixed is not None else ignore_unfixed
     scanners = override.scanners or scanners
     rules = IgnoreRules()
     if override.ignore_file:
-        rules = load_ignore_file(Path(override.ignore_file), override.ignore_file)
+        rules = load_ignore(Path(override.ignore_file), override.ignore_file)
     elif ignore_file:
-        rules = load_ignore_file(root / ignore_file, ignore_file)
+        rules = load_ignore(root / ignore_file, ignore_file)
     return Policy(
         severities=tuple(severities), ignore_unfixed=ignore_unfixed, scanners=tuple(scanners), ignore=rules
     )
@@ -142,12 +158,6 @@ class Judged:
     reason: str
     # An expired ignore entry that matched (it no longer suppresses; said in the report).
     expired_rule: IgnoreEntry | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {**self.finding.to_dict(), "status": self.status, "reason": self.reason}
-        if self.expired_rule is not None:
-            data["expired_ignore"] = self.expired_rule.source
-        return data
 
 
 @dataclass(frozen=True)
@@ -183,21 +193,6 @@ class Verdict:
         if counter.get(UNRECOGNISED):
             counts = {UNRECOGNISED: counter[UNRECOGNISED], **counts}
         return counts
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "verdict": "pass" if self.passed else "fail",
-            "policy": self.policy.to_dict(),
-            "counts": {
-                "failing": len(self.failing),
-                "suppressed": len(self.suppressed),
-                "below_threshold": len(self.below),
-                "by_severity": self.counts(),
-            },
-            "findings": [j.to_dict() for j in self.judged],
-            "expired_ignores": [entry.to_dict() for entry in self.expired],
-        }
 
 
 def evaluate(report: ScanReport, policy: Policy, *, today: dt.date | None = None) -> Verdict:
