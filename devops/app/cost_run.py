@@ -56,7 +56,7 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class CostPorts:
-    """The outside world of the cost use cases (built by devops/cli/wiring/cost.py)."""
+    """The outside world of the cost use cases (built by devops/wiring/cost.py)."""
 
     eks_for: Callable[[str], EksPort]
     counts: CallCounts | None = None

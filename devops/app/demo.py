@@ -1,7 +1,7 @@
 """The demo run: start the embedded defaults, run the real `devops` commands as a user would,
 summarise, and stop everything it started (unless kept).
 
-The outside world comes in through ports (`DemoPorts`, wired in devops/cli/wiring/demo.py):
+The outside world comes in through ports (`DemoPorts`, wired in devops/wiring/demo.py):
 the registry check, the containers, the GitOps remote, the servers (moto, Prometheus), the
 stand-in Argo CD, the traffic, the steps themselves and the SIGTERM guard. What runs in which
 order and what each step sees is devops/domain/demo.py. The steps never see the user's tokens:

@@ -1,5 +1,5 @@
 """The ports of `devops demo` (devops/app/demo.py): what the run needs from the outside world,
-implemented by devops/adapters/demo/ and wired in devops/cli/wiring/demo.py; tests/fakes/demo.py
+implemented by devops/adapters/demo/ and wired in devops/wiring/demo.py; tests/fakes/demo.py
 holds in-memory fakes of them."""
 
 from __future__ import annotations

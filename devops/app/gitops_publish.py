@@ -76,7 +76,7 @@ class GitOpsRepository(Protocol):
 
 @dataclass(frozen=True)
 class PublishSettings:
-    """One environment's `gitops` block, as plain values (devops/cli/wiring/gitops.py)."""
+    """One environment's `gitops` block, as plain values (devops/wiring/gitops.py)."""
 
     environment: str
     branch: str

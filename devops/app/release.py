@@ -73,7 +73,7 @@ class SonarResult:
 
 
 class ReleaseSteps(Releaser, Protocol):
-    """The outside world of a release, wired by the CLI (devops/cli/wiring/release.py)."""
+    """The outside world of a release, wired by the CLI (devops/wiring/release.py)."""
 
     def plan(self, services: Sequence[str]) -> list[ServicePlan]: ...
 

@@ -6,7 +6,7 @@ its settle time, the GitOps repository is read (when recording: the digests its 
 then are what the verdict is about, and the same repository writes it, compare-and-swap, so a
 release landing during the checks is noticed), the checks run (devops/app/verify.py) and the
 verdict is written. Prometheus, the health probe and the GitOps repository are ports
-(`VerifyPorts`, wired in devops/cli/wiring/release.py); nothing is rendered here.
+(`VerifyPorts`, wired in devops/wiring/release.py); nothing is rendered here.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from devops.cli.wiring.settings import RuntimeSettings
     from devops.config import Config
     from devops.report.console import Reporter
+    from devops.wiring.settings import RuntimeSettings
 
 
 @dataclass
@@ -35,9 +35,9 @@ class AppContext:
 
     @property
     def settings(self) -> RuntimeSettings:
-        """The environment, read once for this run (devops/cli/wiring/settings.py)."""
+        """The environment, read once for this run (devops/wiring/settings.py)."""
         if self._settings is None:
-            from devops.cli.wiring.settings import RuntimeSettings
+            from devops.wiring.settings import RuntimeSettings
 
             self._settings = RuntimeSettings.from_environ()
         return self._settings

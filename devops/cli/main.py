@@ -13,8 +13,8 @@ import click
 from devops import __version__
 from devops.cli import params
 from devops.cli.context import AppContext
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.errors import DevopsError, ExitCode
+from devops.wiring.settings import RuntimeSettings
 
 COMMANDS_PACKAGE = "devops.cli.commands"
 

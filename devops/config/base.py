@@ -15,7 +15,7 @@ class Section(BaseModel):
 
 
 class Variables(Protocol):
-    """Environment variables by name: the CLI's `RuntimeSettings` (devops/cli/wiring/settings.py,
+    """Environment variables by name: the CLI's `RuntimeSettings` (devops/wiring/settings.py,
     the environment read once per run) or a plain mapping (a test's dict, `os.environ`)."""
 
     def get(self, name: str, /) -> str | None: ...

@@ -99,7 +99,7 @@ def test_stop_never_kills_a_pid_that_is_not_the_recorded_server(tmp_path: Path) 
 def test_config_validate_runs_in_process_with_the_steps_environment(tmp_path: Path) -> None:
     """The demo's first step is the use case, not a subprocess: same line, same exit codes."""
     from devops.app.demo_ports import StepCall
-    from devops.cli.wiring.demo import run_step
+    from devops.wiring.demo import run_step
 
     path = configgen.write(inputs(tmp_path, None))
     lines: list[tuple[str, str]] = []

@@ -358,7 +358,7 @@ class Steps:
 
     def __init__(self, config_path: Path) -> None:
         from devops.cli.context import AppContext
-        from devops.cli.wiring.release import CliSteps
+        from devops.wiring.release import CliSteps
 
         app = AppContext(config_path=str(config_path), json_mode=True)
         self.cli = CliSteps(app.config, app.settings, app.reporter)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from devops.app.gitops_publish import GitOpsSession
-from devops.cli.wiring.gitops import open_gitops
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.config import Config
+from devops.wiring.gitops import open_gitops
+from devops.wiring.settings import RuntimeSettings
 from tests.support.project import make_project
 
 DIGEST_A = "sha256:" + "a" * 64

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from devops.adapters.terraform import parse_lock_info
-from devops.cli.wiring.infra import state_endpoint
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.config.infra import InfraConfig
 from devops.domain.infra.backend import BackendSettings
 from devops.domain.infra.backend import settings as backend_settings
 from devops.domain.infra.plan_summary import SENSITIVE, UNKNOWN, mask, summarise
+from devops.wiring.infra import state_endpoint
+from devops.wiring.settings import RuntimeSettings
 
 
 def settings(infra: InfraConfig, *, environ: dict[str, str], **kwargs: Any) -> BackendSettings:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from devops.cli.wiring import adapters as wiring
 from devops.config import load_config
 from devops.errors import HttpError
+from devops.wiring import adapters as wiring
 from tests.support.cli import Outcome, run_cli
 from tests.support.faultproxy import Rule
 from tests.support.project import commit_all, git, make_project

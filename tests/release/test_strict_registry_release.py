@@ -164,8 +164,8 @@ def test_rollback_refuses_a_record_naming_another_registry(
 
 def test_rollback_refuses_a_digest_that_no_longer_exists_in_the_registry(
         shop: StrictShop, strict_registry: StrictRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
-    from devops.cli.wiring import adapters as wiring
     from devops.config import load_config
+    from devops.wiring import adapters as wiring
 
     assert cli(shop, "release", "--env", "dev").code == 0
     old = digest_in(shop, "dev", "alpha")

@@ -3,7 +3,7 @@ process exactly there (tests/cost/test_faults.py).
 
     python -m tests.support.cost_checkpoint STEP SECONDS [devops arguments...]
 
-Product code has no switch for this: the CLI wiring's `checkpoint()` (devops/cli/wiring/cost.py)
+Product code has no switch for this: the CLI wiring's `checkpoint()` (devops/wiring/cost.py)
 gives the no-op port of a real run; this entry point replaces it before running the real
 `devops` main, and prints `devops: paused at STEP` on stderr when the run gets there.
 """
@@ -27,7 +27,7 @@ def pausing(step: str, seconds: float) -> Callable[[str], None]:
 def main(argv: list[str]) -> int:
     step, seconds, *args = argv
     from devops.cli import main as devops_main
-    from devops.cli.wiring import cost as wiring
+    from devops.wiring import cost as wiring
 
     wiring.checkpoint = lambda: pausing(step, float(seconds))  # type: ignore[assignment]
     return devops_main(args)

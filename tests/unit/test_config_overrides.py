@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.config.base import variable
 from devops.config.loader import find_config
 from devops.config.overrides import apply_overrides, overridden
 from devops.errors import ConfigError
+from devops.wiring.settings import RuntimeSettings
 
 DATA: dict[str, Any] = {
     "project": "shop",

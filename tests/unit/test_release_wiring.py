@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devops.cli.wiring.release import evidence_policy, released_by
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.config import load_config
 from devops.domain.release.evidence import EvidenceSettings
+from devops.wiring.release import evidence_policy, released_by
+from devops.wiring.settings import RuntimeSettings
 from tests.support.project import config_text, make_project
 
 

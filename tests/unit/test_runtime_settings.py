@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from devops.cli.wiring.settings import RuntimeSettings
+from devops.wiring.settings import RuntimeSettings
 
 
 def test_values_are_read_from_the_snapshot_not_the_process() -> None:

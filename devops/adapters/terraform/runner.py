@@ -53,7 +53,7 @@ class Terraform:
     """One Terraform root directory, run with the given binary and environment.
 
     `environ` is the environment the run starts from (the CLI passes its one snapshot,
-    devops/cli/wiring/settings.py); None: this process's.
+    devops/wiring/settings.py); None: this process's.
     """
 
     def __init__(

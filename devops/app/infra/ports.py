@@ -61,7 +61,7 @@ class Probe(Protocol):
 @dataclass(frozen=True)
 class InfraPorts:
     """Everything the use cases are given besides the configuration (built by
-    devops/cli/wiring/infra.py)."""
+    devops/wiring/infra.py)."""
 
     terraform: TerraformFactory
     probe: Probe

@@ -27,8 +27,8 @@ def cli(app: AppContext, services: tuple[str, ...], push: bool, build_args: tupl
     input hash exists (locally, or in the registry with --push) is not rebuilt.
     """
     from devops.app.images_run import ImagesRequest, build_and_push
-    from devops.cli.wiring import images as wiring
     from devops.report.images import render_outcome
+    from devops.wiring import images as wiring
 
     request = ImagesRequest(services, wiring.build_args(app, build_args), build=True, push=push, dry_run=dry_run)
     outcome = build_and_push(app.config, request, wiring.images_ports(app, no_cache=no_cache))

@@ -1,7 +1,7 @@
 """`devops cost schedule|down|up|report`: scale EKS node groups off-hours, by hand, and report savings.
 
 Options here; the runs are devops/app/cost_run.py and devops/app/cost_report.py, the output
-devops/report/cost.py, the adapters devops/cli/wiring/cost.py.
+devops/report/cost.py, the adapters devops/wiring/cost.py.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _show(app: AppContext, run: CostRun) -> None:
 def schedule(app: AppContext, at: datetime | None, names: tuple[str, ...], dry_run: bool) -> None:
     """Scale every target node group up or down as its schedule says now (run it from cron)."""
     from devops.app import cost_run
-    from devops.cli.wiring.cost import cost_ports
+    from devops.wiring.cost import cost_ports
 
     _show(app, cost_run.schedule(app.config, cost_ports(app.config), at=at, names=names, dry_run=dry_run))
 
@@ -55,7 +55,7 @@ def schedule(app: AppContext, at: datetime | None, names: tuple[str, ...], dry_r
 def _by_hand(app: AppContext, state: State, cluster: str, nodegroup: str | None, until: time | datetime | None,
              at: datetime | None, dry_run: bool) -> None:
     from devops.app import cost_run
-    from devops.cli.wiring.cost import cost_ports
+    from devops.wiring.cost import cost_ports
 
     _show(app, cost_run.by_hand(app.config, cost_ports(app.config), state, cluster, nodegroup=nodegroup, until=until,
                                 at=at, dry_run=dry_run))
@@ -102,8 +102,8 @@ def report(app: AppContext, schedule_name: str | None, month: tuple[int, int] | 
            names: tuple[str, ...]) -> None:
     """Monthly cost with and without the schedules (730 h/month), and the saving."""
     from devops.app.cost_report import report as cost_report
-    from devops.cli.wiring.cost import cost_ports
     from devops.report.cost import render_report
+    from devops.wiring.cost import cost_ports
 
     result = cost_report(app.config, cost_ports(app.config), schedule=schedule_name, month=month, names=names)
     render_report(app.reporter, result)

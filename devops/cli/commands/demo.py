@@ -33,8 +33,8 @@ from devops.cli.results import json_result
 def cli(app: AppContext, keep: bool, workdir: Path, stop_only: bool, registry: str, settle_seconds: int) -> int:
     """Run plan, build, scan, release, promotion, status and cost on the embedded defaults."""
     from devops.app import demo as flow
-    from devops.cli.wiring import demo as wiring
     from devops.report import demo as summary
+    from devops.wiring import demo as wiring
 
     reporter = app.reporter
 

@@ -40,8 +40,8 @@ def cli() -> None:
 @pass_app
 def sonar(app: AppContext, service: str | None, report_task: str | None, timeout: float | None) -> int:
     """Poll the analysis task of report-task.txt, then read its quality-gate status."""
-    from devops.cli.wiring.sonar import evaluate_sonar
     from devops.report.sonar import GateSonarResult, render_gate
+    from devops.wiring.sonar import evaluate_sonar
 
     outcome = evaluate_sonar(app, service, report_task=report_task, timeout=timeout)
     app.reporter.result(GateSonarResult(render_gate(app.reporter, outcome)))

@@ -34,9 +34,9 @@ def set_image(app: AppContext, environment: str, images: tuple[str, ...], mode: 
     on the new tip when someone else pushed first. The release record is not touched (`devops
     release` writes it, with the gate evidence).
     """
-    from devops.cli.wiring.gitops import open_gitops
     from devops.domain.gitops.change import ChangeSet, parse_image_spec
     from devops.report.gitops import render_publish
+    from devops.wiring.gitops import open_gitops
 
     config = app.config
     settings = config.environment(environment)

@@ -1,6 +1,6 @@
 """`devops infra bootstrap|plan|apply|output|destroy|unlock`: run the Terraform of `infra/` safely.
 
-Options here; the workflow in devops/app/infra/, the adapters from devops/cli/wiring/infra.py,
+Options here; the workflow in devops/app/infra/, the adapters from devops/wiring/infra.py,
 the rendering and `--json` models in devops/report/infra.py.
 """
 
@@ -24,7 +24,7 @@ ENV_OPTION = click.option("--env", "environment", required=True, type=params.NAM
 
 
 def _ports(app: AppContext) -> InfraPorts:
-    from devops.cli.wiring.infra import infra_ports
+    from devops.wiring.infra import infra_ports
 
     return infra_ports(app.config.infra, app.settings)
 

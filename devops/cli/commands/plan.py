@@ -21,8 +21,8 @@ def cli(app: AppContext, services: tuple[str, ...], base: str | None, build_args
 
     --json prints a GitHub Actions matrix: {"include": [{"service": ..., "path": ...}]}.
     """
-    from devops.cli.wiring import images as wiring
     from devops.report.images import render_plan
+    from devops.wiring import images as wiring
 
     overrides = wiring.build_args(app, build_args)
     lookup = None if base is not None else wiring.local_image_lookup(app)

@@ -24,8 +24,8 @@ def cli(app: AppContext, services: tuple[str, ...], build_args: tuple[str, ...],
     Retries 429, 5xx and connection resets with backoff, within a bounded time.
     """
     from devops.app.images_run import ImagesRequest, build_and_push
-    from devops.cli.wiring import images as wiring
     from devops.report.images import render_outcome
+    from devops.wiring import images as wiring
 
     request = ImagesRequest(services, wiring.build_args(app, build_args), build=False, push=True, dry_run=dry_run)
     outcome = build_and_push(app.config, request, wiring.images_ports(app))

@@ -36,9 +36,9 @@ def cli(
 ) -> int:
     """Analyse SERVICE (or the whole repository) with SonarCloud and apply its quality gate."""
     from devops.app.quality import QualityRequest, run_quality
-    from devops.cli.wiring import sonar as wiring
     from devops.errors import BadInput
     from devops.report import sonar as render
+    from devops.wiring import sonar as wiring
 
     if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
         raise BadInput(f"--timeout: expected a positive number of seconds, got {timeout:g}")

@@ -42,9 +42,9 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
     """Release SERVICES (all by default) to --env; promote when the environment has promote_from."""
     from devops.app.plan import parse_build_args
     from devops.app.verify_run import verify_release
-    from devops.cli.wiring.release import CliSteps, evidence_policy, verify_ports
     from devops.domain.release.evidence import utc_now
     from devops.report.release import render_report, render_verification
+    from devops.wiring.release import CliSteps, evidence_policy, verify_ports
 
     config = app.config
     target = config.environment(environment)
@@ -79,11 +79,11 @@ class _Images:
         self.app = app
 
     def build(self, plans: Sequence[ServicePlan], engine: DockerEngine) -> ImagesReport:
-        from devops.cli.wiring.images import run_images
+        from devops.wiring.images import run_images
 
         return run_images(self.app, plans, engine, None, build=True, push=False)
 
     def login(self, engine: DockerEngine) -> None:
-        from devops.cli.wiring.images import login
+        from devops.wiring.images import login
 
         login(self.app, engine)

@@ -24,10 +24,10 @@ def cli(app: AppContext, environment: str, to: str | None, list_only: bool, mode
         dry_run: bool) -> int:
     """Write the digests of an earlier release record back as a new commit (history is never rewritten)."""
     from devops.app.rollback import releases, rollback
-    from devops.cli.wiring.release import CliSteps
     from devops.domain.release.evidence import utc_now
     from devops.errors import BadInput
     from devops.report.release import render_releases, render_report
+    from devops.wiring.release import CliSteps
 
     config = app.config
     config.environment(environment)

@@ -48,10 +48,10 @@ def cli(app: AppContext, services: tuple[str, ...], images: tuple[str, ...], con
         build_args: tuple[str, ...]) -> int:
     """Scan service images (all by default) or --image REFs with Trivy, and apply the gate policy."""
     from devops.app.scan_run import ScanRequest, run_scan
-    from devops.cli.wiring import scan as wiring
-    from devops.cli.wiring.images import build_args as parse_build_args
     from devops.errors import BadInput, GateFailed
     from devops.report.scan_summary import gate_message, render
+    from devops.wiring import scan as wiring
+    from devops.wiring.images import build_args as parse_build_args
 
     config = app.config
     if timeout is not None and timeout <= 0:

@@ -17,9 +17,9 @@ from devops.cli.results import json_result
 def cli(app: AppContext, environments: tuple[str, ...]) -> int:
     """Tag, digest, source commit, age and gate verdicts per service, from the GitOps repository."""
     from devops.app.status import environment_status
-    from devops.cli.wiring.release import CliSteps
     from devops.domain.release.evidence import utc_now
     from devops.report.release import render_status
+    from devops.wiring.release import CliSteps
 
     config = app.config
     names = list(environments) or list(config.environments)

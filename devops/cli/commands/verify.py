@@ -31,8 +31,8 @@ def cli(app: AppContext, environment: str, services: tuple[str, ...], window: st
         prometheus_url: str | None, record: bool) -> int:
     """Check health endpoints and SLOs of --env; record the verdict as release evidence."""
     from devops.app.verify_run import verify_environment
-    from devops.cli.wiring.release import verify_ports
     from devops.report.release import render_verification
+    from devops.wiring.release import verify_ports
 
     ports = verify_ports(app.config, app.settings, app.reporter)
     outcome, error = verify_environment(app.config, environment, services, ports, record=record, window=window,

@@ -24,7 +24,7 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 
 class EvidencePolicy(Protocol):
     """What a promotion accepts as evidence (`environments.<env>.evidence`, with
-    `require_verification` resolved: devops/cli/wiring/release.py)."""
+    `require_verification` resolved: devops/wiring/release.py)."""
 
     @property
     def scan_max_age_days(self) -> int | None: ...  # older scan verdicts are rescanned; None: never

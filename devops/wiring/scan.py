@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devops.cli.wiring.run import Run
 from devops.config import Config
+from devops.wiring.run import Run
 
 if TYPE_CHECKING:
     from devops.adapters.scan_cache import ScanCache
@@ -95,7 +95,7 @@ def scan_ports(app: Run, *, timeout: float | None = None, no_cache: bool = False
                offline: bool = False) -> ScanPorts:
     """The ports of `devops scan`, with the command line's overrides of gates.trivy and the cache."""
     from devops.app.scan_run import ScanPorts
-    from devops.cli.wiring.images import input_reader
+    from devops.wiring.images import input_reader
 
     config = app.config
     return ScanPorts(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from devops.app.infra.ports import InfraPorts, Terraform
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.config.infra import InfraConfig
+from devops.wiring.settings import RuntimeSettings
 
 # Where S3 and DynamoDB answer: the S3-specific variable wins (the AWS SDKs' order).
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")

@@ -18,9 +18,9 @@ from functools import partial
 from pathlib import Path
 
 from devops.app.demo_ports import DemoOptions, DemoPorts, StepCall, StepOutcome
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.domain.demo import parse_build_args
 from devops.errors import DevopsError
+from devops.wiring.settings import RuntimeSettings
 
 STANDINS_FILE = ".devops-standins.env"
 STEP_TIMEOUT = 1800

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from devops.cli.wiring.settings import RuntimeSettings
     from devops.config import Config
     from devops.report.console import Reporter
+    from devops.wiring.settings import RuntimeSettings
 
 
 class Run(Protocol):

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from devops.app.release import Prepared, ScanOutcome, SonarResult
 from devops.app.verify_run import VerifyPorts
-from devops.cli.wiring import adapters as wiring
-from devops.cli.wiring.gitops import open_gitops
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.config import Config
 from devops.domain.release.evidence import EvidenceSettings
 from devops.errors import ExternalError, GateFailed
 from devops.report.console import Reporter
+from devops.wiring import adapters as wiring
+from devops.wiring.gitops import open_gitops
+from devops.wiring.settings import RuntimeSettings
 
 if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
@@ -110,7 +110,7 @@ class CliSteps:
 
     @cached_property
     def trivy(self) -> Trivy:
-        from devops.cli.wiring.scan import trivy
+        from devops.wiring.scan import trivy
 
         return trivy(self.config)
 
@@ -126,7 +126,7 @@ class CliSteps:
 
     # -- release
     def plan(self, services: Sequence[str]) -> list[ServicePlan]:
-        from devops.cli.wiring.images import plan
+        from devops.wiring.images import plan
 
         return plan(self, services, self.build_args, image_exists=self.engine.image_exists).services
 
@@ -173,7 +173,7 @@ class CliSteps:
 
     def sonar(self, service: str) -> SonarResult:
         from devops.app.sonar_gate import report_task_candidates
-        from devops.cli.wiring.sonar import evaluate_sonar
+        from devops.wiring.sonar import evaluate_sonar
 
         existing = [c for c in report_task_candidates(self.config, service) if c.is_file()]
         key = str(existing[0].resolve()) if existing else "<none>"
@@ -230,7 +230,7 @@ class CliSteps:
 
     # -- helpers
     def _policy(self, service: str) -> Any:
-        from devops.cli.wiring.scan import policy
+        from devops.wiring.scan import policy
 
         return policy(self.config, service)
 

@@ -1,7 +1,7 @@
 """Builds the adapters of builds and pushes from the configuration: the one place that knows how.
 
 `docker_engine` and `registry_client` are used by every area that pushes or reads images
-(releases, promotion, supply chain); build and push wiring proper is devops/cli/wiring/images.py.
+(releases, promotion, supply chain); build and push wiring proper is devops/wiring/images.py.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.config import Config
+from devops.wiring.settings import RuntimeSettings
 
 if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine

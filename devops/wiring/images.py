@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from devops.cli.wiring import adapters as wiring
-from devops.cli.wiring.run import Run
+from devops.wiring import adapters as wiring
+from devops.wiring.run import Run
 
 if TYPE_CHECKING:
     from devops.adapters.build_inputs import FileInputs

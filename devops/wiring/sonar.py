@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from devops.cli.wiring.run import Run
+from devops.wiring.run import Run
 
 if TYPE_CHECKING:
     from devops.adapters.sonar import PySonar

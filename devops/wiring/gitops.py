@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from devops.app.gitops_publish import GitOpsSession, PublishSettings
 from devops.app.gitops_pull_request import PullRequestProvider, PullRequestSettings, PullRequestsUnavailable
-from devops.cli.wiring.settings import RuntimeSettings
 from devops.config import Config
 from devops.domain.gitops.repository import GitOpsLayout
 from devops.domain.retry import RetryPolicy
+from devops.wiring.settings import RuntimeSettings
 
 
 def publish_settings(config: Config, environment: str) -> PublishSettings:
