@@ -42,6 +42,9 @@ def test_a_new_advisory_turns_the_record_failed_and_blocks_promotion(shop: Shop,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     assert run_cli("release", "--env", "dev", cwd=shop.root).code == 0
     released = shop.record("dev")
+    # The release recorded when its source commit was made (DORA's lead time starts there).
+    made = dt.datetime.fromisoformat(git(shop.root, "log", "-1", "--format=%cI").strip()).astimezone(dt.UTC)
+    assert {e["source_committed_at"] for e in released["services"].values()} == {made.strftime("%Y-%m-%dT%H:%M:%SZ")}
     frozen = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=10)
     monkeypatch.setattr("devops.domain.release.evidence.utc_now", lambda: frozen)
     stamp = frozen.strftime("%Y-%m-%dT%H:%M:%SZ")
