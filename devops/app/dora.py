@@ -17,7 +17,6 @@ from devops.domain.gitops.record import ReleaseRecord
 from devops.domain.gitops.repository import HistoryEntry
 from devops.domain.release.dora import DoraReport, Snapshot, dora
 from devops.domain.release.evidence import parse_iso
-from devops.domain.release.rules import record_services
 from devops.errors import BadInput
 
 
@@ -47,5 +46,11 @@ def _snapshot(repo: DoraRepository, commit: str, at: dt.datetime) -> Snapshot:
         record = repo.read_record_at(commit)
     except BadInput as exc:  # malformed, deleted or a symlink at that commit: skipped, said why
         return Snapshot(commit, at, None, error=exc.message)
-    restored = (record.model_extra or {}).get("rolled_back_to")
-    return Snapshot(commit, at, record_services(record), restored if isinstance(restored, str) else None)
+    data = record.to_dict()
+    # `devops rollback` writes `rolled_back_to`; an automatic rollback (issue 17) marks its record
+    # `rollback: {restored: <commit>, ...}`: either makes the commit a rollback.
+    restored = data.get("rolled_back_to")
+    mark = data.get("rollback")
+    if not isinstance(restored, str) and isinstance(mark, dict):
+        restored = mark.get("restored")
+    return Snapshot(commit, at, data["services"], restored if isinstance(restored, str) else None)

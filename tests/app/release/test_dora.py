@@ -69,3 +69,26 @@ def test_commits_without_a_readable_date_are_left_out(gitops: Gitops) -> None:
     now = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
     report = dora_report("prod", Steps(), since=dt.timedelta(days=2), now=now)
     assert [d.commit for d in report.deployments] == ["a" * 40]
+
+
+def test_manual_and_automatic_rollbacks_are_both_rollbacks(gitops: Gitops) -> None:
+    import json
+
+    first = land(gitops, record_text("prod", alpha=entry("alpha", DIGEST_A)), "promote(prod): a")
+    land(gitops, record_text("prod", alpha=entry("alpha", DIGEST_B)), "promote(prod): b")
+    manual = json.loads(record_text("prod", alpha=entry("alpha", DIGEST_A)))
+    manual["rolled_back_to"] = first
+    land(gitops, json.dumps(manual), "rollback(prod): manual")
+    land(gitops, record_text("prod", alpha=entry("alpha", DIGEST_C)), "promote(prod): c")
+    automatic = json.loads(record_text("prod", alpha=entry("alpha", DIGEST_A)))
+    automatic["rollback"] = {"automatic": True, "restored": first, "reason": "verification failed"}
+    last = land(gitops, json.dumps(automatic), "rollback(prod): automatic")
+
+    class Steps:
+        def open_repo(self, environment: str):  # type: ignore[no-untyped-def]
+            return gitops.session(environment)
+
+    now = date_of(gitops, last) + dt.timedelta(seconds=1)
+    report = dora_report("prod", Steps(), since=dt.timedelta(days=1), now=now)
+    assert [d.rollback for d in report.deployments] == [False, False, True, False, True]
+    assert [d.failed for d in report.deployments] == [False, True, False, True, False]
