@@ -286,8 +286,9 @@ def test_environment_roots_match_pipelines_config(repo_root: Path) -> None:
         doc = load_dir(repo_root / infra_env.root)
         assert default(doc, "cluster_name") == config.environments[env].cluster.name
         assert default(doc, "region") == config.environments[env].cluster.region
+        assert default(doc, "autoscaler") == config.environments[env].cluster.autoscaler
         # Every variable devops passes is declared, and every required one is given.
-        given = {"environment", "region", "cluster_name", "state_bucket", "lock_table", "state_kms_alias",
+        given = {"environment", "region", "cluster_name", "autoscaler", "state_bucket", "lock_table", "state_kms_alias",
                  *infra_env.variables}
         declared = set(doc["variable"])
         assert given <= declared, given - declared
