@@ -64,12 +64,15 @@ class Kube:
         config.ssl_ca_cert = self._ca_file
         config.verify_ssl = True
         config.api_key_prefix = {"authorization": "Bearer"}
+        # The client only asks the hook for a key it already has one for: a placeholder until the
+        # first request makes the real token (lazily: a dry run that reads nothing makes none).
+        config.api_key = {"authorization": ""}
         self._token_lock = threading.Lock()
-        self._token_at = 0.0
+        self._token_at: float | None = None
 
         def refresh(conf: Any) -> None:
             with self._token_lock:
-                if time.monotonic() - self._token_at > TOKEN_REFRESH_SECONDS or "authorization" not in conf.api_key:
+                if self._token_at is None or time.monotonic() - self._token_at > TOKEN_REFRESH_SECONDS:
                     conf.api_key = {"authorization": endpoint.token()}
                     self._token_at = time.monotonic()
 

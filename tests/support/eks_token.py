@@ -66,6 +66,9 @@ class EksAuth:
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if query.get("Action") != "GetCallerIdentity" or query.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256":
             raise ValueError("not a presigned GetCallerIdentity")
+        scope = query.get("X-Amz-Credential", "").split("/")
+        if len(scope) != 5 or scope[3:] != ["sts", "aws4_request"]:
+            raise ValueError("not signed for STS")
         signed = query.get("X-Amz-SignedHeaders", "").split(";")
         if "x-k8s-aws-id" not in signed or "host" not in signed:
             raise ValueError("x-k8s-aws-id is not a signed header")
@@ -77,7 +80,13 @@ class EksAuth:
         expires = signed_at + 900
         if not signed_at - 300 <= time.time() <= expires:
             raise ValueError("token expired or from the future")
-        request = urllib.request.Request(url, headers={"x-k8s-aws-id": self.cluster, "Accept": "application/xml"})
+        # moto_server serves every service on one endpoint and finds the service from a SigV4
+        # Authorization header only, never from a presigned query: the same signature is sent in
+        # header form as well (moto checks no signature either way; real STS reads the query).
+        authorization = (f"AWS4-HMAC-SHA256 Credential={query['X-Amz-Credential']}, "
+                         f"SignedHeaders={query['X-Amz-SignedHeaders']}, Signature={query.get('X-Amz-Signature', '')}")
+        request = urllib.request.Request(url, headers={"x-k8s-aws-id": self.cluster, "Accept": "application/xml",
+                                                       "Authorization": authorization})
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - the configured STS only
                 body = answer.read().decode()

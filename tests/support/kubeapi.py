@@ -424,6 +424,8 @@ class KubeAPI:
                     raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
                 if res.kind == "CustomResourceDefinition":
                     crd_resource(obj)
+                if res.kind == "Namespace":
+                    obj["status"] = {"phase": "Active"}
                 self._managed(obj, query, "Apply")
                 return 201, self._store(res, key, obj, None, "ADDED")
             if current is None:
@@ -558,7 +560,9 @@ class KubeAPI:
     def discovery(self, path: str) -> Any:
         if path == "/version":
             major, minor = self.kubernetes_version.lstrip("v").split(".")[:2]
-            return {"major": major, "minor": minor, "gitVersion": self.kubernetes_version, "platform": "linux/amd64"}
+            return {"major": major, "minor": minor, "gitVersion": self.kubernetes_version,
+                    "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": "2026-11-01T00:00:00Z",
+                    "goVersion": "go1.24.9", "compiler": "gc", "platform": "linux/amd64"}
         if path == "/api":
             return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
         groups: dict[str, list[str]] = {}
