@@ -132,3 +132,13 @@ def test_cluster_scoped_custom_objects_and_delete_with_finalizers(side: Side) ->
     assert kube.delete("karpenter.sh/v1", "NodeClaim", "other-xyz") is True
     assert kube.get("karpenter.sh/v1", "NodeClaim", "other-xyz") is None
     assert kube.delete("karpenter.sh/v1", "NodeClaim", "other-xyz") is False
+
+
+def test_a_secret_string_data_is_stored_as_base64_data(side: Side) -> None:
+    kube = side.port
+    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}}, "devops")
+    kube.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "argocd"},
+                "data": {"a": "eA=="}, "stringData": {"b": "abc"}}, "devops")
+    stored = kube.get("v1", "Secret", "s", "argocd")
+    assert stored is not None and "stringData" not in stored
+    assert stored["data"] == {"a": "eA==", "b": "YWJj"}

@@ -27,7 +27,7 @@ from typing import Any
 
 from devops.adapters.kubernetes import Conflict, NotServed
 from devops.errors import ExternalError
-from tests.support.kubeapi import BUILT_IN_GROUPS, RESOURCES, Resource, crd_resource, merge_patch
+from tests.support.kubeapi import BUILT_IN_GROUPS, RESOURCES, Resource, crd_resource, merge_patch, secret_string_data
 
 Key = tuple[str, str, str, str]  # apiVersion, kind, namespace ("" if cluster-scoped), name
 
@@ -64,6 +64,7 @@ class KubeWorld:
     def put(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Store `obj` as is (a new resourceVersion; uid and creation kept from an old one)."""
         stored = copy.deepcopy(dict(obj))
+        secret_string_data(stored)
         key = self.key(stored)
         meta = stored.setdefault("metadata", {})
         old = self.objects.get(key)

@@ -23,6 +23,7 @@ plain HTTP with tls=False).
 
 from __future__ import annotations
 
+import base64
 import copy
 import itertools
 import json
@@ -140,6 +141,16 @@ class ApiError(Exception):
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def secret_string_data(obj: dict[str, Any]) -> None:
+    """A Secret's `stringData` merged into `data` as base64 and dropped, as the API server stores
+    it (write-only field)."""
+    if obj.get("kind") == "Secret" and isinstance(obj.get("stringData"), dict):
+        data = dict(obj.get("data") or {})
+        for key, value in obj.pop("stringData").items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+        obj["data"] = data
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -372,6 +383,7 @@ class KubeAPI:
                 meta[field_name] = old["metadata"][field_name]
             meta["generation"] = old["metadata"].get("generation", 1) + (1 if obj.get("spec") != old.get("spec") else 0)
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
+        secret_string_data(obj)
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
             self.objects.pop(key, None)
             event = "DELETED"
