@@ -71,7 +71,7 @@ class ChangeSet:
     updates: tuple[ImageUpdate, ...]
     record: dict[str, Any] | None = None  # the whole new release.json content (None: leave it)
     source_commit: str | None = None  # for the trailers
-    action: str = "set-image"  # "release" | "promote" | "rollback" | "set-image" | "verify" | "rescan" | "cluster-values"
+    action: str = "set-image"  # one of ACTIONS
     # (service, digest) pairs: the digest each service's record entry must hold whenever the
     # change is applied, the first time and on every re-apply after a rejected push. Evidence
     # (`devops verify --record`) binds to the digest that was checked this way; "" stands for
