@@ -53,8 +53,6 @@ def parse_documents(text: str, where: str, *, limit: int = documents.MAX_BYTES) 
     found: list[dict[str, Any]] = []
     try:
         for number, node in enumerate(yaml.compose_all(text), start=1):
-            if node is None:
-                continue
             documents.check_yaml_bounds(node, f"{where}: document {number}")
             item = yaml.constructor.construct_document(node)
             if item is None:

@@ -117,3 +117,8 @@ def test_a_values_file_that_does_not_exist_or_has_no_such_item_is_bad_input() ->
         apply(values_change(ValueEdit(LBC, ("clusterName",), "x")), {})
     with pytest.raises(BadInput, match=r"extraArgs.3: no list item 3 there"):
         patch_scalars("extraArgs:\n  - a\n", DNS, {("extraArgs", 3): "x"})
+
+
+def test_an_empty_list_item_has_no_placeholder_to_fill() -> None:
+    with pytest.raises(BadInput, match=r"extraArgs.0 is an empty list item; write \"\" as its placeholder"):
+        patch_scalars("extraArgs:\n  -\n  - b\n", DNS, {("extraArgs", 0): "x"})

@@ -81,3 +81,14 @@ def test_the_windows_devops_cost_holds() -> None:
     assert rules.windows_with(project, "dev", ["c"]) == [team, rules.deny_window("dev", ["a", "b", "c"])]
     assert rules.windows_without(project, "dev") == [team]
     assert rules.windows_without({"spec": {"syncWindows": [team]}}, "dev") is None
+
+
+def test_a_run_result_counts_the_cluster_side_changes() -> None:
+    from devops.domain.cost.outcome import RunResult
+
+    def row(action: rules.ClusterAction) -> rules.ClusterOutcome:
+        return rules.ClusterOutcome("dev", "c", "Deployment", "shop/cart", "down", action)
+
+    result = RunResult(AT, False, cluster=[row("scale-down"), row("none"), row("failed"), row("window-on")])
+    assert [o.action for o in result.cluster_changed] == ["scale-down", "window-on"]
+    assert [o.action for o in result.cluster_having("failed")] == ["failed"]
