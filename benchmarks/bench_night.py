@@ -16,7 +16,9 @@ docs/cost.md). For each mode it prints three schedules: always on, node groups o
   pipelines/devops.yaml.
 
 Simulated minutes, not wall-clock time: the figures do not depend on the machine. Runs in
-about five seconds. `python benchmarks/bench_night.py [--json FILE]`.
+about five seconds. `--standin`: the Kubernetes objects on the API stand-in
+(tests/support/kubeapi.py), every cost run through the real adapter over HTTPS (about a
+minute; the figures are the same). `python benchmarks/bench_night.py [--standin] [--json FILE]`.
 """
 
 from __future__ import annotations
@@ -33,20 +35,30 @@ PRICE = 0.0416  # USD per t3.medium hour in ap-south-1 (pipelines/devops.yaml co
 
 
 def main() -> int:
-    from tests.support.nightsim import MODES, simulate
+    from tests.support.kubeapi import KubeAPI
+    from tests.support.nightsim import MODES, STANDIN_TOKEN, Figures, simulate
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--standin", action="store_true", help="the Kubernetes objects on the API stand-in")
     options, _ = parser.parse_known_args()
+
+    def night(mode: str, schedule: str) -> Figures:
+        if not options.standin:
+            return simulate(mode, schedule)
+        with KubeAPI(token=STANDIN_TOKEN) as api:
+            return simulate(mode, schedule, standin=api)
+
+    print(f"Kubernetes API: {'the API stand-in over HTTPS' if options.standin else 'in memory'}")
     rows = []
     header = (f"{'mode':<19} {'schedule':<17} {'node-h':>7} {'sys-h':>6} {'zero@':>6} {'pend-h':>7} "
               f"{'ready':>6} {'launch':>6} {'drift':>5} {'saved-h':>7} {'USD':>5}")
     print(header)
     print("-" * len(header))
     for mode in MODES:
-        always = simulate(mode, "always on")
+        always = night(mode, "always on")
         for schedule in ("always on", "node groups only", "cooperating"):
-            found = always if schedule == "always on" else simulate(mode, schedule)
+            found = always if schedule == "always on" else night(mode, schedule)
             saved = always.node_hours - found.node_hours
             zero = "-" if found.zero_from is None else f"{found.zero_from}m"
             ready = "-" if found.minutes_to_ready is None else f"{found.minutes_to_ready}m"

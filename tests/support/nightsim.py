@@ -16,7 +16,10 @@ in between, and while the run is in flight (at each of its checkpoints):
   unless a deny sync window of its AppProject names it (or "*").
 
 The worlds are the in-memory EKS and Kubernetes API of tests/fakes (tests/contract holds them
-equal to moto and to the API stand-in of tests/support/kubeapi.py). Time is simulated (one tick a
+equal to moto and to the API stand-in of tests/support/kubeapi.py); with `standin=` a started
+API stand-in holds the Kubernetes objects instead, the cost runs reach it over HTTPS through the
+real adapter (devops/adapters/kubernetes.py, the official client) and the simulated controllers
+write to it directly, as controllers in the cluster would. Time is simulated (one tick a
 minute): the figures are minutes and node-hours of the simulated night, not wall-clock speed.
 Used by tests/app/cost/test_night_simulation.py (the properties) and
 benchmarks/bench_cluster_night.py (the figures).
@@ -24,19 +27,22 @@ benchmarks/bench_cluster_night.py (the figures).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from devops.app.cost_cluster import ClusterPorts
 from devops.app.cost_reconcile import reconcile
 from devops.domain.cost.cluster_state import DISCOVERY_TAG, LIMITS_ANNOTATION, REPLICAS_ANNOTATION
 from devops.domain.cost.target import Selector, Target, Workloads
 from devops.domain.retry import RetryPolicy
 from devops.domain.schedule import Schedule
 from tests.fakes.platform import APPS, CLUSTER, REGION, Platform, platform
+from tests.support.kubeapi import KubeAPI
 
 ZONE = "Asia/Kolkata"
 OFFICE_HOURS = Schedule.build("office-hours", timezone=ZONE, uptime=["Mon-Fri 08:00-20:00"])
@@ -112,6 +118,7 @@ class Simulation:
     schedule: str = "cooperating"
     kill: tuple[datetime, str] | None = None  # (run instant, checkpoint) to kill once
     tamper: Callable[[Simulation, int], None] | None = None  # someone acting on the cluster at a minute
+    standin: KubeAPI | None = None  # a started API stand-in (token STANDIN_TOKEN) to hold the objects
     world: Platform = field(init=False)
     nodes: list[Node] = field(default_factory=list)
     pods: dict[str, list[Pod]] = field(default_factory=dict)
@@ -126,6 +133,8 @@ class Simulation:
 
     def __post_init__(self) -> None:
         self.world = platform(karpenter=self.mode == "karpenter", general=(1, 2, 3))
+        if self.standin is not None:
+            self.world.kube = StandinKube(self.standin, self.world.kube.objects.values())  # type: ignore[assignment]
         for obj in self._tracked():
             self.git[self._key(obj)] = self._spec(obj)
         self.nodes.append(Node("system-1", "system", 0, 0, protected=True))
@@ -208,10 +217,19 @@ class Simulation:
         self.runs += 1
         try:
             result = reconcile([self.target()], at, self.world.eks.port, checkpoint=checkpoint, readback=QUICK,
-                               sleep=lambda _s: None, cluster=self.world.ports())
+                               sleep=lambda _s: None, cluster=self.ports())
         except Killed:
             return
         self.failed_rows += len(result.cluster_having("failed")) + len(result.having("failed"))
+
+    def ports(self) -> ClusterPorts:
+        api = self.standin
+        if api is None:
+            return self.world.ports()
+        from devops.adapters.kubernetes import Endpoint, Kube
+
+        return ClusterPorts(lambda _target: Kube(Endpoint("standin", api.url, api.ca_pem, lambda: STANDIN_TOKEN,
+                                                          timeout=10)), self.world.eks.asg_port)
 
     # -- the controllers, one minute ----------------------------------------------------------
 
@@ -416,6 +434,33 @@ class Simulation:
             if any(k.startswith("devops.cost.suspended/") for k in group.asg_tags):
                 found.append(f"AutoScalingGroup of {name}: discovery tag still suspended")
         return found
+
+
+STANDIN_TOKEN = "night-token"
+
+
+class StandinKube:
+    """The simulated controllers' direct access to the API stand-in (what KubeWorld offers them):
+    seeded with the objects of the in-memory platform, CRDs first."""
+
+    def __init__(self, api: KubeAPI, objects: Iterable[dict[str, Any]]) -> None:
+        self.api = api
+        for obj in sorted(objects, key=lambda o: o["kind"] != "CustomResourceDefinition"):
+            seeded = copy.deepcopy(obj)
+            seeded["metadata"].pop("resourceVersion", None)
+            api.put(seeded)
+
+    def all(self, api_version: str, kind: str, namespace: str = "") -> list[dict[str, Any]]:
+        res = self.api._by_kind(api_version, kind)
+        with self.api._lock:
+            return [copy.deepcopy(o) for (group, plural, ns, _), o in sorted(self.api.objects.items())
+                    if (group, plural) == (res.group, res.plural) and (not namespace or ns == namespace)]
+
+    def find(self, api_version: str, kind: str, name: str, namespace: str = "") -> dict[str, Any] | None:
+        return self.api.get(api_version, kind, name, namespace)
+
+    def put(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return self.api.put(obj)
 
 
 def simulate(mode: str, schedule: str = "cooperating", **options: Any) -> Figures:
