@@ -82,6 +82,7 @@ class ShownConfig(BaseModel):
     cost: dict[str, Any]
     infra: dict[str, Any]
     observability: dict[str, Any]
+    cluster: dict[str, Any] = Field(description="`devops cluster`: the Argo CD install and its Terraform values.")
 
 
 def show(config: Config, environment: str | None, environ: Variables | None) -> ShownConfig:
