@@ -20,6 +20,7 @@ from devops.config.gates import GatesConfig
 from devops.config.infra import InfraConfig
 from devops.config.observability import ObservabilityConfig, VerifyConfig
 from devops.config.registry import PushRetryConfig, RegistryConfig, RegistryCredentials
+from devops.config.signing import SignaturesConfig, SigningConfig
 from devops.domain.types import (
     MAX_SECONDS,
     Bool,
@@ -183,6 +184,8 @@ class EnvironmentConfig(Section):
     evidence: VerifyEvidencePolicy = VerifyEvidencePolicy()
     # Health and SLO checks after a release (docs/observability.md); none: not verified.
     verify: VerifyConfig | None = None
+    # Signed evidence its digests must carry (docs/supply-chain.md); none: signatures not checked.
+    signatures: SignaturesConfig | None = None
 
 
 class Config(Section):
@@ -197,6 +200,7 @@ class Config(Section):
     cost: CostConfig = CostConfig()
     infra: InfraConfig = InfraConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    signing: SigningConfig = SigningConfig()
 
     _source: Path = PrivateAttr(default=Path("pipelines/devops.yaml"))
     _root: Path = PrivateAttr(default=Path("."))

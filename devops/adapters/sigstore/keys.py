@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -93,3 +94,21 @@ def sign_statement_with_key(statement: Statement, key: ec.EllipticCurvePrivateKe
 def sign_blob_with_key(data: bytes, key: ec.EllipticCurvePrivateKey) -> bytes:
     """A raw ECDSA P-256 / SHA-256 signature (DER) of `data`: cosign's classic `.sig` layer."""
     return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def read_key_file(path: Path, *, key: str) -> bytes:
+    """The bytes of a PEM key file a configuration key names; KeyInvalid (exit 2) naming both."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KeyInvalid(f"{key}: {path}: cannot be read ({exc.strerror})") from None
+    if len(data) > 64 * 1024:
+        raise KeyInvalid(f"{key}: {path}: {len(data)} bytes is not a PEM key")
+    return data
+
+
+def read_public_key(path: Path, *, key: str) -> bytes:
+    """A P-256 public key file, checked (KeyInvalid, exit 2, naming the key and the file)."""
+    data = read_key_file(path, key=key)
+    load_public_key(data, where=f"{key}: {path}")
+    return data
