@@ -60,6 +60,10 @@ class RegistryFinder:
 
     def __init__(self, config: Config, block: SignaturesConfig, settings: RuntimeSettings, owner: str) -> None:
         self.config, self.block, self.settings, self.owner = config, block, settings, owner
+        # Files the policy names are read now: a bad key or root is exit 2 before anything is asked.
+        self.policy  # noqa: B018
+        if block.keyless is not None and block.keyless.trusted_root:
+            self.trusted_root  # noqa: B018
 
     @cached_property
     def attestations(self) -> RegistryAttestations:
@@ -123,6 +127,22 @@ class CliAttestSteps:
 
     def __init__(self, config: Config, settings: RuntimeSettings, reporter: Reporter) -> None:
         self.config, self.settings, self.reporter = config, settings, reporter
+        self._key: Any = None
+        self._trust: Any = None
+        signing = config.signing
+        # What the configuration names is read now: a bad key, password or trust config is exit 2
+        # before the registry, Trivy or Fulcio is asked anything.
+        if signing.method == "key":
+            from devops.adapters.sigstore.keys import load_private_key, read_key_file
+
+            assert signing.key is not None  # the config requires it with method key
+            password = signing.key_password(settings)
+            self._key = load_private_key(read_key_file(machine_path(config, signing.key), key="signing.key"),
+                                         password.encode() if password else None, where=f"signing.key {signing.key}")
+        elif signing.trust_config:
+            from devops.adapters.sigstore.trust import load_trust_config
+
+            self._trust = load_trust_config(machine_path(config, signing.trust_config))
 
     @cached_property
     def attestations(self) -> RegistryAttestations:
@@ -176,23 +196,15 @@ class CliAttestSteps:
     def _signer(self) -> Iterator[Signer]:
         from devops.adapters.sigstore import attestor
 
-        signing = self.config.signing
-        if signing.method == "key":
-            assert signing.key is not None  # the config requires it with method key
-            from devops.adapters.sigstore.keys import read_key_file
-
-            pem = read_key_file(machine_path(self.config, signing.key), key="signing.key")
-            with attestor.key_signer(pem, signing.key_password(self.settings), where=f"signing.key {signing.key}") as s:
-                yield s
+        if self._key is not None:
+            yield attestor.KeySigner(self._key)
             return
         from devops.adapters.sigstore.oidc import github_actions_token
-        from devops.adapters.sigstore.trust import load_trust_config, production_trust_config
+        from devops.adapters.sigstore.trust import production_trust_config
 
-        token = self.settings.get(signing.identity_token_env) or github_actions_token(
+        token = self.settings.get(self.config.signing.identity_token_env) or github_actions_token(
             self.settings.get("ACTIONS_ID_TOKEN_REQUEST_URL"), self.settings.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
-        trust = (load_trust_config(machine_path(self.config, signing.trust_config)) if signing.trust_config
-                 else production_trust_config())
-        with attestor.keyless(token, trust) as s:
+        with attestor.keyless(token, self._trust or production_trust_config()) as s:
             yield s
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from devops.adapters.registry import RegistryClient
 from devops.adapters.sigstore.bundle import SignedBundle, read_bundle
 from devops.adapters.sigstore.errors import BundleInvalid, SignatureRefused
-from devops.adapters.sigstore.keys import key_hint, load_private_key, sign_blob_with_key, sign_statement_with_key
+from devops.adapters.sigstore.keys import key_hint, sign_blob_with_key, sign_statement_with_key
 from devops.adapters.sigstore.oci import (
     OCI_INDEX,
     AttestationStore,
@@ -198,12 +198,6 @@ class KeylessClassic:
 
 
 @contextmanager
-def key_signer(pem: bytes, password: str | None, *, where: str) -> Iterator[Signer]:
-    """A signer for the P-256 private key `pem` (KeyInvalid, exit 2, when it is not one)."""
-    yield KeySigner(load_private_key(pem, password.encode() if password else None, where=where))
-
-
-@contextmanager
 def keyless(identity_token: str, trust_config: ClientTrustConfig) -> Iterator[Signer]:
     """A keyless signer: one Fulcio certificate for the whole session."""
     from devops.adapters.sigstore.keyless import keyless_signer
@@ -239,4 +233,4 @@ def _platform_manifest(manifests: Any, where: str) -> str:
 
 
 __all__ = ["MAX_BUNDLES", "Attachment", "Existing", "KeySigner", "KeylessClassic", "RegistryAttestations", "Signer",
-           "key_signer", "keyless"]
+           "keyless"]
