@@ -112,3 +112,20 @@ def read_public_key(path: Path, *, key: str) -> bytes:
     data = read_key_file(path, key=key)
     load_public_key(data, where=f"{key}: {path}")
     return data
+
+
+def ensure_key_pair(folder: Path, name: str = "signing") -> tuple[Path, Path]:
+    """`<name>.key` (PKCS#8, unencrypted, owner-only) and `<name>.pub` in `folder`: the pair found
+    there, or a new P-256 pair (the demo's local signer; never for production)."""
+    private, public = folder / f"{name}.key", folder / f"{name}.pub"
+    if private.is_file() and public.is_file():
+        key = load_private_key(private.read_bytes(), where=str(private))
+        if key_hint(key.public_key()) == key_hint(load_public_key(public.read_bytes(), where=str(public))):
+            return private, public
+    folder.mkdir(parents=True, exist_ok=True)
+    pair = generate_key_pair()
+    private.touch(mode=0o600)
+    private.chmod(0o600)
+    private.write_bytes(pair.private_pem)
+    public.write_bytes(pair.public_pem)
+    return private, public
