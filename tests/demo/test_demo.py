@@ -63,12 +63,13 @@ def test_demo_delivers_then_a_second_run_changes_nothing(tmp_path: Path, demo_en
         # prod promoted only what the demo's own key signed: every evidence kind, verified
         signatures = promoted["signatures"]
         assert signatures["policy"] == f"key {workdir / 'signing' / 'signing.pub'}", signatures
-        assert set(signatures["bundles"]) == {"signature", "provenance", "sbom", "vulnerabilities", "sonar",
-                                              "verification"}
+        assert set(signatures["bundles"]) == {"signature", "sbom", "vulnerabilities", "sonar", "verification"}
     assert prod["promoted_from"]["environment"] == "dev"
     # Traffic reached every service while dev was verified.
     assert {key.split()[0] for key in report["traffic"]} >= SERVICES, report["traffic"]
     assert "devops release --env dev" in first.err and "dev: PASSED" in first.err
+    # 5 kinds x 4 images signed with the demo's key; provenance skipped (no source commit here)
+    assert "dev: 20 signed, 0 already present, 4 skipped" in first.err
     assert leftovers(workdir) == []
     after_first = commits(remote)
 
@@ -80,7 +81,7 @@ def test_demo_delivers_then_a_second_run_changes_nothing(tmp_path: Path, demo_en
     assert again["built"] == [] and steps["build --push"]["detail"].startswith("nothing rebuilt")
     assert "nothing to change" in steps["release dev"]["detail"]
     assert "nothing to change" in steps["release prod"]["detail"]
-    assert steps["attest dev"]["verdict"] == "PASSED" and "0 signed, 24 already present" in second.err
+    assert steps["attest dev"]["verdict"] == "PASSED" and "0 signed, 20 already present" in second.err
     assert again["gitops"]["new_commits"] == 0 and commits(remote) == after_first
     assert again["digests"] == report["digests"]
     assert "built" not in " ".join(line for line in second.err.splitlines() if line.strip().startswith("build "))

@@ -330,3 +330,16 @@ def test_two_attest_commands_racing_on_the_fallback_index_lose_nothing(released:
         assert written <= index_digests(released, "alpha"), "a racing writer's entry was lost from the index"
     finally:
         released.write_config()
+
+
+def test_a_registry_that_cannot_be_read_is_exit_3(released: Released) -> None:
+    from tests.support.stack import free_port
+
+    released.env["DEVOPS_REGISTRY_HOST"] = f"127.0.0.1:{free_port()}"
+    try:
+        down = released.cli("verify-signatures", "--env", "prod", "--services", "alpha")
+        assert down.code == 3, down.err
+        assert released.env["DEVOPS_REGISTRY_HOST"] in down.err and "cannot connect" in down.err
+    finally:
+        del released.env["DEVOPS_REGISTRY_HOST"]
+    assert released.cli("verify-signatures", "--env", "prod", "--services", "alpha").code == 0  # the control
