@@ -27,9 +27,6 @@ class ServiceAttestation:
     kinds: list[KindOutcome] = field(default_factory=list)
     classic: list[str] = field(default_factory=list)  # classic tags written
 
-    def status(self, kind: EvidenceKind) -> str:
-        return next((k.status for k in self.kinds if k.kind is kind), "")
-
 
 @dataclass
 class AttestReport:
