@@ -82,6 +82,8 @@ class ShownConfig(BaseModel):
     cost: dict[str, Any]
     infra: dict[str, Any]
     observability: dict[str, Any]
+    signing: dict[str, Any] = Field(
+        description="How `devops attest` signs (method, key file and password variable names, never a key).")
 
 
 def show(config: Config, environment: str | None, environ: Variables | None) -> ShownConfig:
