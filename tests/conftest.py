@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import stack
+from tests.support import scheduling, stack
 
 # The token-auth registry (as strict as Docker Hub) and a fault proxy in front of it.
 from tests.support.strictregistry import strict_proxy, strict_registry  # noqa: F401
@@ -86,7 +86,10 @@ E2E_FOLDERS = ("tests/demo/", "tests/services/", "tests/release/", "tests/observ
 DOCKER_FIXTURES = {"docker_engine", "registry", "standin_build_args", "strict_registry"}
 
 
+# tryfirst: pytest-xdist's own hook reads the `xdist_group` marks set here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    scheduling.assign_groups(items, REPO_ROOT)
     for item in items:
         where = Path(str(item.fspath)).relative_to(REPO_ROOT).as_posix()
         fixtures = set(getattr(item, "fixturenames", ()))

@@ -1,10 +1,18 @@
-"""The statements and predicates read back without trusting them (pure; the Trivy-made
-predicates and the round trips through real tools are in tests/supplychain/test_statements.py):
-every malformed field is a refusal naming it, never a crash."""
+"""The evidence predicates (devops.domain.attestation.predicates): each kind built for one
+digest, read back as a pass or a refusal naming what is wrong, and read defensively (a field
+of the wrong type is a refusal, never a crash).
+
+The vulnerability predicate is the shape `trivy convert --format cosign-vuln` writes (recorded
+from Trivy 0.76.0: the Trivy JSON report verbatim under scanner.result) around the published
+alpine 3.10 report of ../shared/fixtures; tests/supplychain/test_statements.py makes the same
+predicates with the real Trivy binary."""
 
 from __future__ import annotations
 
+import copy
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +21,6 @@ from devops.domain.attestation import (
     EvidenceKind,
     PredicateRefused,
     Statement,
-    StatementInvalid,
     Subject,
     SubjectMismatch,
     evidence,
@@ -21,133 +28,397 @@ from devops.domain.attestation import (
     parse_statement,
     provenance_statement,
     require_pass,
-    require_subject,
+    sbom_statement,
+    signature_statement,
+    sonar_statement,
     verification_statement,
     vulnerability_statement,
 )
-from devops.domain.attestation.predicates import CYCLONEDX_BOM, trivy_counts
+from devops.domain.attestation.predicates import (
+    COSIGN_SIGN_V1,
+    COSIGN_VULN_V1,
+    CYCLONEDX_BOM,
+    SLSA_PROVENANCE_V1,
+    SONAR_GATE_V1,
+    TEST_RESULT_V01,
+    trivy_counts,
+)
+from devops.errors import ExitCode
 
-DIGEST = "sha256:" + "a" * 64
-HEX = "a" * 64
-
-
-def stmt(kind: EvidenceKind, predicate: dict[str, Any]) -> Statement:
-    return Statement((Subject(DIGEST, "n"),), kind.predicate_type, predicate)
-
-
-def test_kind_of_knows_the_versioned_cyclonedx_type_and_nothing_else() -> None:
-    assert kind_of(CYCLONEDX_BOM + "/v1.6") is EvidenceKind.SBOM
-    assert kind_of("https://example.com/x") is None
-
-
-def test_builders_refuse_bad_values() -> None:
-    with pytest.raises(PredicateRefused, match="not a hex commit"):
-        provenance_statement(DIGEST, name="n", repository="o/r", commit="main", workflow_path="w", ref="r",
-                             inputs_sha256="sha256:" + HEX, builder_id="b")
-    with pytest.raises(PredicateRefused, match="expected sha256"):
-        provenance_statement(DIGEST, name="n", repository="o/r", commit="abcdef1", workflow_path="w", ref="r",
-                             inputs_sha256="abc", builder_id="b")
-    with pytest.raises(PredicateRefused, match="not a cosign-vuln predicate"):
-        vulnerability_statement(DIGEST, name="n", predicate={}, verdict="PASSED", counts={}, threshold="HIGH")
-    made = verification_statement(DIGEST, name="n", result="PASSED", environment="dev", url="https://ci/run/1")
-    assert made.predicate["url"] == "https://ci/run/1"
+DIGEST = "sha256:" + "ab" * 32
+OTHER = "sha256:" + "cd" * 32
+NAME = "docker.io/techitfactory/cart"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+INPUTS = "sha256:" + "1" * 64
+BOM: dict[str, Any] = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                       "components": [{"type": "library", "name": "ms", "version": "2.1.3",
+                                       "purl": "pkg:npm/ms@2.1.3"}, {"type": "application", "name": "app"}]}
 
 
-def test_evidence_refuses_another_type_and_require_pass_a_failure() -> None:
-    sonar = stmt(EvidenceKind.SONAR, {"verdict": "FAILED"})
-    with pytest.raises(PredicateRefused, match="expected a sbom attestation"):
-        evidence(sonar, DIGEST, EvidenceKind.SBOM)
-    with pytest.raises(PredicateRefused, match="sonar attestation of sha256:a+: Sonar FAILED"):
-        require_pass(evidence(sonar, DIGEST, EvidenceKind.SONAR))
+@pytest.fixture(scope="module")
+def alpine_report(shared_fixtures: Path) -> dict[str, Any]:
+    return dict(json.loads((shared_fixtures / "trivy" / "alpine-310.json").read_text()))
 
 
-@pytest.mark.parametrize(("kind", "predicate", "why"), [
-    (EvidenceKind.PROVENANCE, {"buildDefinition": {"externalParameters": {"workflow": {}},
-                                                   "resolvedDependencies": ["x", {"digest": "y"}]}}, "no source commit"),
-    (EvidenceKind.PROVENANCE, {"buildDefinition": {"externalParameters": {"workflow": {}},
-                                                   "resolvedDependencies": "x"}}, "no source commit"),
-    (EvidenceKind.PROVENANCE, {"buildDefinition": []}, "buildDefinition must be an object"),
-    (EvidenceKind.VULNERABILITIES, {"gate": {"verdict": "PASSED", "counts": {"HIGH": -1}}}, "gate.counts"),
-    (EvidenceKind.VULNERABILITIES, {"gate": {"verdict": "PASSED", "counts": []}}, "gate.counts"),
-    (EvidenceKind.VULNERABILITIES, {"gate": {"verdict": "PASSED"}}, "no scanner"),
-    (EvidenceKind.VULNERABILITIES, {"gate": {"verdict": "MAYBE"}}, "verdict 'MAYBE' is not one of PASSED, FAILED"),
-    (EvidenceKind.VULNERABILITIES, {"gate": {"verdict": "PASSED", "counts": {}},
-                                    "scanner": {"result": {"Results": [{"Vulnerabilities": [{"Severity": "HIGH"}]}]}}},
-     "disagree with the signed Trivy result"),
-    (EvidenceKind.VERIFICATION, {"result": "PASSED", "failedTests": "x"}, "failedTests must be a list"),
-    (EvidenceKind.SBOM, {"bomFormat": "SPDX"}, "not a CycloneDX document"),
-    (EvidenceKind.SBOM, {"bomFormat": "CycloneDX"}, "no specVersion"),
-    (EvidenceKind.SBOM, {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": {}}, "components must be a list"),
-], ids=["deps-odd", "deps-not-list", "definition", "negative-count", "counts-list", "no-scanner", "verdict",
-        "recount", "failed-tests", "spdx", "no-spec", "components"])
-def test_malformed_predicates_are_refused_naming_the_field(kind: EvidenceKind, predicate: dict[str, Any],
-                                                           why: str) -> None:
-    with pytest.raises(PredicateRefused, match=why):
-        evidence(stmt(kind, predicate), DIGEST, kind)
+@pytest.fixture
+def cosign_vuln(alpine_report: dict[str, Any]) -> dict[str, Any]:
+    return {"invocation": {"parameters": None, "uri": "", "event_id": "", "builder.id": ""},
+            "scanner": {"uri": "pkg:github/aquasecurity/trivy@0.76.0", "version": "0.76.0",
+                        "db": {"uri": "", "version": ""}, "result": copy.deepcopy(alpine_report)},
+            "metadata": {"scanStartedOn": "2026-12-06T05:07:36.965531731Z",
+                         "scanFinishedOn": "2026-12-06T05:07:36.965531731Z"}}
 
 
-def test_the_plural_scanners_form_and_the_db_are_read() -> None:
-    read = evidence(stmt(EvidenceKind.VULNERABILITIES, {
-        "gate": {"verdict": "FAILED", "counts": {"HIGH": 2}, "threshold": "HIGH"},
-        "scanners": [{"version": "0.76.0", "db": {"version": "2"}}]}), DIGEST, EvidenceKind.VULNERABILITIES)
-    assert not read.passed and read.summary == "Trivy FAILED (2 HIGH)" and read.details["db"] == "2"
-    provenance = evidence(stmt(EvidenceKind.PROVENANCE, {"buildDefinition": {
-        "externalParameters": {"workflow": {}, "devops": "x"},
-        "resolvedDependencies": [{"digest": {"gitCommit": "abcdef1"}}]}, "runDetails": "x"}),
-        DIGEST, EvidenceKind.PROVENANCE)
-    assert provenance.details["inputs_sha256"] == "" and provenance.details["builder"] == ""
+def roundtrip(statement: Statement) -> Statement:
+    return parse_statement(statement.to_json())
 
 
-def test_trivy_counts_tolerates_odd_shapes() -> None:
-    assert trivy_counts({"Results": "x"}) == {}
-    assert trivy_counts({"Results": ["x", {"Vulnerabilities": "y"}, {"Vulnerabilities": ["z", {"Severity": "odd"}]}]}) \
-        == {"UNKNOWN": 2}
+def provenance(**changes: str) -> Statement:
+    fields = {"name": NAME, "repository": "techitfactory/techitfactory-shop", "commit": COMMIT,
+              "workflow_path": ".github/workflows/release.yml", "ref": "refs/heads/main", "inputs_sha256": INPUTS,
+              "builder_id": "https://github.com/actions/runner/github-hosted"}
+    fields.update(changes)
+    return provenance_statement(DIGEST, **fields)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("payload", "why"), [
-    (b"[1]", "expected a JSON object"),
-    (b"{", "not JSON"),
-    (json.dumps({"_type": "x"}).encode(), "_type 'x'"),
-    (json.dumps({"_type": "https://in-toto.io/Statement/v1"}).encode(), "no predicateType"),
-    (json.dumps({"_type": "https://in-toto.io/Statement/v1", "predicateType": "t", "predicate": []}).encode(),
-     "predicate: expected an object"),
-    (json.dumps({"_type": "https://in-toto.io/Statement/v1", "predicateType": "t"}).encode(), "no subject"),
-    (json.dumps({"_type": "https://in-toto.io/Statement/v1", "predicateType": "t", "subject": ["x"]}).encode(),
-     r"subject\[0\]: expected an object"),
-    (json.dumps({"_type": "https://in-toto.io/Statement/v1", "predicateType": "t",
-                 "subject": [{"digest": {"sha256": "AB"}}]}).encode(), "no sha256 digest"),
-], ids=["array", "not-json", "type", "no-predicate-type", "predicate-list", "no-subject", "subject-str", "bad-hex"])
-def test_parse_statement_refuses_what_is_not_a_statement(payload: bytes, why: str) -> None:
-    with pytest.raises(StatementInvalid, match=why):
-        parse_statement(payload)
+def read(kind: EvidenceKind, predicate: dict[str, Any]) -> Any:
+    return evidence(Statement((Subject(DIGEST, NAME),), kind.predicate_type, predicate), DIGEST, kind)
 
 
-def test_parse_statement_reads_a_good_one_and_checks_its_type_and_size() -> None:
-    payload = json.dumps({"_type": "https://in-toto.io/Statement/v0.1", "predicateType": "t", "predicate": None,
-                          "subject": [{"digest": {"sha256": HEX}, "name": 7}]}).encode()
-    parsed = parse_statement(payload)
-    assert parsed.predicate == {} and parsed.subjects[0].name == "" and parsed.digests == (DIGEST,)
-    with pytest.raises(StatementInvalid, match="payload type"):
-        parse_statement(payload, payload_type="text/plain")
-    with pytest.raises(StatementInvalid, match="over the"):
-        parse_statement(b" " * (32 * 1024 * 1024 + 1))
+# -- predicate types ------------------------------------------------------------------------------
 
 
-def test_statements_need_subjects_a_type_and_a_digest_they_name() -> None:
-    with pytest.raises(StatementInvalid, match="at least one subject"):
-        Statement((), "t")
-    with pytest.raises(StatementInvalid, match="needs a predicateType"):
-        Statement((Subject(DIGEST),), "")
-    with pytest.raises(StatementInvalid, match="expected sha256"):
-        Subject("sha256:abc")
-    with pytest.raises(SubjectMismatch, match="is about sha256:aaaa"):
-        require_subject(Statement((Subject(DIGEST),), "t"), "sha256:" + "b" * 64)
-    assert Statement((Subject(DIGEST),), "t").to_dict()["subject"] == [{"digest": {"sha256": HEX}}]
+@pytest.mark.parametrize("kind,predicate_type", [
+    (EvidenceKind.SIGNATURE, COSIGN_SIGN_V1), (EvidenceKind.PROVENANCE, SLSA_PROVENANCE_V1),
+    (EvidenceKind.SBOM, CYCLONEDX_BOM), (EvidenceKind.VULNERABILITIES, COSIGN_VULN_V1),
+    (EvidenceKind.SONAR, SONAR_GATE_V1), (EvidenceKind.VERIFICATION, TEST_RESULT_V01)])
+def test_each_kind_has_one_predicate_type_and_back(kind: EvidenceKind, predicate_type: str) -> None:
+    assert kind.predicate_type == predicate_type and kind_of(predicate_type) is kind
 
 
-def test_a_pass_is_returned_and_a_named_subject_serialised_with_its_name() -> None:
-    read = evidence(stmt(EvidenceKind.SIGNATURE, {}), DIGEST, EvidenceKind.SIGNATURE)
-    assert require_pass(read) is read
-    named = Statement((Subject(DIGEST, "docker.io/shop/cart"),), "t")
-    assert named.to_dict()["subject"][0]["name"] == "docker.io/shop/cart"
-    assert json.loads(named.to_json())["_type"] == "https://in-toto.io/Statement/v1"
+def test_versioned_cyclonedx_predicate_types_count_as_sbom() -> None:
+    assert kind_of("https://cyclonedx.org/bom/v1.6") is EvidenceKind.SBOM
+    assert kind_of("https://cyclonedx.org/bomb") is None
+    assert kind_of("https://slsa.dev/provenance/v0.2") is None
+    assert kind_of("https://example.com/whatever") is None
+
+
+def test_every_kind_round_trips_and_reads_back_as_a_pass(cosign_vuln: dict[str, Any]) -> None:
+    statements = {
+        EvidenceKind.SIGNATURE: signature_statement(DIGEST, name=NAME),
+        EvidenceKind.PROVENANCE: provenance(),
+        EvidenceKind.SBOM: sbom_statement(DIGEST, name=NAME, bom=BOM),
+        EvidenceKind.VULNERABILITIES: vulnerability_statement(
+            DIGEST, name=NAME, predicate=cosign_vuln, verdict="PASSED", counts={"MEDIUM": 4}, threshold="HIGH"),
+        EvidenceKind.SONAR: sonar_statement(DIGEST, name=NAME, verdict="PASSED", project_key="cart", quality_gate="OK"),
+        EvidenceKind.VERIFICATION: verification_statement(DIGEST, name=NAME, result="PASSED", environment="dev",
+                                                          passed=["health"]),
+    }
+    summaries = {}
+    for kind, statement in statements.items():
+        parsed = roundtrip(statement)
+        assert parsed == statement and kind_of(parsed.predicate_type) is kind
+        found = require_pass(evidence(parsed, DIGEST, kind))
+        assert found.kind is kind and found.digest == DIGEST and found.passed
+        summaries[kind] = found.summary
+    assert summaries == {
+        EvidenceKind.SIGNATURE: "signed",
+        EvidenceKind.PROVENANCE: ("built from https://github.com/techitfactory/techitfactory-shop@0123456789ab by "
+                                  ".github/workflows/release.yml"),
+        EvidenceKind.SBOM: "CycloneDX 1.6 SBOM, 2 components",
+        EvidenceKind.VULNERABILITIES: "Trivy PASSED (4 MEDIUM)",
+        EvidenceKind.SONAR: "Sonar PASSED",
+        EvidenceKind.VERIFICATION: "verification PASSED",
+    }
+
+
+def test_a_statement_about_another_digest_is_refused() -> None:
+    statement = sonar_statement(OTHER, name=NAME, verdict="PASSED", project_key="cart")
+    with pytest.raises(SubjectMismatch, match=OTHER[:19]) as refused:
+        evidence(statement, DIGEST, EvidenceKind.SONAR)
+    assert refused.value.exit_code == ExitCode.GATE_FAILED
+    assert evidence(statement, OTHER, EvidenceKind.SONAR).passed  # control
+
+
+def test_a_statement_of_another_type_is_refused() -> None:
+    with pytest.raises(PredicateRefused, match="expected a vulnerabilities attestation") as refused:
+        evidence(sonar_statement(DIGEST, name=NAME, verdict="PASSED", project_key="cart"), DIGEST,
+                 EvidenceKind.VULNERABILITIES)
+    assert f"got predicate type {SONAR_GATE_V1!r}" in str(refused.value)
+    assert refused.value.exit_code == ExitCode.GATE_FAILED
+
+
+# -- provenance -----------------------------------------------------------------------------------
+
+
+def test_provenance_is_slsa_v1_of_a_github_workflow_run() -> None:
+    predicate = provenance(invocation_id="https://github.com/o/r/actions/runs/1/attempts/1",
+                           started_on="2026-11-25T18:40:00Z", event_name="push").predicate
+    definition = predicate["buildDefinition"]
+    assert definition["buildType"] == "https://actions.github.io/buildtypes/workflow/v1"
+    assert definition["externalParameters"] == {
+        "workflow": {"ref": "refs/heads/main", "repository": "https://github.com/techitfactory/techitfactory-shop",
+                     "path": ".github/workflows/release.yml"},
+        "devops": {"inputs_sha256": INPUTS}}
+    assert definition["internalParameters"] == {"github": {"event_name": "push"}}
+    assert definition["resolvedDependencies"] == [
+        {"uri": "git+https://github.com/techitfactory/techitfactory-shop@refs/heads/main",
+         "digest": {"gitCommit": COMMIT}}]
+    assert predicate["runDetails"]["metadata"] == {"invocationId": "https://github.com/o/r/actions/runs/1/attempts/1",
+                                                   "startedOn": "2026-11-25T18:40:00Z"}  # empty ones left out
+    assert provenance().predicate["buildDefinition"]["internalParameters"] == {}
+
+
+def test_provenance_reads_back_its_source() -> None:
+    found = evidence(roundtrip(provenance()), DIGEST, EvidenceKind.PROVENANCE)
+    assert dict(found.details) == {"repository": "https://github.com/techitfactory/techitfactory-shop",
+                                   "workflow": ".github/workflows/release.yml", "ref": "refs/heads/main",
+                                   "commit": COMMIT, "inputs_sha256": INPUTS,
+                                   "builder": "https://github.com/actions/runner/github-hosted"}
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"commit": "main"}, "source commit 'main' is not a hex commit id"),
+    ({"commit": COMMIT.upper()}, "is not a hex commit id"),
+    ({"commit": "abc123"}, "is not a hex commit id"),
+    ({"commit": "x" * 500}, repr("x" * 80)),
+    ({"inputs_sha256": "1" * 64}, "inputs hash '" + "1" * 64 + "': expected sha256:<64 hex>"),
+    ({"inputs_sha256": "sha256:" + "1" * 63}, "expected sha256:<64 hex>"),
+])
+def test_provenance_needs_a_commit_id_and_the_inputs_hash(changes: dict[str, str], message: str) -> None:
+    with pytest.raises(PredicateRefused, match="^provenance: ") as refused:
+        provenance(**changes)
+    assert message in str(refused.value) and len(str(refused.value)) < 200
+
+
+@pytest.mark.parametrize("predicate,message", [
+    ({"buildDefinition": {"externalParameters": {"workflow": {}}, "resolvedDependencies": []}}, "source commit"),
+    ({"buildDefinition": {"externalParameters": {"workflow": {}}}}, "source commit"),
+    ({"buildDefinition": {"externalParameters": {"workflow": {}}, "resolvedDependencies": "x"}}, "source commit"),
+    ({"buildDefinition": {"externalParameters": {"workflow": {}},
+                          "resolvedDependencies": ["git+https://x", {"digest": "abc"}]}}, "source commit"),
+    ({"buildDefinition": {"externalParameters": {"workflow": {}},
+                          "resolvedDependencies": [{"digest": {"gitCommit": "HEAD"}}]}}, "source commit"),
+    ({"buildDefinition": {"externalParameters": {"workflow": {}},
+                          "resolvedDependencies": [{"digest": {"sha1": COMMIT}}]}}, "source commit"),
+    ({"buildDefinition": "x"}, "provenance: buildDefinition must be an object"),
+    ({}, "provenance: buildDefinition must be an object"),
+    ({"buildDefinition": {"externalParameters": []}}, "provenance buildDefinition: externalParameters must be an object"),
+    ({"buildDefinition": {"externalParameters": {"workflow": "release.yml"}}},
+     "provenance externalParameters: workflow must be an object"),
+], ids=["no-dependencies", "dependencies-absent", "dependencies-string", "dependency-not-an-object", "commit-not-hex",
+        "no-git-commit", "definition-string", "no-definition", "external-list", "workflow-string"])
+def test_malformed_provenance_is_refused(predicate: dict[str, Any], message: str) -> None:
+    with pytest.raises(PredicateRefused, match=message):
+        read(EvidenceKind.PROVENANCE, predicate)
+
+
+def test_provenance_fields_of_the_wrong_type_read_as_empty_not_as_a_crash() -> None:
+    predicate = {"buildDefinition": {"externalParameters": {"workflow": {"path": "w.yml"}, "devops": "sha256:x"},
+                                     "resolvedDependencies": [{"digest": {"gitCommit": COMMIT}}]},
+                 "runDetails": {"builder": "https://evil.example"}}
+    details = read(EvidenceKind.PROVENANCE, predicate).details
+    assert details["inputs_sha256"] == "" and details["builder"] == "" and details["repository"] == ""
+    predicate["runDetails"] = "x"
+    assert read(EvidenceKind.PROVENANCE, predicate).details["builder"] == ""
+    assert read(EvidenceKind.PROVENANCE, predicate).summary == f"built from @{COMMIT[:12]} by w.yml"
+
+
+# -- SBOM -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bom,message", [
+    ({"spdxVersion": "SPDX-2.3"}, "not a CycloneDX document (bomFormat)"),
+    ({"bomFormat": "cyclonedx", "specVersion": "1.6"}, "not a CycloneDX document"),
+    ({"bomFormat": "CycloneDX"}, "has no specVersion"),
+    ({"bomFormat": "CycloneDX", "specVersion": 1.6}, "has no specVersion"),
+    ({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": {"ms": "2.1.3"}}, "components must be a list"),
+])
+def test_a_predicate_that_is_not_cyclonedx_is_refused(bom: dict[str, Any], message: str) -> None:
+    with pytest.raises(PredicateRefused, match=f"^sbom: .*{re.escape(message)}"):
+        sbom_statement(DIGEST, name=NAME, bom=bom)
+    with pytest.raises(PredicateRefused, match=re.escape(message)):
+        read(EvidenceKind.SBOM, bom)
+
+
+def test_an_sbom_without_components_has_none() -> None:
+    found = read(EvidenceKind.SBOM, {"bomFormat": "CycloneDX", "specVersion": "1.5"})
+    assert found.passed and found.details == {"spec_version": "1.5", "components": 0}
+
+
+# -- vulnerabilities ------------------------------------------------------------------------------
+
+
+def test_trivy_counts_of_the_published_report(alpine_report: dict[str, Any]) -> None:
+    assert trivy_counts(alpine_report) == {"MEDIUM": 4}
+
+
+@pytest.mark.parametrize("report,counts", [
+    ({}, {}),
+    ({"Results": None}, {}),
+    ({"Results": "x"}, {}),
+    ({"Results": ["x", {"Vulnerabilities": None}, {"Vulnerabilities": "x"}]}, {}),
+    ({"Results": [{"Vulnerabilities": [{"Severity": "critical"}, {"Severity": "HIGH"}, {"Severity": "HIGH"}]}]},
+     {"CRITICAL": 1, "HIGH": 2}),
+    ({"Results": [{"Vulnerabilities": [{}, {"Severity": "NEGLIGIBLE"}, "CVE-1", {"Severity": None}]}]},
+     {"UNKNOWN": 4}),
+    ({"Results": [{"Vulnerabilities": [{"Severity": "LOW"}]}, {"Vulnerabilities": [{"Severity": "LOW"}]}]},
+     {"LOW": 2}),
+])
+def test_trivy_counts_read_any_shape_and_count_the_odd_ones_as_unknown(report: dict[str, Any],
+                                                                      counts: dict[str, int]) -> None:
+    assert trivy_counts(report) == counts
+
+
+def test_the_vulnerability_statement_keeps_trivys_predicate_and_adds_the_gate(cosign_vuln: dict[str, Any]) -> None:
+    cosign_vuln["invocation"]["parameters"] = {"args": ["image"]}
+    body = vulnerability_statement(DIGEST, name=NAME, predicate=cosign_vuln, verdict="PASSED",
+                                   counts={"medium": 4, "HIGH": 0}, threshold="HIGH",
+                                   invocation_uri="https://github.com/o/r/actions/runs/1", event_id="push",
+                                   builder_id="").predicate
+    assert body["scanner"] == cosign_vuln["scanner"] and body["metadata"] == cosign_vuln["metadata"]
+    assert body["invocation"] == {"parameters": {"args": ["image"]}, "uri": "https://github.com/o/r/actions/runs/1",
+                                  "event_id": "push", "builder.id": ""}
+    assert body["gate"] == {"verdict": "PASSED", "threshold": "HIGH", "counts": {"MEDIUM": 4}}
+    assert cosign_vuln["invocation"]["uri"] == ""  # the caller's predicate is not changed
+
+
+@pytest.mark.parametrize("predicate", [{}, {"scanner": {}}, {"metadata": {}}, {"scanner": "trivy", "metadata": {}}])
+def test_a_vulnerability_predicate_needs_scanner_and_metadata(predicate: dict[str, Any]) -> None:
+    with pytest.raises(PredicateRefused, match=r"not a cosign-vuln predicate \(scanner, metadata\)"):
+        vulnerability_statement(DIGEST, name=NAME, predicate=predicate, verdict="PASSED", counts={}, threshold="HIGH")
+
+
+@pytest.mark.parametrize("verdict", ["PASS", "passed", "SKIPPED", ""])
+def test_a_vulnerability_verdict_is_passed_or_failed(verdict: str, cosign_vuln: dict[str, Any]) -> None:
+    with pytest.raises(PredicateRefused, match=f"vulnerabilities: verdict {verdict!r} is not one of PASSED, FAILED"):
+        vulnerability_statement(DIGEST, name=NAME, predicate=cosign_vuln, verdict=verdict, counts={}, threshold="HIGH")
+
+
+def test_a_failed_scan_reads_back_as_a_refusal_naming_the_counts(cosign_vuln: dict[str, Any]) -> None:
+    statement = vulnerability_statement(DIGEST, name=NAME, predicate=cosign_vuln, verdict="FAILED",
+                                        counts={"MEDIUM": 4}, threshold="MEDIUM")
+    found = evidence(roundtrip(statement), DIGEST, EvidenceKind.VULNERABILITIES)
+    assert not found.passed and found.details["threshold"] == "MEDIUM" and found.details["scanner"] == "0.76.0"
+    with pytest.raises(PredicateRefused, match=f"^vulnerabilities attestation of {DIGEST}: Trivy FAILED \\(4 MEDIUM\\)$"):
+        require_pass(found)
+
+
+def test_a_passed_gate_over_a_report_that_says_otherwise_is_refused(cosign_vuln: dict[str, Any]) -> None:
+    lying = vulnerability_statement(DIGEST, name=NAME, predicate=cosign_vuln, verdict="PASSED", counts={},
+                                    threshold="MEDIUM")
+    with pytest.raises(PredicateRefused, match=r"gate counts \{\} disagree with the signed Trivy result \{'MEDIUM': 4\}"):
+        evidence(roundtrip(lying), DIGEST, EvidenceKind.VULNERABILITIES)
+
+
+def gated(gate: Any, scanner: Any = None, **extra: Any) -> dict[str, Any]:
+    predicate: dict[str, Any] = {"gate": gate, "metadata": {}, **extra}
+    if scanner is not None:
+        predicate["scanner"] = scanner
+    return predicate
+
+
+PASSED = {"verdict": "PASSED", "threshold": "HIGH", "counts": {}}
+
+
+@pytest.mark.parametrize("predicate,message", [
+    (gated(None, {}), "vulnerabilities: gate must be an object"),
+    (gated("PASSED", {}), "vulnerabilities: gate must be an object"),
+    (gated({"verdict": "OK"}, {}), "vulnerabilities gate: verdict 'OK' is not one of PASSED, FAILED"),
+    (gated({"verdict": "P" * 100}, {}), "verdict '" + "P" * 40 + "' is not"),
+    (gated({**PASSED, "counts": [4]}, {}), "gate.counts must map severities to counts"),
+    (gated({**PASSED, "counts": {"HIGH": -1}}, {}), "gate.counts must map severities to counts"),
+    (gated({**PASSED, "counts": {"HIGH": "2"}}, {}), "gate.counts must map severities to counts"),
+    (gated(PASSED), "vulnerabilities: no scanner"),
+    (gated(PASSED, "trivy"), "vulnerabilities: no scanner"),
+    (gated(PASSED, scanners=[]), "vulnerabilities: no scanner"),
+    (gated(PASSED, scanners=["trivy"]), "vulnerabilities: no scanner"),
+], ids=["no-gate", "gate-string", "unknown-verdict", "long-verdict", "counts-list", "negative-count", "count-string",
+        "no-scanner", "scanner-string", "empty-scanners", "scanners-of-strings"])
+def test_malformed_vulnerability_predicates_are_refused(predicate: dict[str, Any], message: str) -> None:
+    with pytest.raises(PredicateRefused, match=message):
+        read(EvidenceKind.VULNERABILITIES, predicate)
+
+
+def test_the_plural_scanners_form_of_the_spec_is_read(alpine_report: dict[str, Any]) -> None:
+    scanner = {"uri": "pkg:github/aquasecurity/trivy@0.76.0", "version": "0.76.0", "db": {"version": "2"},
+               "result": alpine_report}
+    found = read(EvidenceKind.VULNERABILITIES,
+                 gated({"verdict": "FAILED", "threshold": "MEDIUM", "counts": {"MEDIUM": 4}}, scanners=[scanner]))
+    assert not found.passed and found.details["db"] == "2"
+    with pytest.raises(PredicateRefused, match="disagree"):  # the counts are checked in this form too
+        read(EvidenceKind.VULNERABILITIES, gated(PASSED, scanners=[scanner]))
+
+
+def test_a_scanner_without_a_trivy_result_is_read_on_the_gate_alone() -> None:
+    # Only a Trivy JSON report (with Results) can be recounted; without one the gate is what there is.
+    for result in (None, "sarif", {"runs": []}):
+        found = read(EvidenceKind.VULNERABILITIES,
+                     gated({"verdict": "PASSED", "counts": {"LOW": 2, "HIGH": 0}}, {"result": result, "db": "x"}))
+        assert found.passed and found.summary == "Trivy PASSED (2 LOW)" and found.details["db"] is None
+
+
+# -- Sonar ----------------------------------------------------------------------------------------
+
+
+def test_the_sonar_predicate_leaves_empty_fields_out() -> None:
+    predicate = sonar_statement(DIGEST, name=NAME, verdict="PASSED", project_key="cart", quality_gate="OK",
+                                server_url="https://sonarcloud.io").predicate
+    assert predicate == {"verdict": "PASSED", "projectKey": "cart", "qualityGate": "OK",
+                         "serverUrl": "https://sonarcloud.io"}
+
+
+@pytest.mark.parametrize("verdict", ["OK", "ERROR", "passed", ""])
+def test_a_sonar_verdict_is_passed_failed_or_skipped(verdict: str) -> None:
+    with pytest.raises(PredicateRefused, match=f"^sonar: verdict {verdict!r} is not one of PASSED, FAILED, SKIPPED$"):
+        sonar_statement(DIGEST, name=NAME, verdict=verdict, project_key="cart")
+    with pytest.raises(PredicateRefused, match="is not one of PASSED, FAILED, SKIPPED"):
+        read(EvidenceKind.SONAR, {"verdict": verdict})
+
+
+@pytest.mark.parametrize("verdict,reason,summary", [
+    ("SKIPPED", "SONAR_TOKEN not set", "Sonar SKIPPED: SONAR_TOKEN not set"),
+    ("FAILED", "", "Sonar FAILED"),
+    ("FAILED", "new_coverage 61.2 < 80", "Sonar FAILED: new_coverage 61.2 < 80"),
+])
+def test_a_sonar_verdict_that_is_not_a_pass_is_refused(verdict: str, reason: str, summary: str) -> None:
+    statement = sonar_statement(DIGEST, name=NAME, verdict=verdict, project_key="cart", reason=reason)
+    found = evidence(roundtrip(statement), DIGEST, EvidenceKind.SONAR)
+    assert not found.passed and found.summary == summary and found.details["project"] == "cart"
+    with pytest.raises(PredicateRefused, match=f"^sonar attestation of {DIGEST}: {summary}$"):
+        require_pass(found)
+
+
+# -- verification ---------------------------------------------------------------------------------
+
+
+def test_the_verification_predicate_is_an_in_toto_test_result() -> None:
+    predicate = verification_statement(DIGEST, name=NAME, result="WARNED", environment="dev", passed=iter(["health"]),
+                                       warned=("latency",), url="https://github.com/o/r/actions/runs/1").predicate
+    assert predicate == {"result": "WARNED", "configuration": [{"name": "devops verify --env dev"}],
+                         "passedTests": ["health"], "warnedTests": ["latency"], "failedTests": [],
+                         "url": "https://github.com/o/r/actions/runs/1"}
+    assert "url" not in verification_statement(DIGEST, name=NAME, result="PASSED", environment="dev").predicate
+
+
+@pytest.mark.parametrize("result,failed,summary", [
+    ("FAILED", ["slo-availability"], "verification FAILED (failing: slo-availability)"),
+    ("FAILED", ["health", "slo-latency"], "verification FAILED (failing: health, slo-latency)"),
+    ("WARNED", [], "verification WARNED"),  # a warning is not a pass
+])
+def test_a_verification_that_is_not_a_pass_is_refused(result: str, failed: list[str], summary: str) -> None:
+    statement = verification_statement(DIGEST, name=NAME, result=result, environment="dev", failed=failed)
+    found = evidence(roundtrip(statement), DIGEST, EvidenceKind.VERIFICATION)
+    assert not found.passed and found.summary == summary and found.details["failed"] == failed
+    with pytest.raises(PredicateRefused, match="^verification attestation of "):
+        require_pass(found)
+
+
+def test_malformed_verification_predicates_are_refused() -> None:
+    with pytest.raises(PredicateRefused, match="^verification: verdict 'SUCCESS' is not one of PASSED, WARNED, FAILED$"):
+        verification_statement(DIGEST, name=NAME, result="SUCCESS", environment="dev")
+    with pytest.raises(PredicateRefused, match="verdict 'None' is not one of"):
+        read(EvidenceKind.VERIFICATION, {})
+    with pytest.raises(PredicateRefused, match="^verification: failedTests must be a list$"):
+        read(EvidenceKind.VERIFICATION, {"result": "FAILED", "failedTests": "health"})
+    assert read(EvidenceKind.VERIFICATION, {"result": "PASSED", "failedTests": None}).passed  # control
