@@ -65,8 +65,17 @@ class StrictRegistry:
         return head.headers["Docker-Content-Digest"] if head.status_code == 200 else None
 
     def devops_scopes(self, user: str) -> list[list[str]]:
-        """The scopes devops itself (not the Docker engine) asked for as `user`."""
-        return self.tokens.scopes_asked(user, agent="devops/")
+        """The scopes devops itself (not the Docker engine) asked for as `user`, each scope's
+        actions in one order: devops asks for the scope a challenge names, and distribution
+        names a manifest PUT's actions in either order (`pull,push` or `push,pull`)."""
+        return [[normal_scope(scope) for scope in asked] for asked in self.tokens.scopes_asked(user, agent="devops/")]
+
+
+def normal_scope(scope: str) -> str:
+    """`repository:name:push,pull` as `repository:name:pull,push` (actions sorted)."""
+    kind, _, rest = scope.partition(":")
+    name, _, actions = rest.rpartition(":")
+    return f"{kind}:{name}:{','.join(sorted(actions.split(',')))}"
 
 
 def start(where: Path) -> Iterator[StrictRegistry]:
