@@ -38,7 +38,10 @@ def validate(path: Path, environ: Variables | None, allowed_roots: Iterable[Path
     """Load and validate `path` with the variables of `environ` (ConfigError, exit 2, when invalid)."""
     from devops.config.loader import load_config
 
-    return summarize(load_config(path, environ=environ, allowed_roots=allowed_roots))
+    config = load_config(path, environ=environ, allowed_roots=allowed_roots)
+    for name in config.calendars:
+        config.calendar(name)  # reads its iCalendar files: BadInput (exit 2) naming one that is broken
+    return summarize(config)
 
 
 class ShownCredentials(BaseModel):
@@ -82,6 +85,9 @@ class ShownConfig(BaseModel):
     cost: dict[str, Any]
     infra: dict[str, Any]
     observability: dict[str, Any]
+    calendars: dict[str, Any] = Field(default_factory=dict)
+    notifications: dict[str, Any] = Field(
+        default_factory=dict, description="Channels name the variables holding their URL and secret, never the values.")
 
 
 def show(config: Config, environment: str | None, environ: Variables | None) -> ShownConfig:

@@ -79,7 +79,8 @@ def select_targets(config: Config, names: Iterable[str] = ()) -> list[Target]:
         if name not in cost.targets:
             known = ", ".join(sorted(cost.targets)) or "none configured"
             raise UnknownName(f"{config.source}: unknown cost target {name!r}; known: {known}")
-    return cost.resolve_targets(production_clusters(config), names or None)
+    calendars = {name: config.calendar(name) for s in cost.schedules.values() for name in s.calendars}
+    return cost.resolve_targets(production_clusters(config), names or None, calendars)
 
 
 def find_target(targets: Iterable[Target], cluster: str) -> Target:

@@ -12,12 +12,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from devops.config.base import Section
+from devops.config.calendars import CalendarConfig
 from devops.config.cost import CostConfig
 from devops.config.gates import GatesConfig
+from devops.config.governance import Duration, FreezeConfig, check_references, duration_seconds
 from devops.config.infra import InfraConfig
+from devops.config.notifications import NotificationsConfig
 from devops.config.observability import ObservabilityConfig, VerifyConfig
 from devops.config.registry import PushRetryConfig, RegistryConfig, RegistryCredentials
 from devops.domain.types import (
@@ -37,6 +40,7 @@ from devops.domain.types import (
 from devops.domain.urls import git_url_problem, service_url_problem
 
 if TYPE_CHECKING:
+    from devops.domain.calendars.model import Calendar
     from devops.domain.observability.slo import SloDefinitions
 
 # The registry block lives in devops/config/registry.py; its names are the model's too.
@@ -142,6 +146,8 @@ class GitOpsTarget(Section):
         "values/{service}.yaml")
     # The release record, relative to `path`.
     record_file: RepoPath = "release.json"
+    # `devops freeze` / `devops unfreeze` write the environment's freeze here, relative to `path`.
+    freeze_file: RepoPath = "freeze.json"
     push: GitOpsPushConfig = GitOpsPushConfig()
     pull_request: PullRequestConfig = PullRequestConfig()
     author: GitAuthor = GitAuthor()
@@ -172,6 +178,13 @@ class VerifyEvidencePolicy(Section):
     # Promotion refuses digests without a PASSED `devops verify` in the source environment.
     # Null: required exactly when the source environment configures `verify`.
     require_verification: Bool | None = None
+    # A digest is promoted only after it ran verified this long in the source environment
+    # (a duration: 30m, 2h, 1d); null: no minimum.
+    min_soak: Duration | None = None
+
+    @property
+    def min_soak_seconds(self) -> int | None:
+        return duration_seconds(self.min_soak) if self.min_soak else None
 
 
 class EnvironmentConfig(Section):
@@ -183,6 +196,9 @@ class EnvironmentConfig(Section):
     evidence: VerifyEvidencePolicy = VerifyEvidencePolicy()
     # Health and SLO checks after a release (docs/observability.md); none: not verified.
     verify: VerifyConfig | None = None
+    freeze: FreezeConfig = FreezeConfig()
+    # When the verification after a release fails, restore the last verified release (docs/release.md).
+    auto_rollback: Bool = False
 
 
 class Config(Section):
@@ -197,17 +213,20 @@ class Config(Section):
     cost: CostConfig = CostConfig()
     infra: InfraConfig = InfraConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
+    notifications: NotificationsConfig = NotificationsConfig()
 
     _source: Path = PrivateAttr(default=Path("pipelines/devops.yaml"))
     _root: Path = PrivateAttr(default=Path("."))
+    _calendars: dict[str, Calendar] = PrivateAttr(default_factory=dict)
 
-    @field_validator("services", "environments")
+    @field_validator("services", "environments", "calendars")
     @classmethod
-    def _names(cls, value: dict[str, object]) -> dict[str, object]:
+    def _names(cls, value: dict[str, object], info: ValidationInfo) -> dict[str, object]:
         for name in value:
             if not re.fullmatch(NAME_PATTERN, name):
                 raise ValueError(f"expected a lower-case name like 'cart', got {name!r}")
-        if not value:
+        if not value and info.field_name != "calendars":
             raise ValueError("expected at least one entry")
         return value
 
@@ -239,6 +258,24 @@ class Config(Section):
                 if name not in self.services:
                     raise ValueError(f"environments.{env_name}.verify.health_urls.{name}: unknown service")
         return self
+
+    @model_validator(mode="after")
+    def _governance_names_known(self) -> Config:
+        check_references(self)
+        return self
+
+    def calendar(self, name: str) -> Calendar:
+        """The domain's calendar `name`, its iCalendar files read on first use (BadInput naming
+        a file that cannot be read or understood)."""
+        from devops.config.calendars import build
+        from devops.errors import UnknownName
+
+        if name not in self.calendars:
+            raise UnknownName(f"{self._source}: unknown calendar {name!r}; known: "
+                              f"{', '.join(sorted(self.calendars)) or 'none defined'}")
+        if name not in self._calendars:
+            self._calendars[name] = build(name, self.calendars[name], self._root)
+        return self._calendars[name]
 
     @property
     def source(self) -> Path:
