@@ -83,7 +83,7 @@ def run_release(config: Config, request: ReleaseRequest, steps: ReleaseRunSteps,
     for event in (release_event(report, now), break_glass_event(report, now)):
         if event is not None:
             governance.notifier.notify(event)
-    error = verify_release(report, config, chosen or order, verify)
+    error = verify_release(report, config, chosen or order, verify, now=governance.clock)
     verdict = report.verification.verification.verdict if report.verification is not None else None
     if verdict == FAILED and target.auto_rollback:
         error = auto_rollback(report, order, steps, now=governance.clock(), notifier=governance.notifier) or error

@@ -132,7 +132,7 @@ def _record(repo: ReleaseRepository, verification: Verification) -> str:
 
 
 def verify_release(report: ReleaseReport, config: Config, services: Sequence[str],
-                   ports: VerifyPorts) -> DevopsError | None:
+                   ports: VerifyPorts, now: Callable[[], dt.datetime] = utc_now) -> DevopsError | None:
     """Run `devops verify` after a release that committed, when the environment configures it.
 
     Only a commit deploys anything (a pull request waits for review; a no-op changed nothing,
@@ -146,7 +146,7 @@ def verify_release(report: ReleaseReport, config: Config, services: Sequence[str
             or publish.outcome != "committed":
         return None
     try:
-        outcome, error = verify_environment(config, environment, services, ports, settle=True)
+        outcome, error = verify_environment(config, environment, services, ports, settle=True, now=now)
     except DevopsError as exc:
         report.verification_error = exc.message
         return exc.retold(f"{environment}: released (commit {(publish.commit or '')[:12]}) but not verified: "
