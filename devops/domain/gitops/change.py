@@ -9,7 +9,7 @@ from typing import Any
 from devops.errors import BadInput, ExternalError
 
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-ACTIONS = ("release", "promote", "rollback", "set-image", "verify", "freeze", "unfreeze")
+ACTIONS = ("release", "promote", "rollback", "set-image", "verify", "rescan", "freeze", "unfreeze")
 # Extra commit trailers a change may carry (`ChangeSet.trailers`): machine-readable facts of the act.
 TRAILER_KEY = re.compile(r"^Devops-[A-Z][A-Za-z-]{0,40}$")
 # A tag as the OCI distribution spec allows it.
@@ -57,7 +57,7 @@ class ChangeSet:
     updates: tuple[ImageUpdate, ...]
     record: dict[str, Any] | None = None  # the whole new release.json content (None: leave it)
     source_commit: str | None = None  # for the trailers
-    action: str = "set-image"  # "release" | "promote" | "rollback" | "set-image" | "verify"
+    action: str = "set-image"  # one of ACTIONS
     # (service, digest) pairs: the digest each service's record entry must hold whenever the
     # change is applied, the first time and on every re-apply after a rejected push. Evidence
     # (`devops verify --record`) binds to the digest that was checked this way; "" stands for

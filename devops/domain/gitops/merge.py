@@ -213,8 +213,8 @@ def check_expected_digests(current: records.ReleaseRecord, change: ChangeSet, wh
                 f"but {where} holds {found or '(no entry for it)'}: the evidence would be about a digest that "
                 "was not checked",
                 hint="nothing was written; " + (
-                    f"rerun `devops verify --env {change.environment}` against what is released now"
-                    if change.action == "verify" else "rerun against what is released now"))
+                    f"rerun `devops {change.action} --env {change.environment}` against what is released now"
+                    if change.action in ("verify", "rescan") else "rerun against what is released now"))
 
 
 def record_state(record: records.ReleaseRecord) -> dict[str, Any]:

@@ -82,13 +82,16 @@ class ServiceRecord(_Model):
     tag: Line = Field("", max_length=128)
     digest: str = Field(pattern=DIGEST_PATTERN)
     source_commit: str | None = Field(None, pattern=COMMIT_PATTERN)
+    # When the source commit was made (its committer date): the start of the DORA lead time
+    # (docs/dora.md). Written by `devops release` since issue 17; older entries have none.
+    source_committed_at: str | None = None
     built_at: str | None = None
     scan: ScanEvidence | None = None
     sonar: SonarEvidence | None = None
     verification: VerificationEvidence | None = None
     rolled_back_from: RolledBackFrom | None = None
 
-    _built = field_validator("built_at")(_timestamp)
+    _built = field_validator("built_at", "source_committed_at")(_timestamp)
 
     @property
     def image(self) -> str:
@@ -169,6 +172,8 @@ class ReleaseRecord(_Model):
             if data.get(key) is None:
                 data.pop(key, None)
         for service in data["services"].values():
+            if service.get("source_committed_at") is None:
+                service.pop("source_committed_at", None)  # records written before it existed stay as they were
             # Evidence keys that do not apply (a PASSED Sonar verdict has no reason) are left out.
             for evidence in ("scan", "sonar", "verification", "rolled_back_from"):
                 if evidence in ("verification", "rolled_back_from") and service.get(evidence) is None:
