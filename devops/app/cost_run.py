@@ -16,11 +16,13 @@ from time import sleep as _sleep
 from typing import Protocol
 
 from devops.app.cost_reconcile import Checkpoint, EksPort, no_checkpoint, reconcile
+from devops.app.notify import NO_NOTIFIER, Notifier
 from devops.config import Config
 from devops.domain.cost.metrics import MetricSample, run_samples
 from devops.domain.cost.outcome import WHOLE_TARGET, CostRun, Manual, Note, RunResult, ScheduleLine
 from devops.domain.cost.target import Target
 from devops.domain.environments import is_production
+from devops.domain.notify.run_events import cost_run_event
 from devops.domain.schedule import State
 from devops.domain.timespec import resolve_until
 from devops.errors import DevopsError, ExternalError, GateFailed, HttpError, UnknownName
@@ -64,6 +66,7 @@ class CostPorts:
     checkpoint: Checkpoint = no_checkpoint
     clock: Callable[[], datetime] = _utc_now
     sleep: Callable[[float], None] = _sleep
+    notifier: Notifier = NO_NOTIFIER  # `cost-run` events: node groups resized, or failing to
 
 
 def production_clusters(config: Config) -> list[str]:
@@ -111,6 +114,7 @@ def schedule(config: Config, ports: CostPorts, *, at: datetime | None = None, na
     run = CostRun(title, _counted(result, ports), [ScheduleLine.of(target, at) for target in targets])
     run.notes += _push_metrics(result, ports)
     run.failure = _broken(result)
+    _tell(run, ports)
     return run
 
 
@@ -134,7 +138,15 @@ def by_hand(config: Config, ports: CostPorts, state: State, cluster: str, *, nod
         run.notes.append(Note("warn", (
             f"the schedule says {scheduled} now: the next 'devops cost schedule' run puts it back "
             f"(next scheduled change{when}); pass --until HH:MM to hold it")))
+    _tell(run, ports)
     return run
+
+
+def _tell(run: CostRun, ports: CostPorts) -> None:
+    """A `cost-run` notification when node groups were resized or failed to be (never fails the run)."""
+    event = cost_run_event(run)
+    if event is not None:
+        ports.notifier.notify(event)
 
 
 def _counted(result: RunResult, ports: CostPorts) -> RunResult:

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 
 from devops.app.cost_reconcile import Checkpoint, EksPort, no_checkpoint
 from devops.app.cost_run import CostPorts
+from devops.app.notify import NO_NOTIFIER, Notifier
 from devops.config import Config
 from devops.config.cost import CostMetricsConfig
 from devops.domain.cost.metrics import HELP, MetricSample
+from devops.report.console import Reporter
+from devops.wiring.settings import RuntimeSettings
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,9 @@ def checkpoint() -> Checkpoint:
     return no_checkpoint
 
 
-def cost_ports(config: Config) -> CostPorts:
-    """EKS through boto3 (AWS_ENDPOINT_URL and credentials as boto3 reads them), calls counted."""
+def cost_ports(config: Config, notifier: Notifier = NO_NOTIFIER) -> CostPorts:
+    """EKS through boto3 (AWS_ENDPOINT_URL and credentials as boto3 reads them), calls counted;
+    `notifier` hears of node groups resized (devops/wiring/notify.py::notifier)."""
     from devops.adapters.aws.eks import CallCounter, EksAdapter
 
     counter = CallCounter()
@@ -54,4 +58,13 @@ def cost_ports(config: Config) -> CostPorts:
         counts=counter,
         metrics=Pushgateway(metrics) if metrics.pushgateway_url is not None else None,
         checkpoint=checkpoint(),
+        notifier=notifier,
     )
+
+
+def run_ports(config: Config, settings: RuntimeSettings, reporter: Reporter) -> CostPorts:
+    """The ports of a run that changes node groups (`cost schedule|down|up`): the notifier of
+    `notifications:` hears of what it resized."""
+    from devops.wiring.notify import notifier
+
+    return cost_ports(config, notifier(config, settings, reporter))

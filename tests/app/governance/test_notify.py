@@ -92,3 +92,19 @@ def test_no_channel_no_work() -> None:
     notify.notify(event())
     assert notify.deliveries == [] and warnings == []
     assert NO_NOTIFIER.notify(event()) is None
+
+
+def test_a_rescan_finding_reaches_the_channels_that_want_it() -> None:
+    """devops/wiring/rescan.py hands the rescan's findings to the run's notifier as one event."""
+    from devops.domain.release.rescan import RescanReport, RescanTarget, ServiceRescan
+    from devops.wiring.rescan import RescanFindings
+
+    security, releases = FakeChannel("security"), FakeChannel("releases")
+    notify, warnings, _ = dispatcher(Subscription(security, frozenset({"rescan-finding"})),
+                                     Subscription(releases, frozenset({"release"})))
+    target = RescanTarget("alpha", "127.0.0.1:5000/shop/alpha", "sha256:" + "a" * 64, "PASSED")
+    report = RescanReport("prod", NOW)
+    RescanFindings(notify).rescan_finding(report, [ServiceRescan(target, "FAILED", {}, ("CVE-2099-1",))])
+    [body] = security.sent
+    assert body["event"] == "rescan-finding" and body["environment"] == "prod" and releases.sent == []
+    assert warnings == []
