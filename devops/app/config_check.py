@@ -30,6 +30,10 @@ class ConfigSummary(BaseModel):
 
 
 def summarize(config: Config) -> ConfigSummary:
+    """The summary of a valid configuration; its calendars' iCalendar files are read too
+    (BadInput, exit 2, naming one that cannot be read or understood)."""
+    for name in config.calendars:
+        config.calendar(name)
     return ConfigSummary(source=str(config.source), services=sorted(config.services),
                          environments=sorted(config.environments))
 
@@ -38,10 +42,7 @@ def validate(path: Path, environ: Variables | None, allowed_roots: Iterable[Path
     """Load and validate `path` with the variables of `environ` (ConfigError, exit 2, when invalid)."""
     from devops.config.loader import load_config
 
-    config = load_config(path, environ=environ, allowed_roots=allowed_roots)
-    for name in config.calendars:
-        config.calendar(name)  # reads its iCalendar files: BadInput (exit 2) naming one that is broken
-    return summarize(config)
+    return summarize(load_config(path, environ=environ, allowed_roots=allowed_roots))
 
 
 class ShownCredentials(BaseModel):

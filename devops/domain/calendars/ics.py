@@ -62,14 +62,21 @@ def entries(text: str, shown: str, kind: Kind, zone: ZoneInfo) -> list[Entry]:
     return found
 
 
+def _moment(value: Any, prop: str) -> date | datetime:
+    """A decoded DTSTART/DTEND; icalendar leaves a value it could not parse as text."""
+    if not isinstance(value, date):
+        raise ValueError(f"{prop} {str(value)[:60]!r} is not a date or a date-time")
+    return value
+
+
 def _entry(event: Any, name: str, kind: Kind, zone: ZoneInfo, moved: Iterable[date | datetime]) -> Entry:
     if "DTSTART" not in event:
         raise ValueError("no DTSTART")
     if "RDATE" in event:
         raise ValueError("RDATE is not supported; use RRULE or one event per date")
-    start = event.decoded("DTSTART")
+    start = _moment(event.decoded("DTSTART"), "DTSTART")
     if "DTEND" in event:
-        end: date | datetime | None = event.decoded("DTEND")
+        end: date | datetime | None = _moment(event.decoded("DTEND"), "DTEND")
     elif "DURATION" in event:
         end = start + event.decoded("DURATION")
     else:

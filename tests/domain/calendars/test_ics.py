@@ -87,3 +87,10 @@ def test_too_many_events_are_refused() -> None:
     text = ics(*(f"UID:{i}\nSUMMARY:e\nDTSTART;VALUE=DATE:20261201" for i in range(5001)))
     with pytest.raises(BadInput, match="5001 events; at most 5000"):
         entries(text, "f.ics", "holiday", KOLKATA)
+
+
+def test_a_date_that_is_not_one_names_the_file_event_and_property() -> None:
+    text = ("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Broken\r\nDTSTART;VALUE=DATE:2026-99-99\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n")
+    with pytest.raises(BadInput, match=r"calendars/x.ics: event 'Broken': DTSTART '.*' is not a date"):
+        entries(text, "calendars/x.ics", "holiday", ZoneInfo("UTC"))
