@@ -26,7 +26,10 @@ def test_the_workflows_call_what_the_issue_asks_for(workflows: dict[str, Workflo
     assert any(c.startswith("scan --config") for c in ci), ci
     # The release reads the Sonar gate of the analysis that runs just before it.
     assert calls["release.yml"] == ["quality --no-gate", "release --env dev"]
-    assert calls["promote.yml"] == ["release --env prod --services $SERVICES --mode $MODE"]
+    assert calls["promote.yml"] == ["release --env prod --services $SERVICES --mode $MODE --break-glass $BREAK_GLASS"]
+    # Freezes are written from a workflow anyone with write access can dispatch (no approval).
+    assert calls["freeze.yml"] == ["freeze --env $ENVIRONMENT --until $UNTIL --reason $REASON",
+                                   "unfreeze --env $ENVIRONMENT", "status --env $ENVIRONMENT"]
     assert {c.split()[1] for c in calls["cost-schedule.yml"]} == {"schedule", "down", "up", "report"}
     # Nightly: what runs is rescanned in both environments (a matrix), and prod's DORA metrics reported.
     assert calls["nightly.yml"] == ["rescan --env $ENVIRONMENT --sarif rescan-$ENVIRONMENT.sarif --dry-run",

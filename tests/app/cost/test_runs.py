@@ -243,3 +243,23 @@ def test_a_run_that_resizes_or_fails_is_a_cost_run_notification(world: EksWorld,
     world.fail("UpdateNodegroupConfig", 1)
     cost_run.by_hand(config(), ports(notifier=heard), "up", CLUSTER, at=NIGHT)
     assert heard.events[-1].severity == "error" and "failure" in heard.events[-1].summary
+
+
+def test_a_schedule_takes_the_holidays_of_a_calendar_named_in_the_config(world: EksWorld, ports: Ports) -> None:
+    """`cost.schedules.<name>.calendars` refers to `calendars:` by name: the holiday is off all day."""
+    import yaml
+
+    from devops.config import Config
+    from tests.app.cost.conftest import BASE
+
+    text = BASE.replace('      uptime: ["Mon-Fri 08:00-20:00"]\n',
+                        '      uptime: ["Mon-Fri 08:00-20:00"]\n      calendars: [india]\n') + \
+        'calendars:\n  india: {timezone: Asia/Kolkata, holidays: [{name: Founders Day, from: "2026-11-26"}]}\n'
+    with_holiday = Config.model_validate(yaml.safe_load(text))
+    dev_cluster(world)
+    run = cost_run.schedule(with_holiday, ports(), at=MORNING)  # Thursday 09:00: office hours, but a holiday
+    [line] = run.schedules or []
+    assert (line.state, line.reason) == ("down", "holiday Founders Day (calendar india)")
+    assert len(run.result.having("scale-down")) == 2
+    control = cost_run.schedule(config(), ports(), at=MORNING)  # the same morning without the calendar
+    assert control.schedules is not None and control.schedules[0].state == "up"
