@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +154,35 @@ def test_break_glass_when_nothing_is_frozen_is_not_recorded(shop: Shop, receiver
     assert "break_glass" not in shop.record("prod")
     assert "Devops-Break-Glass" not in git(shop.remote, "log", "-1", "--format=%B", "main")
     assert "break-glass" not in events(receiver)
+
+
+def test_a_receiver_that_fails_or_hangs_only_warns_within_the_bound(shop: Shop, monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    """The release's exit code is the release's: 5xx on every attempt, then a receiver that
+    never answers in time, then a certificate nobody vouches for: warnings, exit 0, bounded."""
+    from tests.support.receiver import self_signed
+
+    governed(shop)
+    monkeypatch.setenv("E2E_HOOK_SECRET", SECRET)
+    cert, key = self_signed(tmp_path)
+    with receiving([500] * 20) as failing, receiving(hold=30.0) as hanging, receiving(tls=(cert, key)) as bad_tls:
+        monkeypatch.setenv("E2E_HOOK", failing.url)
+        released = run_cli("release", "--env", "dev", cwd=shop.root, clock=at(T0))
+        assert released.code == 0, released.err
+        assert "notification release to channel audit not delivered (3 attempt(s))" in released.err
+        assert "HTTP 500" in released.err and "secret-path" not in released.err  # the URL is a secret
+        assert len(failing.requests) == 3
+
+        monkeypatch.setenv("E2E_HOOK", hanging.url)
+        started = time.monotonic()
+        froze = run_cli("freeze", "--env", "prod", "--until", "1h", "--reason", "x", cwd=shop.root, clock=at(T0))
+        waited = time.monotonic() - started
+        assert froze.code == 0, froze.err
+        assert "notification freeze to channel audit not delivered" in froze.err
+        assert waited < 25  # deadline 4s + timeout 2s: far from the receiver's 30s hold (a bound, not a speed claim)
+
+        monkeypatch.setenv("E2E_HOOK", bad_tls.url)
+        lifted = run_cli("unfreeze", "--env", "prod", cwd=shop.root, clock=at(T0))
+        assert lifted.code == 0, lifted.err
+        assert "the TLS certificate could not be verified; not sent" in lifted.err and bad_tls.requests == []
+    assert json.loads(shop.remote_file("gitops/environments/prod/freeze.json"))["frozen"] is False

@@ -23,6 +23,7 @@ class Receiver:
         self.hold = hold
         self.location = location
         self._release = threading.Event()
+        self.answered: list[int] = []  # the status each request got, in order
         self.server = RecordingServer("127.0.0.1", self._answer)
         if tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -34,6 +35,7 @@ class Receiver:
         if self.hold:
             self._release.wait(self.hold)  # a receiver slower than the client's timeout
         status = self.statuses.pop(0) if self.statuses else 200
+        self.answered.append(status)
         headers = {"Content-Type": "text/plain"}
         if self.location:
             headers["Location"] = self.location
