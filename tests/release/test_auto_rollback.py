@@ -119,3 +119,24 @@ def test_a_rollback_the_remote_refuses_is_exit_3_with_the_verification_reported(
     assert subjects(shop, 1)[0].startswith("verify(dev)")  # nothing rolled back
     assert "rollback" not in shop.record("dev")
     assert "Automatic rollback of dev: failed" in receiver.bodies()[-1]["text"]
+
+
+def test_an_unverified_release_is_never_the_target(
+        shop: Shop, monitored: Monitored, health_server: HealthServer, receiver: Receiver) -> None:  # noqa: F811
+    """The first release is never verified (no traffic: FAILED); the next one fails too. Nothing
+    earlier has a PASSED verification of its digests, so nothing is rolled back."""
+    auto_rollback_dev(shop, monitored, health_server)
+    first = run_cli("--json", "release", "--env", "dev", cwd=shop.root)
+    assert first.code == 1, first.err
+    assert first.json()["auto_rollback"]["outcome"] == "no-target"
+    unverified = shop.record("dev")["services"]["alpha"]
+    assert unverified["verification"]["verdict"] == "FAILED"
+
+    shop.change_service("alpha", "second version\n")
+    second = run_cli("--json", "release", "--env", "dev", cwd=shop.root)
+    assert second.code == 1, second.err
+    auto = second.json()["auto_rollback"]
+    assert auto["outcome"] == "no-target" and "devops rollback --env dev --to REF" in auto["detail"]
+    assert not any(s.startswith("rollback(") for s in subjects(shop, 10))
+    assert shop.record("dev")["services"]["alpha"]["digest"] != unverified["digest"]  # not restored
+    assert "rollback" not in shop.record("dev")
