@@ -86,6 +86,9 @@ class ShownConfig(BaseModel):
     cost: dict[str, Any]
     infra: dict[str, Any]
     observability: dict[str, Any]
+    signing: dict[str, Any] = Field(
+        description="How `devops attest` signs (method, key file and password variable names, never a key).")
+    cluster: dict[str, Any] = Field(description="The cluster section (docs/configuration.md), defaults filled in.")
     calendars: dict[str, Any] = Field(default_factory=dict)
     notifications: dict[str, Any] = Field(
         default_factory=dict, description="Channels name the variables holding their URL and secret, never the values.")

@@ -23,6 +23,7 @@ from devops.app.notify import NO_NOTIFIER, Notifier
 from devops.app.promote import PromotionSteps, promote
 from devops.app.release import ReleaseSteps, release
 from devops.app.rollback import RollbackRepository, RollbackSteps
+from devops.app.signatures import SignatureGate
 from devops.app.verify_run import VerifyPorts, verify_release
 from devops.config.model import Config
 from devops.domain.notify.release_events import break_glass_event, release_event
@@ -61,6 +62,7 @@ class Governance:
     notifier: Notifier = NO_NOTIFIER
     clock: Callable[[], dt.datetime] = utc_now
     warn: Callable[[str], None] = field(default=_quiet)
+    signatures: SignatureGate | None = None  # the target's signature policy (promotion only; None: not checked)
 
 
 def run_release(config: Config, request: ReleaseRequest, steps: ReleaseRunSteps, verify: VerifyPorts,
@@ -76,7 +78,7 @@ def run_release(config: Config, request: ReleaseRequest, steps: ReleaseRunSteps,
     admit = admission(environment, governance.freezes, request.break_glass, steps.released_by, now, governance.warn)
     if target.promote_from:
         report = promote(environment, target.promote_from, chosen, order, steps, governance.evidence, now=now,
-                         dry_run=request.dry_run, mode=request.mode, admit=admit)
+                         dry_run=request.dry_run, mode=request.mode, admit=admit, signatures=governance.signatures)
     else:
         report = release(environment, chosen or order, order, steps, now=now, dry_run=request.dry_run,
                          mode=request.mode, admit=admit)

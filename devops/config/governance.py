@@ -1,15 +1,16 @@
-"""Release governance keys of `environments.<env>` (freezes, automatic rollback) and the
-references between the new blocks (calendars, notification channels) and the rest of the file."""
+"""Release governance keys of `environments.<env>` (freezes, the evidence a promotion accepts,
+soak time included, automatic rollback) and the references between the new blocks (calendars,
+notification channels) and the rest of the file."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from devops.config.base import Section
 from devops.domain.observability.durations import duration_seconds
-from devops.domain.types import Bool
+from devops.domain.types import Bool, Int
 
 
 def _duration(value: str) -> str:
@@ -54,3 +55,22 @@ def check_references(config: Any) -> None:  # the Config of devops/config/model.
             if env_name not in config.environments:
                 raise ValueError(f"notifications.channels.{name}.environments: unknown environment "
                                  f"{env_name!r}; known: {', '.join(sorted(config.environments))}")
+
+
+class VerifyEvidencePolicy(Section):
+    """What a promotion accepts as evidence from the environment it promotes from."""
+
+    # Scan verdicts older than this are re-checked by a rescan of the same digest; null: never expire.
+    scan_max_age_days: Int | None = Field(7, ge=1, le=3650)
+    # Promotion refuses digests whose Sonar verdict was SKIPPED when this is true.
+    require_sonar: Bool = False
+    # Promotion refuses digests without a PASSED `devops verify` in the source environment.
+    # Null: required exactly when the source environment configures `verify`.
+    require_verification: Bool | None = None
+    # A digest is promoted only after it ran verified this long in the source environment
+    # (a duration: 30m, 2h, 1d); null: no minimum.
+    min_soak: Duration | None = None
+
+    @property
+    def min_soak_seconds(self) -> int | None:
+        return duration_seconds(self.min_soak) if self.min_soak else None

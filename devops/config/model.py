@@ -16,13 +16,15 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 
 from devops.config.base import Section
 from devops.config.calendars import CalendarConfig
+from devops.config.cluster import ClusterConfig
 from devops.config.cost import CostConfig
 from devops.config.gates import GatesConfig
-from devops.config.governance import Duration, FreezeConfig, check_references, duration_seconds
+from devops.config.governance import FreezeConfig, VerifyEvidencePolicy, check_references
 from devops.config.infra import InfraConfig
 from devops.config.notifications import NotificationsConfig
 from devops.config.observability import ObservabilityConfig, VerifyConfig
 from devops.config.registry import PushRetryConfig, RegistryConfig, RegistryCredentials
+from devops.config.signing import SignaturesConfig, SigningConfig
 from devops.domain.types import (
     MAX_SECONDS,
     Bool,
@@ -96,6 +98,10 @@ class ServiceConfig(Section):
 class ClusterRef(Section):
     name: str = Field(pattern=CLUSTER_PATTERN)
     region: str = Field("ap-south-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    # The node autoscaler of the environment (docs/platform.md, "Autoscaler"): given to Terraform
+    # as its `autoscaler` variable, and must equal `autoscaler` of gitops/apps/values-<env>.yaml
+    # (`devops cluster values` checks, tests/platform too); `devops cost` cooperates with it.
+    autoscaler: Literal["none", "cluster-autoscaler", "karpenter"] = "none"
 
 
 class GitOpsPushConfig(Section):
@@ -168,25 +174,6 @@ class GitOpsTarget(Section):
         return value
 
 
-class VerifyEvidencePolicy(Section):
-    """What a promotion accepts as evidence from the environment it promotes from."""
-
-    # Scan verdicts older than this are re-checked by a rescan of the same digest; null: never expire.
-    scan_max_age_days: Int | None = Field(7, ge=1, le=3650)
-    # Promotion refuses digests whose Sonar verdict was SKIPPED when this is true.
-    require_sonar: Bool = False
-    # Promotion refuses digests without a PASSED `devops verify` in the source environment.
-    # Null: required exactly when the source environment configures `verify`.
-    require_verification: Bool | None = None
-    # A digest is promoted only after it ran verified this long in the source environment
-    # (a duration: 30m, 2h, 1d); null: no minimum.
-    min_soak: Duration | None = None
-
-    @property
-    def min_soak_seconds(self) -> int | None:
-        return duration_seconds(self.min_soak) if self.min_soak else None
-
-
 class EnvironmentConfig(Section):
     gitops: GitOpsTarget
     cluster: ClusterRef
@@ -199,6 +186,8 @@ class EnvironmentConfig(Section):
     freeze: FreezeConfig = FreezeConfig()
     # When the verification after a release fails, restore the last verified release (docs/release.md).
     auto_rollback: Bool = False
+    # Signed evidence its digests must carry (docs/supply-chain.md); none: signatures not checked.
+    signatures: SignaturesConfig | None = None
 
 
 class Config(Section):
@@ -215,6 +204,8 @@ class Config(Section):
     observability: ObservabilityConfig = ObservabilityConfig()
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
     notifications: NotificationsConfig = NotificationsConfig()
+    signing: SigningConfig = SigningConfig()
+    cluster: ClusterConfig = ClusterConfig()
 
     _source: Path = PrivateAttr(default=Path("pipelines/devops.yaml"))
     _root: Path = PrivateAttr(default=Path("."))

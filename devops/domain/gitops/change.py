@@ -9,7 +9,7 @@ from typing import Any
 from devops.errors import BadInput, ExternalError
 
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-ACTIONS = ("release", "promote", "rollback", "set-image", "verify", "rescan", "freeze", "unfreeze")
+ACTIONS = ("release", "promote", "rollback", "set-image", "verify", "rescan", "cluster-values", "freeze", "unfreeze")
 # Extra commit trailers a change may carry (`ChangeSet.trailers`): machine-readable facts of the act.
 TRAILER_KEY = re.compile(r"^Devops-[A-Z][A-Za-z-]{0,40}$")
 # A tag as the OCI distribution spec allows it.
@@ -50,6 +50,22 @@ class ImageUpdate:
 
 
 @dataclass(frozen=True)
+class ValueEdit:
+    """One scalar of a values file to set (`devops cluster values`): the file in the GitOps
+    repository, the key path (ints index lists), the new text and where it came from."""
+
+    file: str
+    key: tuple[str | int, ...]
+    value: str
+    source: str = ""  # for the commit body: `terraform output cluster_name`
+
+    @property
+    def name(self) -> str:
+        """`file: a.b.0`, how changes and conflicts name it."""
+        return f"{self.file}: {'.'.join(str(k) for k in self.key)}"
+
+
+@dataclass(frozen=True)
 class ChangeSet:
     """Everything one commit changes in one environment."""
 
@@ -69,6 +85,9 @@ class ChangeSet:
     trailers: tuple[tuple[str, str], ...] = ()
     # The subject's text after `action(env): ` when no service changes (e.g. a freeze).
     title: str = ""
+    # Scalars of other values files to set (`cluster-values`): compare-and-swap per scalar, like
+    # the images (devops/domain/gitops/merge.py).
+    values: tuple[ValueEdit, ...] = ()
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -86,6 +105,9 @@ class ChangeSet:
             seen.add(update.service)
             if not DIGEST.fullmatch(update.digest):
                 raise BadInput(f"{update.service}: digest {update.digest!r} is not sha256:<64 hex>")
+        names = [edit.name for edit in self.values]
+        if len(set(names)) != len(names):
+            raise BadInput(f"{sorted(n for n in names if names.count(n) > 1)[0]}: set twice in one change")
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -105,6 +127,8 @@ class ConcurrentChange(ExternalError):
 
 @dataclass(frozen=True)
 class ServiceChange:
+    """A service's image old -> new; for a `ValueEdit`, `service` is its name (`file: key`)."""
+
     service: str
     old: str  # "repo:tag@digest", "" when the values file held no image
     new: str
