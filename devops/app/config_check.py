@@ -30,6 +30,10 @@ class ConfigSummary(BaseModel):
 
 
 def summarize(config: Config) -> ConfigSummary:
+    """The summary of a valid configuration; its calendars' iCalendar files are read too
+    (BadInput, exit 2, naming one that cannot be read or understood)."""
+    for name in config.calendars:
+        config.calendar(name)
     return ConfigSummary(source=str(config.source), services=sorted(config.services),
                          environments=sorted(config.environments))
 
@@ -85,6 +89,9 @@ class ShownConfig(BaseModel):
     signing: dict[str, Any] = Field(
         description="How `devops attest` signs (method, key file and password variable names, never a key).")
     cluster: dict[str, Any] = Field(description="The cluster section (docs/configuration.md), defaults filled in.")
+    calendars: dict[str, Any] = Field(default_factory=dict)
+    notifications: dict[str, Any] = Field(
+        default_factory=dict, description="Channels name the variables holding their URL and secret, never the values.")
 
 
 def show(config: Config, environment: str | None, environ: Variables | None) -> ShownConfig:

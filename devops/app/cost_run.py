@@ -17,11 +17,13 @@ from typing import Protocol
 
 from devops.app.cost_cluster import ClusterPorts
 from devops.app.cost_reconcile import Checkpoint, EksPort, no_checkpoint, reconcile
+from devops.app.notify import NO_NOTIFIER, Notifier
 from devops.config import Config
 from devops.domain.cost.metrics import MetricSample, run_samples
 from devops.domain.cost.outcome import WHOLE_TARGET, CostRun, Manual, Note, RunResult, ScheduleLine
 from devops.domain.cost.target import Target
 from devops.domain.environments import is_production
+from devops.domain.notify.run_events import cost_run_event
 from devops.domain.schedule import State
 from devops.domain.timespec import resolve_until
 from devops.errors import DevopsError, ExternalError, GateFailed, HttpError, UnknownName
@@ -67,6 +69,7 @@ class CostPorts:
     sleep: Callable[[float], None] = _sleep
     # The cluster side of targets that cooperate with an autoscaler or scale workloads.
     cluster: ClusterPorts | None = None
+    notifier: Notifier = NO_NOTIFIER  # `cost-run` events: node groups resized, or failing to
 
 
 def production_clusters(config: Config) -> list[str]:
@@ -87,7 +90,8 @@ def select_targets(config: Config, names: Iterable[str] = ()) -> list[Target]:
         if name not in cost.targets:
             known = ", ".join(sorted(cost.targets)) or "none configured"
             raise UnknownName(f"{config.source}: unknown cost target {name!r}; known: {known}")
-    return cost.resolve_targets(production_clusters(config), names or None, autoscalers(config))
+    calendars = {name: config.calendar(name) for s in cost.schedules.values() for name in s.calendars}
+    return cost.resolve_targets(production_clusters(config), names or None, autoscalers(config), calendars)
 
 
 def find_target(targets: Iterable[Target], cluster: str) -> Target:
@@ -119,6 +123,7 @@ def schedule(config: Config, ports: CostPorts, *, at: datetime | None = None, na
     run = CostRun(title, _counted(result, ports), [ScheduleLine.of(target, at) for target in targets])
     run.notes += _push_metrics(result, ports)
     run.failure = _broken(result)
+    _tell(run, ports)
     return run
 
 
@@ -143,7 +148,15 @@ def by_hand(config: Config, ports: CostPorts, state: State, cluster: str, *, nod
         run.notes.append(Note("warn", (
             f"the schedule says {scheduled} now: the next 'devops cost schedule' run puts it back "
             f"(next scheduled change{when}); pass --until HH:MM to hold it")))
+    _tell(run, ports)
     return run
+
+
+def _tell(run: CostRun, ports: CostPorts) -> None:
+    """A `cost-run` notification when node groups were resized or failed to be (never fails the run)."""
+    event = cost_run_event(run)
+    if event is not None:
+        ports.notifier.notify(event)
 
 
 def _counted(result: RunResult, ports: CostPorts) -> RunResult:

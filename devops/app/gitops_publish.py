@@ -27,6 +27,7 @@ from devops.app.gitops_pull_request import (
     PullRequestsUnavailable,
     publish_pull_request,
 )
+from devops.domain.gitops import freeze as freezes
 from devops.domain.gitops import record as records
 from devops.domain.gitops import values
 from devops.domain.gitops.change import ChangeSet, ImageRef, PublishResult
@@ -154,6 +155,12 @@ class GitOpsSession:
         if text is None:
             return records.ReleaseRecord.empty(self.settings.environment)
         return records.parse(text, self._where(path), environment=self.settings.environment)
+
+    def read_freeze(self) -> freezes.FreezeFile | None:
+        """The environment's freeze file at the tip (`devops freeze`); None when there is none."""
+        path = self.settings.layout.freeze_path
+        text = self.repo.read_text(path)
+        return None if text is None else freezes.parse(text, self._where(path), environment=self.settings.environment)
 
     def history(self) -> list[HistoryEntry]:
         """Commits that changed the release record (newest first)."""

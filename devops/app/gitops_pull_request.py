@@ -92,6 +92,8 @@ def branch_name(prefix: str, change: ChangeSet) -> str:
     change always lands on the same branch."""
     key = json.dumps([change.environment, sorted((u.service, u.digest) for u in change.updates)]
                      + ([sorted((e.name, e.value) for e in change.values)] if change.values else []))
+    if change.freeze is not None:  # a freeze changes no image: its own branch per freeze state
+        key += json.dumps([change.action, change.freeze.get("until"), change.freeze.get("reason")])
     return f"{prefix.rstrip('/')}/{change.environment}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from devops.app.release import Releaser, ReleaseRepository, ScanOutcome, current_digests
+from devops.app.release import Admit, Releaser, ReleaseRepository, ScanOutcome, break_glass_trailers, current_digests
 from devops.app.signatures import SignatureGate, promotion_signatures
 from devops.domain.gitops.change import ChangeSet, ImageUpdate
 from devops.domain.release.evidence import EvidencePolicy, check_entry, scan_evidence
@@ -41,12 +41,17 @@ class PromotionSteps(Releaser, Protocol):
 
 def promote(target: str, source: str, services: Sequence[str], order: Sequence[str], steps: PromotionSteps,
             policy: EvidencePolicy, *, now: dt.datetime, dry_run: bool = False,
-            mode: str | None = None, signatures: SignatureGate | None = None) -> ReleaseReport:
+            mode: str | None = None, admit: Admit | None = None,
+            signatures: SignatureGate | None = None) -> ReleaseReport:
     """Write the source environment's recorded digests of `services` (all when empty) into `target`.
 
+    `admit`: the freeze check of the target (devops/app/freeze.py::admission; None: none).
     `signatures`: the target's signature policy and the port that checks bundles (None: not
     configured, reported SKIPPED)."""
     report = ReleaseReport(target, "promote", dry_run=dry_run, source=source)
+    if admit is not None:  # a freeze of the target stops the promotion before anything is asked
+        with steps.open_repo(target) as gate:
+            report.break_glass = admit(gate)
     with steps.open_repo(source) as source_repo:
         source_record = source_repo.read_record()
         source_commit_of_record = source_repo.commit
@@ -74,7 +79,7 @@ def promote(target: str, source: str, services: Sequence[str], order: Sequence[s
             refusals.append(f"{service}: {repository}@{digest[:19]}… recorded in {source} no longer exists "
                             "in the registry")
             continue
-        promoted[service] = dict(entry)
+        promoted[service] = {k: v for k, v in entry.items() if k != "rolled_back_from"}  # the source's hold
         if check.rescan:
             scan = steps.rescan(service, repository, digest)
             promoted[service]["scan"] = scan_evidence(scan.passed, scan.counts, now, scan.trivy_version, scan.db)
@@ -111,10 +116,12 @@ def promote(target: str, source: str, services: Sequence[str], order: Sequence[s
         source_commit = source_record.source_commit
         record = new_record(target, order, previous, promoted, source_commit=source_commit, now=now,
                             released_by=steps.released_by(),
-                            promoted_from={"environment": source, "gitops_commit": source_commit_of_record})
+                            promoted_from={"environment": source, "gitops_commit": source_commit_of_record},
+                            break_glass=report.break_glass)
         if not updates and all(previous_entries.get(s) == promoted[s] for s in chosen):
             return report  # nothing to promote: no commit, no pull request
         change = ChangeSet(environment=target, updates=tuple(updates), record=record,
-                           source_commit=source_commit, action="promote")
+                           source_commit=source_commit, action="promote",
+                           trailers=break_glass_trailers(report.break_glass))
         report.publish = repo.publish(change, dry_run=dry_run, mode=mode)
     return report

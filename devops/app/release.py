@@ -9,14 +9,16 @@ service passed; nothing reaches the registry unless the gates passed first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from devops.app.plan import ServicePlan
 from devops.domain.gitops.change import ChangeSet, ImageRef, ImageUpdate, PublishResult
+from devops.domain.gitops.freeze import FreezeFile
 from devops.domain.gitops.record import ReleaseRecord
+from devops.domain.release.auto_rollback import held
 from devops.domain.release.evidence import iso, scan_evidence, sonar_evidence
 from devops.domain.release.results import ReleaseReport, ServiceRelease
 from devops.domain.release.rules import new_record
@@ -32,6 +34,8 @@ class ReleaseRepository(Protocol):
     def read_values(self, service: str) -> ImageRef | None: ...
 
     def read_record(self) -> ReleaseRecord: ...
+
+    def read_freeze(self) -> FreezeFile | None: ...  # `devops freeze` (devops/app/freeze.py)
 
     def publish(self, change: ChangeSet, dry_run: bool = False, mode: str | None = None) -> PublishResult: ...
 
@@ -105,11 +109,18 @@ def current_digests(repo: ReleaseRepository, services: Sequence[str]) -> dict[st
     return digests
 
 
+# Says whether the environment may be released to now (devops/app/freeze.py::admission): raises
+# GateFailed during a freeze, returns the record's `break_glass` block when one is passed on purpose.
+Admit = Callable[[Any], "dict[str, Any] | None"]
+
+
 def release(environment: str, services: Sequence[str], order: Sequence[str], steps: ReleaseSteps, *,
-            now: dt.datetime, dry_run: bool = False, mode: str | None = None) -> ReleaseReport:
+            now: dt.datetime, dry_run: bool = False, mode: str | None = None,
+            admit: Admit | None = None) -> ReleaseReport:
     """Release the current source of `services` to `environment` (see the module docstring)."""
     report = ReleaseReport(environment, "release", dry_run=dry_run)
     with steps.open_repo(environment) as repo:  # an unreachable GitOps repo fails before any build
+        report.break_glass = admit(repo) if admit is not None else None  # a freeze stops it here
         current = current_digests(repo, services)
         previous = repo.read_record()
         plans = steps.plan(services)
@@ -120,6 +131,13 @@ def release(environment: str, services: Sequence[str], order: Sequence[str], ste
                 report.services.append(ServiceRelease(
                     plan.service, "unchanged", plan.repository, steps.human_tag(plan), current[plan.service],
                     current[plan.service], note="the environment already runs this digest"))
+        held_back = held(previous)  # digests an automatic rollback replaced: never released again by itself
+        for plan in [p for p in candidates if known[p.service] and held_back.get(p.service) == known[p.service]]:
+            candidates.remove(plan)
+            report.services.append(ServiceRelease(
+                plan.service, "unchanged", plan.repository, steps.human_tag(plan), current[plan.service],
+                current[plan.service], note="held: rolled back automatically after its verification failed; "
+                                            "change the service to release it again"))
         releases = {p.service: ServiceRelease(p.service, "would-release", p.repository, steps.human_tag(p),
                                               known[p.service] or "", current[p.service]) for p in candidates}
         if dry_run or not candidates:
@@ -170,17 +188,23 @@ def release(environment: str, services: Sequence[str], order: Sequence[str], ste
                 "scan": item.scan, "sonar": item.sonar,
             }
         record = new_record(environment, order, previous, entries, source_commit=source_commit, now=now,
-                            released_by=steps.released_by())
+                            released_by=steps.released_by(), break_glass=report.break_glass)
         report.services.extend(releases.values())
-        report.publish = repo.publish(_change(environment, releases.values(), record, steps, "release"), mode=mode)
+        report.publish = repo.publish(_change(environment, releases.values(), record, steps, "release",
+                                              break_glass_trailers(report.break_glass)), mode=mode)
     return _ordered(report, order)
 
 
 def _change(environment: str, items: Iterable[ServiceRelease], record: dict[str, Any] | None, steps: ReleaseSteps,
-            action: str) -> ChangeSet:
+            action: str, trailers: tuple[tuple[str, str], ...] = ()) -> ChangeSet:
     updates = tuple(ImageUpdate(i.service, i.repository, i.tag, i.digest) for i in items)
     return ChangeSet(environment=environment, updates=updates, record=record,
-                     source_commit=steps.source_commit(), action=action)
+                     source_commit=steps.source_commit(), action=action, trailers=trailers)
+
+
+def break_glass_trailers(block: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """`Devops-Break-Glass: <reason>` when the change went through a freeze on purpose."""
+    return (("Devops-Break-Glass", str(block["reason"])),) if block else ()
 
 
 def _ordered(report: ReleaseReport, order: Sequence[str]) -> ReleaseReport:

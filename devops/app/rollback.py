@@ -12,14 +12,16 @@ exist in the registry; otherwise the rollback is refused (exit 1) and nothing is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
+from devops.app.notify import Notifier
 from devops.app.release import Releaser, ReleaseRepository, current_digests
 from devops.domain.gitops.change import ChangeSet, ImageUpdate
 from devops.domain.gitops.record import ReleaseRecord
 from devops.domain.gitops.repository import HistoryEntry
+from devops.domain.notify.release_events import release_event
 from devops.domain.release.results import ReleaseReport, ServiceRelease
 from devops.domain.release.rules import new_record, record_services, repository_refusal, resolve_target
 from devops.errors import BadInput, GateFailed
@@ -40,8 +42,13 @@ class RollbackSteps(Releaser, Protocol):
 
 
 def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSteps, *, now: dt.datetime,
-             dry_run: bool = False, mode: str | None = None) -> ReleaseReport:
-    """Restore the release record at `to` (see the module docstring); refusals write nothing."""
+             dry_run: bool = False, mode: str | None = None,
+             mark: Callable[[dict[str, Any]], dict[str, Any]] | None = None, trailers: tuple[tuple[str, str], ...] = (),
+             notifier: Notifier | None = None) -> ReleaseReport:
+    """Restore the release record at `to` (see the module docstring); refusals write nothing.
+
+    `mark` adds to the new record what an automatic rollback says about itself
+    (devops/app/auto_rollback.py), `trailers` to its commit; `notifier` hears of what was written."""
     report = ReleaseReport(environment, "rollback", dry_run=dry_run)
     with steps.open_repo(environment) as repo:
         commit = resolve_target(repo.history(), to, environment)
@@ -79,9 +86,14 @@ def rollback(environment: str, to: str, order: Sequence[str], steps: RollbackSte
                             released_by=steps.released_by(),
                             promoted_from=promoted_from.model_dump() if promoted_from else None)
         record["rolled_back_to"] = commit
+        if mark is not None:
+            record = mark(record)
         change = ChangeSet(environment=environment, updates=tuple(updates), record=record,
-                           source_commit=source_commit, action="rollback")
+                           source_commit=source_commit, action="rollback", trailers=trailers)
         report.publish = repo.publish(change, dry_run=dry_run, mode=mode)
+    event = release_event(report, now) if notifier is not None else None
+    if notifier is not None and event is not None:
+        notifier.notify(event)
     return report
 
 

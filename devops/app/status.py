@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from devops.app.release import ReleaseRepository
 from devops.domain.gitops.change import ImageRef
 from devops.domain.release.evidence import parse_iso
+from devops.domain.release.freeze import ActiveFreeze, FreezePolicy
 from devops.domain.release.results import EnvironmentStatus, ServiceStatus
 from devops.domain.release.rules import age, promotion_preview
 
@@ -19,9 +20,12 @@ class StatusSteps(Protocol):
 
 
 def environment_status(environments: Sequence[str], promote_from: Mapping[str, str | None],
-                       services: Sequence[str], steps: StatusSteps, *, now: dt.datetime) -> list[EnvironmentStatus]:
-    """Read each environment's values and record (one clone each) and compare promotion sources."""
+                       services: Sequence[str], steps: StatusSteps, *, now: dt.datetime,
+                       freezes: Mapping[str, FreezePolicy] | None = None) -> list[EnvironmentStatus]:
+    """Read each environment's values and record (one clone each) and compare promotion sources;
+    with `freezes`, also what freezes each environment now (its freeze file and calendars)."""
     read: dict[str, tuple[str, dict[str, ImageRef | None], dict[str, Any]]] = {}
+    frozen: dict[str, list[ActiveFreeze]] = {}
     needed = list(dict.fromkeys([*environments, *(s for e in environments if (s := promote_from.get(e)))]))
     for name in needed:
         with steps.open_repo(name) as repo:
@@ -30,6 +34,8 @@ def environment_status(environments: Sequence[str], promote_from: Mapping[str, s
                 ref = repo.read_values(service)
                 values[service] = ref
             read[name] = (repo.commit, values, repo.read_record().to_dict())
+            if freezes is not None and name in freezes:
+                frozen[name] = freezes[name].active(repo.read_freeze(), now)
     result = []
     for name in environments:
         commit, values, record = read[name]
@@ -41,7 +47,8 @@ def environment_status(environments: Sequence[str], promote_from: Mapping[str, s
             pending = promotion_preview(read[source][2]["services"], digests)
         by = record.get("released_by") or {}
         status = EnvironmentStatus(name, commit, source, str(record.get("released_at") or ""),
-                                   str(by.get("actor") or "") if isinstance(by, Mapping) else "", pending=pending)
+                                   str(by.get("actor") or "") if isinstance(by, Mapping) else "", pending=pending,
+                                   freezes=frozen.get(name, []))
         for service in services:
             ref, entry = values[service], entries.get(service, {})
             digest, tag = (ref.digest, ref.tag) if ref is not None else ("", "")

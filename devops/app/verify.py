@@ -195,8 +195,12 @@ def record_evidence(repo: ReleaseRepository, verification: Verification) -> Publ
         if entry is None:
             continue
         digest = verification.digests.get(checked.service, "")
+        before = entry.get("verification") or {}
         entry["verification"] = {**verification.evidence(checked.service), "environment": verification.environment,
                                  "digest": digest or None}
+        if checked.verdict == PASSED and digest and before.get("verdict") == PASSED and before.get("digest") == digest:
+            # Still passing: the soak time (devops/domain/release/soak.py) counts from the first PASSED.
+            entry["verification"]["passing_since"] = before.get("passing_since") or before.get("verified_at")
         expected.append((checked.service, digest))
     if not expected:
         return None

@@ -17,10 +17,12 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 
+from devops.app.notify import NO_NOTIFIER, Notifier
 from devops.app.release import ReleaseRepository
 from devops.app.verify import HealthProbe, MetricsSource, VerifySettings, deployed_digests, record_evidence, verify
 from devops.config.model import Config
 from devops.config.observability import DURATION, PrometheusEndpoint, VerifyConfig, duration_seconds
+from devops.domain.notify.release_events import verification_failed_event
 from devops.domain.release.evidence import utc_now
 from devops.domain.release.results import ReleaseReport
 from devops.domain.release.verification import PASSED, Verification, VerifyOutcome, failure
@@ -42,6 +44,7 @@ class VerifyPorts:
     clock: Callable[[], float] = time.monotonic  # what the health poll's deadline is measured on
     info: Callable[[str], None] = field(default=_quiet)
     debug: Callable[[str], None] = field(default=_quiet)
+    notifier: Notifier = NO_NOTIFIER  # told when a verification fails
 
 
 def verify_config(config: Config, environment: str, prometheus_url: str | None) -> VerifyConfig:
@@ -100,6 +103,8 @@ def verify_environment(config: Config, environment: str, services: Sequence[str]
                               sleep=ports.sleep, clock=ports.clock, digests=digests)
         outcome = VerifyOutcome(verification, recording=record)
         error: DevopsError | None = failure(verification) if verification.verdict != PASSED else None
+        if error is not None:
+            ports.notifier.notify(verification_failed_event(verification, verification.verified_at))
         if not record:
             return outcome, error
         try:
@@ -127,7 +132,7 @@ def _record(repo: ReleaseRepository, verification: Verification) -> str:
 
 
 def verify_release(report: ReleaseReport, config: Config, services: Sequence[str],
-                   ports: VerifyPorts) -> DevopsError | None:
+                   ports: VerifyPorts, now: Callable[[], dt.datetime] = utc_now) -> DevopsError | None:
     """Run `devops verify` after a release that committed, when the environment configures it.
 
     Only a commit deploys anything (a pull request waits for review; a no-op changed nothing,
@@ -141,7 +146,7 @@ def verify_release(report: ReleaseReport, config: Config, services: Sequence[str
             or publish.outcome != "committed":
         return None
     try:
-        outcome, error = verify_environment(config, environment, services, ports, settle=True)
+        outcome, error = verify_environment(config, environment, services, ports, settle=True, now=now)
     except DevopsError as exc:
         report.verification_error = exc.message
         return exc.retold(f"{environment}: released (commit {(publish.commit or '')[:12]}) but not verified: "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +26,13 @@ class AppContext:
     _config: Config | None = field(default=None, repr=False)
     _settings: RuntimeSettings | None = field(default=None, repr=False)
     _reporter: Reporter | None = field(default=None, repr=False)
+    # The time of the run: freezes, soak times, evidence dates (a port: tests give a fixed one).
+    clock: Callable[[], dt.datetime] | None = field(default=None, repr=False)
+
+    def now(self) -> dt.datetime:
+        from devops.domain.release.evidence import utc_now
+
+        return (self.clock or utc_now)()
 
     @property
     def config(self) -> Config:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -77,15 +78,16 @@ def _line_buffered_output() -> None:
             reconfigure(line_buffering=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and map every outcome to the exit codes of docs/cli.md."""
+def main(argv: Sequence[str] | None = None, *, clock: Callable[[], datetime] | None = None) -> int:
+    """Run the CLI and map every outcome to the exit codes of docs/cli.md; `clock`: the time of
+    the run (the system clock when None)."""
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
     _line_buffered_output()
     settings = RuntimeSettings.from_environ()   # the environment, read once for this run
     try:
         result = cli.main(args=args, prog_name="devops", standalone_mode=False,
-                          obj=AppContext(_settings=settings))
+                          obj=AppContext(_settings=settings, clock=clock))
     except DevopsError as exc:
         _report_error(str(exc), verbose, settings)
         return int(exc.exit_code)

@@ -94,6 +94,19 @@ def _duration(text: str) -> str:
     return text
 
 
+def _reason(text: str) -> str:
+    text = types.check_line(text.strip())
+    if not text or len(text) > 500:
+        raise ValueError("expected a one-line reason of 1 to 500 characters")
+    return text
+
+
+def _freeze_until(text: str) -> Any:
+    from devops.domain.release.freeze import parse_until
+
+    return parse_until(text)
+
+
 def _name(text: str) -> str:
     return types.check_ident(text, "name")
 
@@ -171,6 +184,8 @@ HOST_PORT = Checked("host", _host_port, "HOST:PORT")
 IMAGE_REF = Checked("image", _image_ref, "REF")
 OCI_REPOSITORY = Checked("repository", _oci_repository, "REPOSITORY")
 NAMES_CSV = Checked("names", _names_csv, "A,B")
+REASON = Checked("reason", _reason, "TEXT")
+FREEZE_UNTIL = Checked("until", _freeze_until, "ISO-8601|DURATION")
 
 
 class PathParam(click.Path):

@@ -31,6 +31,7 @@ build the domain's objects (`ScheduleConfig.schedule`, `CostConfig.resolve_targe
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
@@ -45,6 +46,9 @@ from devops.domain.environments import is_production
 from devops.domain.retry import RetryPolicy
 from devops.domain.schedule import OverrideSpec, Schedule, load_zone, parse_holiday, parse_period
 from devops.domain.types import Bool, Float, HttpUrl, Int, Line, check_year
+
+if typing.TYPE_CHECKING:
+    from devops.domain.calendars.model import Calendar
 
 NAME = r"^[a-z][a-z0-9-]{0,62}$"
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
@@ -93,6 +97,8 @@ class ScheduleConfig(Section):
     uptime: tuple[str, ...] = Field(min_length=1)
     # Whole local days that are down (dates or `first..last` ranges), e.g. public holidays.
     holidays: tuple[str, ...] = ()
+    # Calendars (`calendars:`) whose holidays are down too (whole days of each calendar's zone).
+    calendars: tuple[str, ...] = ()
     overrides: tuple[Override, ...] = ()
     description: str = ""
 
@@ -122,10 +128,12 @@ class ScheduleConfig(Section):
             parse_holiday(str(text))
         return tuple(str(text) for text in value)
 
-    def schedule(self, name: str) -> Schedule:
-        """The domain's schedule for this section (already checked: it cannot fail)."""
+    def schedule(self, name: str, calendars: Mapping[str, Calendar] | None = None) -> Schedule:
+        """The domain's schedule for this section (already checked: it cannot fail); `calendars`
+        by name, as `Config.calendar` builds them."""
         return Schedule.build(name, timezone=self.timezone, uptime=self.uptime, holidays=self.holidays,
-                              overrides=[item.spec() for item in self.overrides])
+                              overrides=[item.spec() for item in self.overrides],
+                              calendars=[(calendars or {})[c] for c in self.calendars])
 
 
 class NodegroupSelector(Section):
@@ -276,13 +284,15 @@ class CostConfig(Section):
 
     def resolve_targets(self, production_clusters: Iterable[str] = (),
                         names: Iterable[str] | None = None,
-                        autoscalers: Mapping[tuple[str, str], str] | None = None) -> list[Target]:
+                        autoscalers: Mapping[tuple[str, str], str] | None = None,
+                        calendars: Mapping[str, Calendar] | None = None) -> list[Target]:
         """The targets (all, or those named), by name, with their schedules built; `autoscalers`
-        maps (cluster, region) to the autoscaler of the environment that owns that cluster."""
+        maps (cluster, region) to the autoscaler of the environment that owns that cluster,
+        `calendars` the calendars the schedules name (as `Config.calendar` builds them)."""
         prod = set(production_clusters)
         wanted = set(names) if names is not None else None
         modes = autoscalers or {}
-        schedules = {name: cfg.schedule(name) for name, cfg in self.schedules.items()}
+        schedules = {name: cfg.schedule(name, calendars) for name, cfg in self.schedules.items()}
         return [cfg.target(name, schedules[cfg.schedule], self.opt_out_tag, prod,
                            modes.get((cfg.cluster, cfg.region), "none"))
                 for name, cfg in sorted(self.targets.items()) if wanted is None or name in wanted]

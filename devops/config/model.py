@@ -12,13 +12,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from devops.config.base import Section
+from devops.config.calendars import CalendarConfig
 from devops.config.cluster import ClusterConfig
 from devops.config.cost import CostConfig
 from devops.config.gates import GatesConfig
+from devops.config.governance import FreezeConfig, VerifyEvidencePolicy, check_references
 from devops.config.infra import InfraConfig
+from devops.config.notifications import NotificationsConfig
 from devops.config.observability import ObservabilityConfig, VerifyConfig
 from devops.config.registry import PushRetryConfig, RegistryConfig, RegistryCredentials
 from devops.config.signing import SignaturesConfig, SigningConfig
@@ -39,6 +42,7 @@ from devops.domain.types import (
 from devops.domain.urls import git_url_problem, service_url_problem
 
 if TYPE_CHECKING:
+    from devops.domain.calendars.model import Calendar
     from devops.domain.observability.slo import SloDefinitions
 
 # The registry block lives in devops/config/registry.py; its names are the model's too.
@@ -148,6 +152,8 @@ class GitOpsTarget(Section):
         "values/{service}.yaml")
     # The release record, relative to `path`.
     record_file: RepoPath = "release.json"
+    # `devops freeze` / `devops unfreeze` write the environment's freeze here, relative to `path`.
+    freeze_file: RepoPath = "freeze.json"
     push: GitOpsPushConfig = GitOpsPushConfig()
     pull_request: PullRequestConfig = PullRequestConfig()
     author: GitAuthor = GitAuthor()
@@ -168,18 +174,6 @@ class GitOpsTarget(Section):
         return value
 
 
-class VerifyEvidencePolicy(Section):
-    """What a promotion accepts as evidence from the environment it promotes from."""
-
-    # Scan verdicts older than this are re-checked by a rescan of the same digest; null: never expire.
-    scan_max_age_days: Int | None = Field(7, ge=1, le=3650)
-    # Promotion refuses digests whose Sonar verdict was SKIPPED when this is true.
-    require_sonar: Bool = False
-    # Promotion refuses digests without a PASSED `devops verify` in the source environment.
-    # Null: required exactly when the source environment configures `verify`.
-    require_verification: Bool | None = None
-
-
 class EnvironmentConfig(Section):
     gitops: GitOpsTarget
     cluster: ClusterRef
@@ -189,6 +183,9 @@ class EnvironmentConfig(Section):
     evidence: VerifyEvidencePolicy = VerifyEvidencePolicy()
     # Health and SLO checks after a release (docs/observability.md); none: not verified.
     verify: VerifyConfig | None = None
+    freeze: FreezeConfig = FreezeConfig()
+    # When the verification after a release fails, restore the last verified release (docs/release.md).
+    auto_rollback: Bool = False
     # Signed evidence its digests must carry (docs/supply-chain.md); none: signatures not checked.
     signatures: SignaturesConfig | None = None
 
@@ -205,19 +202,22 @@ class Config(Section):
     cost: CostConfig = CostConfig()
     infra: InfraConfig = InfraConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
+    notifications: NotificationsConfig = NotificationsConfig()
     signing: SigningConfig = SigningConfig()
     cluster: ClusterConfig = ClusterConfig()
 
     _source: Path = PrivateAttr(default=Path("pipelines/devops.yaml"))
     _root: Path = PrivateAttr(default=Path("."))
+    _calendars: dict[str, Calendar] = PrivateAttr(default_factory=dict)
 
-    @field_validator("services", "environments")
+    @field_validator("services", "environments", "calendars")
     @classmethod
-    def _names(cls, value: dict[str, object]) -> dict[str, object]:
+    def _names(cls, value: dict[str, object], info: ValidationInfo) -> dict[str, object]:
         for name in value:
             if not re.fullmatch(NAME_PATTERN, name):
                 raise ValueError(f"expected a lower-case name like 'cart', got {name!r}")
-        if not value:
+        if not value and info.field_name != "calendars":
             raise ValueError("expected at least one entry")
         return value
 
@@ -249,6 +249,24 @@ class Config(Section):
                 if name not in self.services:
                     raise ValueError(f"environments.{env_name}.verify.health_urls.{name}: unknown service")
         return self
+
+    @model_validator(mode="after")
+    def _governance_names_known(self) -> Config:
+        check_references(self)
+        return self
+
+    def calendar(self, name: str) -> Calendar:
+        """The domain's calendar `name`, its iCalendar files read on first use (BadInput naming
+        a file that cannot be read or understood)."""
+        from devops.config.calendars import build
+        from devops.errors import UnknownName
+
+        if name not in self.calendars:
+            raise UnknownName(f"{self._source}: unknown calendar {name!r}; known: "
+                              f"{', '.join(sorted(self.calendars)) or 'none defined'}")
+        if name not in self._calendars:
+            self._calendars[name] = build(name, self.calendars[name], self._root)
+        return self._calendars[name]
 
     @property
     def source(self) -> Path:

@@ -14,7 +14,8 @@ Uptime periods use kube-downscaler's compact form, one or more per schedule:
 
 Times are wall-clock time in the schedule's IANA zone. On a day whose clock jumps forward, a
 period starting inside the gap starts at the jump; on a day whose clock falls back, a
-period covers both occurrences of the repeated hour. Holidays are whole local days down;
+period covers both occurrences of the repeated hour. Holidays are whole local days down (the
+holidays of the schedule's calendars are whole days of each calendar's own zone);
 overrides are absolute ranges that force up or down and win over everything else.
 """
 
@@ -27,11 +28,37 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from devops.domain.checks import check_year
 from devops.domain.timespec import to_instant
+
+
+class Calendar(Protocol):
+    """A calendar's holidays (devops/domain/calendars/model.py::Calendar, which reads zones and
+    holidays from this module, hence a protocol here)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def digest(self) -> str: ...
+
+    def at(self, kind: Literal["holiday", "freeze"], moment: datetime) -> Sequence[Window]: ...
+
+    def windows(self, kind: Literal["holiday", "freeze"], start: datetime, end: datetime) -> Sequence[Window]: ...
+
+
+class Window(Protocol):
+    @property
+    def start(self) -> datetime: ...
+
+    @property
+    def end(self) -> datetime: ...
+
+    @property
+    def name(self) -> str: ...
 
 State = Literal["up", "down"]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -185,6 +212,8 @@ class Schedule:
     holidays: tuple[tuple[date, date], ...] = ()
     overrides: tuple[Override, ...] = ()
     digest: str = ""
+    # Calendars (`calendars:` of the config) whose holidays are down too, each in its own zone.
+    calendars: tuple[Calendar, ...] = ()
 
     @classmethod
     def build(
@@ -195,6 +224,7 @@ class Schedule:
         uptime: Sequence[str],
         holidays: Sequence[str] = (),
         overrides: Sequence[OverrideSpec] = (),
+        calendars: Sequence[Calendar] = (),
     ) -> Schedule:
         """Parse and check a schedule (ValueError naming the bad value); the `cost:` block of
         the config builds its schedules with this (devops/config/cost.py)."""
@@ -214,6 +244,7 @@ class Schedule:
                 "uptime": list(uptime),
                 "holidays": list(holidays),
                 "overrides": [[o.start.isoformat(), o.end.isoformat(), o.state] for o in parsed],
+                **({"calendars": [c.digest for c in calendars]} if calendars else {}),
             },
             sort_keys=True,
         )
@@ -225,6 +256,7 @@ class Schedule:
             overrides=parsed,
             # Saved with a node group's size, so a restore can tell the schedule changed since.
             digest=hashlib.sha256(canonical.encode()).hexdigest()[:12],
+            calendars=tuple(calendars),
         )
 
     def decide(self, at: datetime) -> Decision:
@@ -239,6 +271,9 @@ class Schedule:
             if first <= local.date() <= last:
                 span = first.isoformat() + (f"..{last.isoformat()}" if last != first else "")
                 return Decision("down", f"holiday {span}")
+        for calendar in self.calendars:
+            for window in calendar.at("holiday", at)[:1]:
+                return Decision("down", f"holiday {window.name} (calendar {calendar.name})")
         minute = local.hour * 60 + local.minute
         for period in self.periods:
             if period.contains(local.weekday(), minute):
@@ -271,6 +306,8 @@ class Schedule:
             day += timedelta(days=1)
         for override in self.overrides:
             cuts.update((override.start, override.end))
+        for calendar in self.calendars:
+            cuts.update(edge for w in calendar.windows("holiday", start, end) for edge in (w.start, w.end))
         ordered = sorted(cut for cut in cuts if start <= cut <= end)
         runs: list[tuple[datetime, datetime, Decision]] = []
         for left, right in zip(ordered, ordered[1:], strict=False):

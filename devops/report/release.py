@@ -38,6 +38,13 @@ def render_report(reporter: Reporter, report: ReleaseReport, *, rollback: bool =
     reporter.table(title, headers, rows)
     line = outcome_line(report)
     reporter.info(line)
+    if report.break_glass:
+        reporter.warn(f"{report.environment}: released through a freeze (break-glass by "
+                      f"{(report.break_glass.get('by') or {}).get('actor', '?')}: {report.break_glass.get('reason')})")
+    if report.auto_rollback is not None:
+        reporter.warn(f"{report.environment}: automatic rollback {report.auto_rollback.outcome}: "
+                      f"{report.auto_rollback.detail}")
+        line += f"\n\nAutomatic rollback: {report.auto_rollback.outcome}: {report.auto_rollback.detail}"
     publish = report.publish
     if report.dry_run and publish is not None and publish.diff:
         reporter.console.print(publish.diff, markup=False, highlight=False)
@@ -87,6 +94,8 @@ def render_status(reporter: Reporter, statuses: list[EnvironmentStatus]) -> None
         headers = ["service", "tag", "digest", "commit", "age", "scan", "sonar", "verified",
                    f"promote from {status.promote_from}" if status.promote_from else "promotion"]
         reporter.table(title, headers, rows)
+        for freeze in status.freezes:
+            reporter.warn(f"{status.environment} is frozen: {freeze.describe()}")
         if status.promote_from:
             reporter.info(f"{status.environment}: a promotion from {status.promote_from} would change "
                           f"{len(status.pending)} service(s)" if status.pending else

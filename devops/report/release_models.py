@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, SerializerFunction
 from devops.domain.gitops.change import PublishResult
 from devops.domain.gitops.repository import HistoryEntry
 from devops.domain.release.evidence import iso
-from devops.domain.release.results import EnvironmentStatus, ReleaseReport, ServiceRelease, ServiceStatus
+from devops.domain.release.results import AutoRollback, EnvironmentStatus, ReleaseReport, ServiceRelease, ServiceStatus
 from devops.domain.release.verification import Check, Verification, VerifyOutcome
 
 
@@ -186,10 +186,23 @@ class VerificationUnavailable(_Result):
     error: str
 
 
+class AutoRollbackModel(_Result):
+    outcome: str = Field(description="rolled-back, pull-request, not-needed, no-target, refused or failed")
+    detail: str
+    restored: str | None = Field(description="the commit whose release record was restored")
+    commit: str | None = Field(description="the rollback's commit")
+    pull_request_url: str | None
+
+    @classmethod
+    def of(cls, done: AutoRollback) -> AutoRollbackModel:
+        return cls(outcome=done.outcome, detail=done.detail, restored=done.restored, commit=done.commit,
+                   pull_request_url=done.pull_request_url)
+
+
 class ReleaseModel(_Result):
     """`devops release --json` (and `devops rollback --json`)."""
 
-    OMIT_UNSET = frozenset({"verification"})
+    OMIT_UNSET = frozenset({"verification", "break_glass", "auto_rollback"})
 
     environment: str
     action: str = Field(description="release, promote or rollback")
@@ -199,6 +212,10 @@ class ReleaseModel(_Result):
     gitops: GitOpsModel | None = Field(description="what was written to the GitOps repository; null: nothing to")
     verification: VerifyModel | VerificationUnavailable | None = Field(
         None, description="`devops verify` after a committed release, when the environment configures it")
+    break_glass: dict[str, Any] | None = Field(
+        None, description="only when the release went through a freeze: reason, by, at, freezes (as recorded)")
+    auto_rollback: AutoRollbackModel | None = Field(
+        None, description="only when the verification failed where auto_rollback is on: what the rollback did")
 
     @classmethod
     def of(cls, report: ReleaseReport) -> ReleaseModel:
@@ -207,6 +224,10 @@ class ReleaseModel(_Result):
             extra["verification"] = VerifyModel.of(report.verification)
         elif report.verification_error is not None:
             extra["verification"] = VerificationUnavailable(verdict="UNAVAILABLE", error=report.verification_error)
+        if report.break_glass is not None:
+            extra["break_glass"] = report.break_glass
+        if report.auto_rollback is not None:
+            extra["auto_rollback"] = AutoRollbackModel.of(report.auto_rollback)
         return cls(environment=report.environment, action=report.action, source=report.source,
                    dry_run=report.dry_run, services=[ServiceReleaseModel.of(s) for s in report.services],
                    gitops=GitOpsModel.of(report.publish) if report.publish is not None else None, **extra)
@@ -264,6 +285,14 @@ class PromotionChange(_Result):
     to: str = Field(description="the digest a promotion would write")
 
 
+class FreezeModel(_Result):
+    name: str = Field(description='"devops freeze", or the calendar entry\'s name')
+    source: str = Field(description='"the GitOps repository" or "calendar <name>, freeze|holiday"')
+    until: str | None = Field(description="when it ends (touching calendar windows merged)")
+    reason: str | None
+    by: str | None
+
+
 class EnvironmentStatusModel(_Result):
     environment: str
     gitops_commit: str
@@ -272,6 +301,8 @@ class EnvironmentStatusModel(_Result):
     released_by: str | None
     services: list[ServiceStatusModel]
     promotion: dict[str, PromotionChange] = Field(description="per service, what a promotion would change")
+    freezes: list[FreezeModel] = Field(default_factory=list,
+                                       description="the freezes in force now (empty: releases are open)")
 
     @classmethod
     def of(cls, status: EnvironmentStatus) -> EnvironmentStatusModel:
@@ -280,7 +311,9 @@ class EnvironmentStatusModel(_Result):
                    released_by=status.released_by or None,
                    services=[ServiceStatusModel.of(s) for s in status.services],
                    promotion={service: PromotionChange(from_=old or None, to=new)
-                              for service, (old, new) in status.pending.items()})
+                              for service, (old, new) in status.pending.items()},
+                   freezes=[FreezeModel(name=f.name, source=f.source, until=iso(f.until) if f.until else None,
+                                        reason=f.reason or None, by=f.by or None) for f in status.freezes])
 
 
 class StatusModel(_Result):

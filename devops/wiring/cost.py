@@ -11,10 +11,13 @@ from devops.app.cluster_ports import KubePort
 from devops.app.cost_cluster import AsgPort, ClusterPorts
 from devops.app.cost_reconcile import Checkpoint, EksPort, no_checkpoint
 from devops.app.cost_run import CostPorts
+from devops.app.notify import NO_NOTIFIER, Notifier
 from devops.config import Config
 from devops.config.cost import CostMetricsConfig
 from devops.domain.cost.metrics import HELP, MetricSample
 from devops.domain.cost.target import Target
+from devops.report.console import Reporter
+from devops.wiring.settings import RuntimeSettings
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,9 @@ def checkpoint() -> Checkpoint:
     return no_checkpoint
 
 
-def cost_ports(config: Config) -> CostPorts:
-    """EKS through boto3 (AWS_ENDPOINT_URL and credentials as boto3 reads them), calls counted."""
+def cost_ports(config: Config, notifier: Notifier = NO_NOTIFIER) -> CostPorts:
+    """EKS through boto3 (AWS_ENDPOINT_URL and credentials as boto3 reads them), calls counted;
+    `notifier` hears of node groups resized (devops/wiring/notify.py::notifier)."""
     from devops.adapters.aws.eks import CallCounter, EksAdapter
 
     counter = CallCounter()
@@ -59,7 +63,16 @@ def cost_ports(config: Config) -> CostPorts:
         metrics=Pushgateway(metrics) if metrics.pushgateway_url is not None else None,
         checkpoint=checkpoint(),
         cluster=cluster_ports(config, counter),
+        notifier=notifier,
     )
+
+
+def run_ports(config: Config, settings: RuntimeSettings, reporter: Reporter) -> CostPorts:
+    """The ports of a run that changes node groups (`cost schedule|down|up`): the notifier of
+    `notifications:` hears of what it resized."""
+    from devops.wiring.notify import notifier
+
+    return cost_ports(config, notifier(config, settings, reporter))
 
 
 def cluster_ports(config: Config, counter: object) -> ClusterPorts:

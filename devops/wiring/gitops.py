@@ -21,7 +21,7 @@ def publish_settings(config: Config, environment: str) -> PublishSettings:
     return PublishSettings(
         environment=environment,
         branch=target.branch,
-        layout=GitOpsLayout(target.path, target.values_file, target.record_file),
+        layout=GitOpsLayout(target.path, target.values_file, target.record_file, target.freeze_file),
         mode=target.mode,
         push=RetryPolicy(attempts=push.attempts, base_seconds=push.backoff_seconds,
                          max_seconds=push.max_backoff_seconds),

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from devops.adapters.trivy import Trivy
     from devops.app.gitops_publish import GitOpsSession
     from devops.app.images import ImagesReport
+    from devops.app.notify import Notifier
     from devops.app.plan import ServicePlan
     from devops.app.scan import ImageTarget, ScanRun
     from devops.app.verify import MetricsSource
@@ -65,12 +66,15 @@ def evidence_policy(config: Config, environment: str) -> EvidenceSettings:
     require = policy.require_verification
     if require is None:
         require = target.promote_from is not None and config.environment(target.promote_from).verify is not None
-    return EvidenceSettings(policy.scan_max_age_days, policy.require_sonar, require)
+    return EvidenceSettings(policy.scan_max_age_days, policy.require_sonar, require, policy.min_soak_seconds)
 
 
-def verify_ports(config: Config, settings: RuntimeSettings, reporter: Reporter) -> VerifyPorts:
-    """Prometheus (its token from the variable the config names), the health probe, the GitOps repository."""
+def verify_ports(config: Config, settings: RuntimeSettings, reporter: Reporter,
+                 notifier: Notifier | None = None) -> VerifyPorts:
+    """Prometheus (its token from the variable the config names), the health probe, the GitOps
+    repository, and who hears of a failed verification (the run's notifier when not given)."""
     from devops.adapters.health import HttpHealthProbe
+    from devops.wiring.notify import notifier as make_notifier
 
     def metrics(endpoint: PrometheusEndpoint) -> MetricsSource:
         from devops.adapters.prometheus import Prometheus
@@ -79,7 +83,8 @@ def verify_ports(config: Config, settings: RuntimeSettings, reporter: Reporter) 
 
     return VerifyPorts(metrics=metrics, probe=HttpHealthProbe(),
                        open_repo=lambda environment: open_gitops(config, environment, settings),
-                       info=reporter.info, debug=reporter.debug)
+                       info=reporter.info, debug=reporter.debug,
+                       notifier=notifier if notifier is not None else make_notifier(config, settings, reporter))
 
 
 class CliSteps:

@@ -18,9 +18,10 @@ from devops.wiring.settings import RuntimeSettings
 if TYPE_CHECKING:
     from devops.adapters.trivy import Trivy
     from devops.app.gitops_publish import GitOpsSession
+    from devops.app.notify import Notifier
     from devops.app.rescan import FindingNotifier
     from devops.domain.gates.scan import ImageTarget, ScanRun
-    from devops.domain.release.rescan import RescanTarget
+    from devops.domain.release.rescan import RescanReport, RescanTarget, ServiceRescan
 
 
 class CliRescanSteps:
@@ -86,13 +87,23 @@ class CliRescanSteps:
         return trivy(self.config)
 
 
+class RescanFindings:
+    """The run's notifier (devops/wiring/notify.py) as the rescan's FindingNotifier: one
+    `rescan-finding` event per rescan that turned digests FAILED."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    def rescan_finding(self, report: RescanReport, newly_failed: Sequence[ServiceRescan]) -> None:
+        from devops.domain.notify.run_events import rescan_finding_event
+
+        self.notifier.notify(rescan_finding_event(report, newly_failed, report.checked_at))
+
+
 def notifier(config: Config, settings: RuntimeSettings, reporter: Reporter) -> FindingNotifier:
-    """Where a "rescan finding" goes.
+    """Where a "rescan finding" goes: the channels of `notifications:` that want `rescan-finding`
+    (docs/release.md, "Notifications"); nobody but the exit code, the SARIF file and the job
+    summary when none is configured."""
+    from devops.wiring.notify import notifier as run_notifier
 
-    NOTIFIER HOOK (issue 17, item 7): the notifications port is built by another change; until
-    it lands nobody is told but the exit code, the SARIF file and the job summary. Wire the
-    notifier's "rescan finding" event here.
-    """
-    from devops.app.rescan import NoNotifier
-
-    return NoNotifier()
+    return RescanFindings(run_notifier(config, settings, reporter))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from devops.cli import main
@@ -68,14 +70,15 @@ def check_json_output(args: tuple[str, ...], outcome: Outcome) -> None:
             return
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> Outcome:
+def run_cli(*args: str, cwd: Path | None = None, clock: Callable[[], datetime] | None = None) -> Outcome:
+    """`devops ARGS` in-process; `clock` stands in for the system clock (frozen time)."""
     out, err = io.StringIO(), io.StringIO()
     previous = os.getcwd()
     try:
         if cwd:
             os.chdir(cwd)
         with redirect_stdout(out), redirect_stderr(err):
-            code = main(list(args))
+            code = main(list(args), clock=clock)
     finally:
         os.chdir(previous)
     outcome = Outcome(code, out.getvalue(), err.getvalue())

@@ -28,7 +28,10 @@ def test_the_workflows_call_what_the_issue_asks_for(workflows: dict[str, Workflo
     # ... and signs the evidence after it; a second job checks it with devops, cosign and gh.
     assert calls["release.yml"] == ["quality --no-gate", "release --env dev", "attest --env dev",
                                     "verify-signatures --env dev --policy prod"]
-    assert calls["promote.yml"] == ["release --env prod --services $SERVICES --mode $MODE"]
+    assert calls["promote.yml"] == ["release --env prod --services $SERVICES --mode $MODE --break-glass $BREAK_GLASS"]
+    # Freezes are written from a workflow anyone with write access can dispatch (no approval).
+    assert calls["freeze.yml"] == ["freeze --env $ENVIRONMENT --until $UNTIL --reason $REASON",
+                                   "unfreeze --env $ENVIRONMENT", "status --env $ENVIRONMENT"]
     assert {c.split()[1] for c in calls["cost-schedule.yml"]} == {"schedule", "down", "up", "report"}
     # Nightly: what runs is rescanned in both environments (a matrix), and prod's DORA metrics reported.
     assert calls["nightly.yml"] == ["rescan --env $ENVIRONMENT --sarif rescan-$ENVIRONMENT.sarif --dry-run",

@@ -47,17 +47,19 @@ def _show(app: AppContext, run: CostRun) -> None:
 def schedule(app: AppContext, at: datetime | None, names: tuple[str, ...], dry_run: bool) -> None:
     """Scale every target node group up or down as its schedule says now (run it from cron)."""
     from devops.app import cost_run
-    from devops.wiring.cost import cost_ports
+    from devops.wiring.cost import run_ports
 
-    _show(app, cost_run.schedule(app.config, cost_ports(app.config), at=at, names=names, dry_run=dry_run))
+    ports = run_ports(app.config, app.settings, app.reporter)
+    _show(app, cost_run.schedule(app.config, ports, at=at, names=names, dry_run=dry_run))
 
 
 def _by_hand(app: AppContext, state: State, cluster: str, nodegroup: str | None, until: time | datetime | None,
              at: datetime | None, dry_run: bool) -> None:
     from devops.app import cost_run
-    from devops.wiring.cost import cost_ports
+    from devops.wiring.cost import run_ports
 
-    _show(app, cost_run.by_hand(app.config, cost_ports(app.config), state, cluster, nodegroup=nodegroup, until=until,
+    ports = run_ports(app.config, app.settings, app.reporter)
+    _show(app, cost_run.by_hand(app.config, ports, state, cluster, nodegroup=nodegroup, until=until,
                                 at=at, dry_run=dry_run))
 
 

@@ -34,38 +34,30 @@ if TYPE_CHECKING:
               help="Override environments.<env>.gitops.mode for this run.")
 @click.option("--build-arg", "build_args", multiple=True, type=params.BUILD_ARG,
               help="Build argument (part of the image identity), as for `devops build`.")
+@click.option("--break-glass", "break_glass", type=params.REASON,
+              help="Release through a freeze; the reason is recorded (record, commit trailer, notification).")
 @dry_run_option
 @json_option
 @pass_app
 def cli(app: AppContext, environment: str, services_csv: str | None, services: tuple[str, ...], mode: str | None,
-        build_args: tuple[str, ...], dry_run: bool) -> int:
+        build_args: tuple[str, ...], break_glass: str | None, dry_run: bool) -> int:
     """Release SERVICES (all by default) to --env; promote when the environment has promote_from."""
     from devops.app.plan import parse_build_args
-    from devops.app.verify_run import verify_release
-    from devops.domain.release.evidence import utc_now
+    from devops.app.release_run import ReleaseRequest, run_release
     from devops.report.release import render_report, render_verification
-    from devops.wiring.release import CliSteps, evidence_policy, verify_ports
+    from devops.wiring.governance import governance
+    from devops.wiring.release import CliSteps, verify_ports
 
     config = app.config
-    target = config.environment(environment)
+    config.environment(environment)
     chosen = [*services, *(s.strip() for s in (services_csv or "").split(",") if s.strip())]
     for name in chosen:
         config.service(name)
-    order = list(config.services)
     arguments = parse_build_args(build_args, environ=app.settings.environ)
     steps = CliSteps(config, app.settings, app.reporter, build_args=arguments, images=_Images(app))
-    if target.promote_from:
-        from devops.app.promote import promote
-        from devops.wiring.signatures import signature_gate
-
-        report = promote(environment, target.promote_from, chosen, order, steps, evidence_policy(config, environment),
-                         now=utc_now(), dry_run=dry_run, mode=mode,
-                         signatures=signature_gate(config, environment, app.settings))
-    else:
-        from devops.app.release import release
-
-        report = release(environment, chosen or order, order, steps, now=utc_now(), dry_run=dry_run, mode=mode)
-    failed = verify_release(report, config, chosen or order, verify_ports(config, app.settings, app.reporter))
+    rules = governance(config, app.settings, app.reporter, environment, app.now)
+    report, failed = run_release(config, ReleaseRequest(environment, tuple(chosen), dry_run, mode, break_glass), steps,
+                                 verify_ports(config, app.settings, app.reporter, rules.notifier), rules)
     if report.verification is not None:
         render_verification(app.reporter, report.verification, result=False)
     render_report(app.reporter, report)

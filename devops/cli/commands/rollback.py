@@ -24,9 +24,9 @@ def cli(app: AppContext, environment: str, to: str | None, list_only: bool, mode
         dry_run: bool) -> int:
     """Write the digests of an earlier release record back as a new commit (history is never rewritten)."""
     from devops.app.rollback import releases, rollback
-    from devops.domain.release.evidence import utc_now
     from devops.errors import BadInput
     from devops.report.release import render_releases, render_report
+    from devops.wiring.notify import notifier
     from devops.wiring.release import CliSteps
 
     config = app.config
@@ -37,6 +37,7 @@ def cli(app: AppContext, environment: str, to: str | None, list_only: bool, mode
         return 0
     if not to:
         raise BadInput("rollback needs --to REF (a commit, `previous` or `~N`) or --list")
-    report = rollback(environment, to, list(config.services), steps, now=utc_now(), dry_run=dry_run, mode=mode)
+    report = rollback(environment, to, list(config.services), steps, now=app.now(), dry_run=dry_run, mode=mode,
+                      notifier=notifier(config, app.settings, app.reporter))
     render_report(app.reporter, report, rollback=True)
     return 0

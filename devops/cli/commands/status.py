@@ -17,8 +17,8 @@ from devops.cli.results import json_result
 def cli(app: AppContext, environments: tuple[str, ...]) -> int:
     """Tag, digest, source commit, age and gate verdicts per service, from the GitOps repository."""
     from devops.app.status import environment_status
-    from devops.domain.release.evidence import utc_now
     from devops.report.release import render_status
+    from devops.wiring.governance import freeze_policy
     from devops.wiring.release import CliSteps
 
     config = app.config
@@ -27,5 +27,7 @@ def cli(app: AppContext, environments: tuple[str, ...]) -> int:
         config.environment(name)
     sources = {name: env.promote_from for name, env in config.environments.items()}
     steps = CliSteps(config, app.settings, app.reporter)
-    render_status(app.reporter, environment_status(names, sources, list(config.services), steps, now=utc_now()))
+    freezes = {name: freeze_policy(config, name) for name in names}
+    render_status(app.reporter, environment_status(names, sources, list(config.services), steps, now=app.now(),
+                                                   freezes=freezes))
     return 0

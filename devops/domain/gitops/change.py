@@ -9,7 +9,9 @@ from typing import Any
 from devops.errors import BadInput, ExternalError
 
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-ACTIONS = ("release", "promote", "rollback", "set-image", "verify", "rescan", "cluster-values")
+ACTIONS = ("release", "promote", "rollback", "set-image", "verify", "rescan", "cluster-values", "freeze", "unfreeze")
+# Extra commit trailers a change may carry (`ChangeSet.trailers`): machine-readable facts of the act.
+TRAILER_KEY = re.compile(r"^Devops-[A-Z][A-Za-z-]{0,40}$")
 # A tag as the OCI distribution spec allows it.
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 REPOSITORY = re.compile(r"^[a-z0-9][a-z0-9._-]*(:[0-9]+)?(/[a-z0-9][a-z0-9._-]*)*$")
@@ -77,6 +79,12 @@ class ChangeSet:
     # (`devops verify --record`) binds to the digest that was checked this way; "" stands for
     # "no digest", which no entry holds, so an unbound service can never be written.
     expected_digests: tuple[tuple[str, str], ...] = ()
+    # The whole new freeze file of the environment (devops/domain/gitops/freeze.py); None: leave it.
+    freeze: dict[str, Any] | None = None
+    # (key, value) trailers added to the commit message, e.g. ("Devops-Break-Glass", reason).
+    trailers: tuple[tuple[str, str], ...] = ()
+    # The subject's text after `action(env): ` when no service changes (e.g. a freeze).
+    title: str = ""
     # Scalars of other values files to set (`cluster-values`): compare-and-swap per scalar, like
     # the images (devops/domain/gitops/merge.py).
     values: tuple[ValueEdit, ...] = ()
@@ -84,6 +92,9 @@ class ChangeSet:
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise BadInput(f"ChangeSet.action: expected one of {', '.join(ACTIONS)}, got {self.action!r}")
+        for key, value in self.trailers:
+            if not TRAILER_KEY.match(key) or "\n" in value or "\r" in value:
+                raise BadInput(f"ChangeSet.trailers: {key!r}: a trailer is Devops-<Name> with a one-line value")
         if self.expected_digests and self.record is None:
             raise BadInput("ChangeSet.expected_digests: only a change that writes the release record can expect "
                            "digests in it")

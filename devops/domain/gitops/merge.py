@@ -10,7 +10,9 @@ replayed as a text patch, and the compare-and-swap rules below hold every time:
 - the release record is merged three-way per service (`merge_record`): the caller's entries for
   the services it changed, the tip's for the others; a service the caller changed that the tip
   changed too, to another image, is ConcurrentChange;
-- `ChangeSet.expected_digests`: each named entry must hold that digest (`check_expected_digests`).
+- `ChangeSet.expected_digests`: each named entry must hold that digest (`check_expected_digests`);
+- the freeze file (`ChangeSet.freeze`) must still be what this run first read there, or already
+  what it writes (another freeze or unfreeze landing first is ConcurrentChange).
 
 No change means no edit: a record that differs only in who released it and when (`ACT_KEYS`) is
 left alone unless a values file changes with it.
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from devops.domain.gitops import freeze as freezes
 from devops.domain.gitops import record as records
 from devops.domain.gitops import values
 from devops.domain.gitops.change import ChangeSet, ConcurrentChange, ImageRef, ServiceChange, ValueEdit
@@ -32,6 +35,7 @@ from devops.errors import BadInput
 # Record keys that describe the act of releasing, not the state released: a change that only
 # differs in them is no change (no empty "re-release" commits).
 ACT_KEYS = ("released_at", "released_by")
+UNREAD = "\0unread"  # Baseline.freeze before the first apply read the file
 
 
 @dataclass
@@ -44,6 +48,7 @@ class Baseline:
 
     record: records.ReleaseRecord
     values: dict[str, ImageRef | None] = field(default_factory=dict)
+    freeze: str | None = UNREAD  # the freeze file's text as the first apply found it (None: no file)
     # Each ValueEdit's scalar as the first apply found it (`file: key` -> text; None: not a string).
     scalars: dict[str, str | None] = field(default_factory=dict)
 
@@ -107,11 +112,26 @@ def apply_change(change: ChangeSet, read: Callable[[str], str | None], layout: G
         if current_text != new_text and (edits or record_state(current) != record_state(merged)):
             edits[path] = (current_text or "", new_text)
             record_changed = True
+    if change.freeze is not None:
+        _apply_freeze(change, read, layout.freeze_path, baseline, f"{remote}: {layout.freeze_path}", edits)
     diff = "".join(unified_diff(path, before, after) for path, (before, after) in edits.items())
     return Applied(tuple(changes), tuple((path, after) for path, (_, after) in edits.items()), diff,
                    record_changed)
 
 
+def _apply_freeze(change: ChangeSet, read: Callable[[str], str | None], path: str, baseline: Baseline, where: str,
+                  edits: dict[str, tuple[str, str]]) -> None:
+    """The freeze file's edit, compare-and-swap against what this run first read there."""
+    assert change.freeze is not None
+    new_text = freezes.validate(change.freeze, f"{where} (new content)", environment=change.environment).to_json()
+    current = read(path)
+    if baseline.freeze == UNREAD:
+        baseline.freeze = current
+    if current not in (baseline.freeze, new_text):
+        raise ConcurrentChange(f"{where}: changed since this run read it (another freeze or unfreeze landed first)",
+                               hint="nothing was written; rerun to start from the new state")
+    if current != new_text:
+        edits[path] = (current or "", new_text)
 def _by_file(edits: tuple[ValueEdit, ...]) -> dict[str, list[ValueEdit]]:
     grouped: dict[str, list[ValueEdit]] = {}
     for edit in edits:

@@ -19,8 +19,8 @@ def subject(change: ChangeSet, changes: tuple[ServiceChange, ...]) -> str:
         return f"{change.action}({change.environment}): {len(changes)} value(s) in {files} file(s)"
     changed = {c.service for c in changes}
     parts = [f"{u.service} {_label(u.tag, u.digest)}" for u in change.updates if u.service in changed]
-    if not parts:  # only the record changed (evidence refreshed)
-        parts = ["release record"]
+    if not parts:  # only the record changed (evidence refreshed), or the freeze
+        parts = [change.title or "release record"]
     line = f"{change.action}({change.environment}): {', '.join(parts)}"
     if len(line) > SUBJECT_LIMIT:
         line = f"{change.action}({change.environment}): {len(parts)} services"
@@ -36,6 +36,8 @@ def trailers(change: ChangeSet, changes: tuple[ServiceChange, ...]) -> list[tupl
     for update in change.updates:
         if update.service in changed:
             items.append(("Devops-Image", f"{update.service}={update.repository}@{update.digest}"))
+    # The change's own facts (a break-glass reason, what an automatic rollback undid), one line each.
+    items += [(key, " ".join(value.split())[:300]) for key, value in change.trailers]
     return items
 
 

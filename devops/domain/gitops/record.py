@@ -13,10 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from devops.domain.types import Count, Int, Line, check_name, parse_timestamp
+from devops.domain.types import Bool, Count, Int, Line, check_name, parse_timestamp
 from devops.errors import BadInput
 
 SCHEMA_VERSION = 1
+OPTIONAL_KEYS = ("break_glass", "rollback")
 DIGEST_PATTERN = r"^sha256:[a-f0-9]{64}$"
 COMMIT_PATTERN = r"^[0-9a-f]{7,64}$"
 
@@ -58,8 +59,22 @@ class VerificationEvidence(_Model):
     verified_at: str | None = None
     window: str | None = None
     failing: list[str] = Field(default_factory=list)
+    # PASSED without interruption since (the first of consecutive PASSED verdicts of this digest):
+    # where a soak time counts from (docs/release.md, "Soak time").
+    passing_since: str | None = None
 
-    _verified = field_validator("verified_at")(_timestamp)
+    _verified = field_validator("verified_at", "passing_since")(_timestamp)
+
+
+class RolledBackFrom(_Model):
+    """On an entry an automatic rollback restored: the digest it replaced, which is not released
+    to this environment again until the service changes (no rollback loop)."""
+
+    digest: str = Field(pattern=DIGEST_PATTERN)
+    at: str | None = None
+    reason: Line | None = Field(None, max_length=500)
+
+    _at = field_validator("at")(_timestamp)
 
 
 class ServiceRecord(_Model):
@@ -74,6 +89,7 @@ class ServiceRecord(_Model):
     scan: ScanEvidence | None = None
     sonar: SonarEvidence | None = None
     verification: VerificationEvidence | None = None
+    rolled_back_from: RolledBackFrom | None = None
 
     _built = field_validator("built_at", "source_committed_at")(_timestamp)
 
@@ -95,6 +111,27 @@ class PromotedFrom(_Model):
     gitops_commit: str = Field(pattern=COMMIT_PATTERN)
 
 
+class BreakGlass(_Model):
+    """A release that went through a freeze on purpose (`--break-glass "reason"`)."""
+
+    reason: Line = Field(min_length=1, max_length=500)
+    by: ReleasedBy | None = None
+    at: str | None = None
+    freezes: list[Line] = Field(default_factory=list)  # the freezes it went through
+
+    _at = field_validator("at")(_timestamp)
+
+
+class RollbackMark(_Model):
+    """What a rollback restored and why; `automatic` when a failed verification caused it (such a
+    rollback is never rolled back itself)."""
+
+    automatic: Bool = False
+    reason: Line | None = Field(None, max_length=500)
+    failed_commit: str | None = Field(None, pattern=COMMIT_PATTERN)  # the release whose verification failed
+    restored: str = Field(pattern=COMMIT_PATTERN)  # the commit whose record it restored
+
+
 class ReleaseRecord(_Model):
     schema_version: Int = Field(SCHEMA_VERSION, alias="schema")
     environment: Line
@@ -103,6 +140,8 @@ class ReleaseRecord(_Model):
     source_commit: str | None = Field(None, pattern=COMMIT_PATTERN)
     promoted_from: PromotedFrom | None = None
     services: dict[str, ServiceRecord] = Field(default_factory=dict)
+    break_glass: BreakGlass | None = None
+    rollback: RollbackMark | None = None
 
     _released = field_validator("released_at")(_timestamp)
 
@@ -129,12 +168,15 @@ class ReleaseRecord(_Model):
     def to_dict(self) -> dict[str, Any]:
         """Plain data in the documented key order (unknown keys kept, after the known ones)."""
         data: dict[str, Any] = self.model_dump(by_alias=True, mode="json")
+        for key in OPTIONAL_KEYS:  # written only when they say something (the empty record stays as it was)
+            if data.get(key) is None:
+                data.pop(key, None)
         for service in data["services"].values():
             if service.get("source_committed_at") is None:
                 service.pop("source_committed_at", None)  # records written before it existed stay as they were
             # Evidence keys that do not apply (a PASSED Sonar verdict has no reason) are left out.
-            for evidence in ("scan", "sonar", "verification"):
-                if evidence == "verification" and service.get(evidence) is None:
+            for evidence in ("scan", "sonar", "verification", "rolled_back_from"):
+                if evidence in ("verification", "rolled_back_from") and service.get(evidence) is None:
                     service.pop(evidence, None)
                 if isinstance(service.get(evidence), dict):
                     service[evidence] = {k: v for k, v in service[evidence].items() if v is not None}

@@ -40,6 +40,7 @@ class GitOpsLayout:
     path: str  # the environment's folder
     values_file: str = "values/{service}.yaml"  # relative to `path`; `{service}` is replaced
     record_file: str = "release.json"  # relative to `path`
+    freeze_file: str = "freeze.json"  # relative to `path` (`devops freeze`)
 
     def _inside(self, relative: str) -> str:
         return f"{self.path.strip('/')}/{relative}"
@@ -52,3 +53,8 @@ class GitOpsLayout:
     def record_path(self) -> str:
         """Path of the environment's release record inside the repository."""
         return self._inside(self.record_file)
+
+    @property
+    def freeze_path(self) -> str:
+        """Path of the environment's freeze file inside the repository."""
+        return self._inside(self.freeze_file)

@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from devops.domain.release.moments import iso, parse_iso
+from devops.domain.release.soak import soak_refusal
 from devops.errors import BadInput
+
+__all__ = ["PASSED", "FAILED", "SKIPPED", "EvidencePolicy", "EvidenceSettings", "check_entry", "iso", "parse_iso",
+           "scan_evidence", "sonar_evidence", "utc_now"]
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 PASSED, FAILED, SKIPPED = "PASSED", "FAILED", "SKIPPED"
@@ -35,6 +40,9 @@ class EvidencePolicy(Protocol):
     @property
     def require_verification(self) -> bool | None: ...  # a PASSED `devops verify` is required
 
+    @property
+    def min_soak_seconds(self) -> int | None: ...  # how long it ran verified in the source (soak.py)
+
 
 @dataclass(frozen=True)
 class EvidenceSettings:
@@ -43,24 +51,11 @@ class EvidenceSettings:
     scan_max_age_days: int | None = 7
     require_sonar: bool = False
     require_verification: bool | None = None
+    min_soak_seconds: int | None = None
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def scan_evidence(verdict_passed: bool, counts: Mapping[str, int], checked_at: dt.datetime,
@@ -129,6 +124,10 @@ def check_entry(service: str, entry: Mapping[str, Any] | None, source: str, poli
                                       "evidence.require_sonar is true")
     if policy.require_verification:
         refusal = _verification_refusal(service, digest, entry.get("verification"), source)
+        if refusal:
+            return EvidenceCheck(service, refusal)
+    if policy.min_soak_seconds:
+        refusal = soak_refusal(service, entry, source, policy.min_soak_seconds, now)
         if refusal:
             return EvidenceCheck(service, refusal)
     checked = parse_iso(scan.get("checked_at"))

@@ -8,10 +8,13 @@ mutable dataclasses; the `--json` output is their frozen pydantic mirror in the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devops.domain.gitops.change import PublishResult
 from devops.domain.release.verification import VerifyOutcome
+
+if TYPE_CHECKING:
+    from devops.domain.release.freeze import ActiveFreeze
 
 
 @dataclass
@@ -30,6 +33,17 @@ class ServiceRelease:
 
 
 @dataclass
+class AutoRollback:
+    """The automatic rollback after a release whose verification failed."""
+
+    outcome: str                  # rolled-back, pull-request, not-needed, no-target, refused, failed
+    detail: str                   # one line: what was restored, or why nothing was
+    restored: str | None = None   # the commit whose release record was restored
+    commit: str | None = None     # the rollback's own commit (or its pull request's branch tip)
+    pull_request_url: str | None = None
+
+
+@dataclass
 class ReleaseReport:
     environment: str
     action: str                      # release, promote, rollback
@@ -41,6 +55,10 @@ class ReleaseReport:
     # why it could not run (Prometheus unreachable: the release stands, not verified).
     verification: VerifyOutcome | None = None
     verification_error: str | None = None
+    # The release went through a freeze: the record's `break_glass` block (reason, by, at, freezes).
+    break_glass: dict[str, Any] | None = None
+    # What the automatic rollback after a failed verification did (environments.<env>.auto_rollback).
+    auto_rollback: AutoRollback | None = None
 
     @property
     def changed(self) -> list[ServiceRelease]:
@@ -70,3 +88,4 @@ class EnvironmentStatus:
     released_by: str
     services: list[ServiceStatus] = field(default_factory=list)
     pending: dict[str, tuple[str, str]] = field(default_factory=dict)  # service -> (digest now, source's)
+    freezes: list[ActiveFreeze] = field(default_factory=list)  # the freezes in force (devops freeze, calendars)

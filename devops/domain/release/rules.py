@@ -29,12 +29,14 @@ def record_services(record: ReleaseRecord) -> dict[str, dict[str, Any]]:
 
 def new_record(environment: str, order: Sequence[str], previous: ReleaseRecord,
                entries: Mapping[str, Mapping[str, Any]], *, source_commit: str | None, now: dt.datetime,
-               released_by: Mapping[str, Any], promoted_from: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The next release record: previous entries, with `entries` replacing theirs, in config order."""
+               released_by: Mapping[str, Any], promoted_from: Mapping[str, Any] | None = None,
+               break_glass: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The next release record: previous entries, with `entries` replacing theirs, in config order;
+    `break_glass` when the release went through a freeze (devops/domain/release/freeze.py)."""
     services = {**record_services(previous), **{k: dict(v) for k, v in entries.items()}}
     ordered = {name: services[name] for name in order if name in services}
     ordered.update({name: entry for name, entry in services.items() if name not in ordered})
-    return {
+    record = {
         "schema": 1,
         "environment": environment,
         "released_at": iso(now),
@@ -43,6 +45,9 @@ def new_record(environment: str, order: Sequence[str], previous: ReleaseRecord,
         "promoted_from": dict(promoted_from) if promoted_from else None,
         "services": ordered,
     }
+    if break_glass:
+        record["break_glass"] = dict(break_glass)
+    return record
 
 
 def repository_refusal(service: str, recorded: object, configured: str | None, where: str) -> str:

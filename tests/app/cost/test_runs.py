@@ -218,3 +218,48 @@ def test_report_requests_that_name_nothing_are_bad_input(world: EksWorld, ports:
         cost_report.report(config(cost="cost: {}\n"), ports())
     with pytest.raises(UnknownName, match=r"unknown schedule 'x'; known: none configured"):
         cost_report.report(config(cost="cost: {}\n"), ports(), schedule="x")
+
+
+class Heard:
+    """The Notifier port, keeping what it was told."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def notify(self, event: Any) -> None:
+        self.events.append(event)
+
+
+def test_a_run_that_resizes_or_fails_is_a_cost_run_notification(world: EksWorld, ports: Ports) -> None:
+    dev_cluster(world)
+    heard = Heard()
+    cost_run.schedule(config(), ports(notifier=heard), at=NIGHT, dry_run=True)
+    assert heard.events == []  # a dry run changed nothing
+    cost_run.schedule(config(), ports(notifier=heard), at=NIGHT)
+    [event] = heard.events
+    assert event.kind == "cost-run" and event.summary == "devops cost schedule: 2 change(s), 0 failure(s) (done)"
+    cost_run.schedule(config(), ports(notifier=heard), at=NIGHT)
+    assert len(heard.events) == 1  # the next run finds it as scheduled: quiet
+    world.fail("UpdateNodegroupConfig", 1)
+    cost_run.by_hand(config(), ports(notifier=heard), "up", CLUSTER, at=NIGHT)
+    assert heard.events[-1].severity == "error" and "failure" in heard.events[-1].summary
+
+
+def test_a_schedule_takes_the_holidays_of_a_calendar_named_in_the_config(world: EksWorld, ports: Ports) -> None:
+    """`cost.schedules.<name>.calendars` refers to `calendars:` by name: the holiday is off all day."""
+    import yaml
+
+    from devops.config import Config
+    from tests.app.cost.conftest import BASE
+
+    text = BASE.replace('      uptime: ["Mon-Fri 08:00-20:00"]\n',
+                        '      uptime: ["Mon-Fri 08:00-20:00"]\n      calendars: [india]\n') + \
+        'calendars:\n  india: {timezone: Asia/Kolkata, holidays: [{name: Founders Day, from: "2026-11-26"}]}\n'
+    with_holiday = Config.model_validate(yaml.safe_load(text))
+    dev_cluster(world)
+    run = cost_run.schedule(with_holiday, ports(), at=MORNING)  # Thursday 09:00: office hours, but a holiday
+    [line] = run.schedules or []
+    assert (line.state, line.reason) == ("down", "holiday Founders Day (calendar india)")
+    assert len(run.result.having("scale-down")) == 2
+    control = cost_run.schedule(config(), ports(), at=MORNING)  # the same morning without the calendar
+    assert control.schedules is not None and control.schedules[0].state == "up"
