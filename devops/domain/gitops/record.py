@@ -66,6 +66,9 @@ class ServiceRecord(_Model):
     repository: Line = Field(min_length=1, max_length=255)
     tag: Line = Field("", max_length=128)
     digest: str = Field(pattern=DIGEST_PATTERN)
+    # The build identity (input hash) the digest was built from: a release with the same inputs
+    # knows it has nothing to do without asking the registry.
+    inputs: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     source_commit: str | None = Field(None, pattern=COMMIT_PATTERN)
     built_at: str | None = None
     scan: ScanEvidence | None = None
@@ -127,6 +130,8 @@ class ReleaseRecord(_Model):
         """Plain data in the documented key order (unknown keys kept, after the known ones)."""
         data: dict[str, Any] = self.model_dump(by_alias=True, mode="json")
         for service in data["services"].values():
+            if service.get("inputs") is None:
+                service.pop("inputs", None)  # records written before the input hash was recorded
             # Evidence keys that do not apply (a PASSED Sonar verdict has no reason) are left out.
             for evidence in ("scan", "sonar", "verification"):
                 if evidence == "verification" and service.get(evidence) is None:
