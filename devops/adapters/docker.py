@@ -8,6 +8,7 @@ build with nothing to do costs does not grow with the number of services.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -75,7 +76,7 @@ class DockerEngine:
         if not wanted:
             return {}
         self.inspections += 1
-        result = run([self.executable, "image", "inspect", "--format", "{{.Id}} {{join .RepoDigests \",\"}}",
+        result = run([self.executable, "image", "inspect", "--format", "{{.Id}} {{json .RepoDigests}}",
                       *wanted], check=False, timeout=120, install_hint=INSTALL_HINT)
         missing = set()
         for line in result.stderr.splitlines():
@@ -97,7 +98,11 @@ class DockerEngine:
         answers = {}
         for ref, line in zip(found, lines, strict=True):
             image, _, digests = line.partition(" ")
-            answers[ref] = (image.strip(), [d for d in digests.strip().split(",") if d])
+            try:
+                listed = json.loads(digests) or []
+            except ValueError:
+                raise ExternalError(f"docker image inspect {ref}: unexpected output {line[:200]!r}") from None
+            answers[ref] = (image.strip(), [str(d) for d in listed])
         return answers
 
     def existing(self, references: Iterable[str]) -> set[str]:

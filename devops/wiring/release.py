@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -22,7 +23,7 @@ from devops.domain.release.evidence import EvidenceSettings
 from devops.errors import ExternalError, GateFailed
 from devops.report.console import Reporter
 from devops.wiring import adapters as wiring
-from devops.wiring.gitops import open_gitops
+from devops.wiring.gitops import GitOpsClones, open_gitops
 from devops.wiring.settings import RuntimeSettings
 
 if TYPE_CHECKING:
@@ -103,6 +104,13 @@ class CliSteps:
         self._scans: dict[str, Future[ScanRun]] = {}
         self._scanner: ThreadPoolExecutor | None = None
         self._scan_lock = threading.Lock()
+        # One clone per GitOps repository and branch for the whole run (status, promotion).
+        self.clones = GitOpsClones()
+        weakref.finalize(self, self.clones.close)
+
+    def close(self) -> None:
+        """Remove the run's GitOps clones (the command calls it when it ends)."""
+        self.clones.close()
 
     # -- adapters, made on first use so `status` never needs Docker
     @cached_property
@@ -136,7 +144,7 @@ class CliSteps:
     @contextmanager
     def open_repo(self, environment: str) -> Iterator[GitOpsSession]:
         self.reporter.debug(f"{environment}: reading the GitOps repository")
-        with open_gitops(self.config, environment, self.settings) as repo:
+        with open_gitops(self.config, environment, self.settings, clones=self.clones) as repo:
             yield repo
 
     # -- release

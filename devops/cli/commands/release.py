@@ -55,6 +55,7 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
     order = list(config.services)
     arguments = parse_build_args(build_args, environ=app.settings.environ)
     steps = CliSteps(config, app.settings, app.reporter, build_args=arguments, images=_Images(app))
+    click.get_current_context().call_on_close(steps.close)  # one GitOps clone for the run
     if target.promote_from:
         from devops.app.promote import promote
 

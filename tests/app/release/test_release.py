@@ -8,11 +8,10 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
-
-from pathlib import Path
 
 from devops.app.gitops_publish import GitOpsSession
 from devops.app.plan import ServicePlan
