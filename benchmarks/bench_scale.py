@@ -184,7 +184,8 @@ class Bench:
         self.namespaces = [self.namespace]
 
     def devops(self, project: ScaleProject, *args: str, ok: tuple[int, ...] = (0,)) -> Measured:
-        return run_devops(list(args), cwd=project.root, env=self.env, shims=self.shims, proxy=self.proxy, ok=ok)
+        return run_devops(list(args), cwd=project.root, env=self.env, shims=self.shims, proxy=self.proxy, ok=ok,
+                          source_roots=(self.where,))
 
     def project(self, n: int, m: int) -> tuple[ScaleProject, Measured | None]:
         """The (N, M) project, made and released to dev once (its first release is returned)."""
@@ -310,8 +311,10 @@ class Bench:
                 continue
             counted = self.devops(project, *args)
             prof = folder / f"{name}.prof"
-            profiled = run_devops(args, cwd=project.root, env=self.env, python_flags=("-m", "cProfile", "-o", str(prof)))
-            imports = run_devops(args, cwd=project.root, env=self.env, python_flags=("-X", "importtime"))
+            profiled = run_devops(args, cwd=project.root, env=self.env, python_flags=("-m", "cProfile", "-o", str(prof)),
+                                  source_roots=(self.where,))
+            imports = run_devops(args, cwd=project.root, env=self.env, python_flags=("-X", "importtime"),
+                                 source_roots=(self.where,))
             (folder / f"{name}.importtime.txt").write_text(imports.stderr)
             out[name] = {"seconds": round(counted.seconds, 3), "profiled_seconds": round(profiled.seconds, 3),
                          **counted.counts(), "import": import_summary(imports.stderr),
@@ -319,7 +322,7 @@ class Bench:
             if shutil.which("py-spy"):
                 raw = folder / f"{name}.py-spy.txt"
                 spy = [shutil.which("py-spy") or "py-spy", "record", "--idle", "--rate", "250", "--format", "raw",
-                       "--output", str(raw), "--", sys.executable, "-m", "devops", "--json", *args]
+                       "--output", str(raw), "--", sys.executable, "-m", "devops", "--source-root", str(self.where), "--json", *args]
                 subprocess.run(spy, cwd=project.root, env=self.env, capture_output=True, timeout=600)
                 if raw.is_file():
                     out[name]["wall_samples"] = wall_summary(raw)
@@ -459,7 +462,7 @@ def bench_shop(where: Path, proxy: CountingProxy, shims: Shims, standins: dict[s
     env_a = {**base_env, "DEVOPS_BUILD_ARGS": " ".join(f"{k}={v}" for k, v in bases_a.items())}
 
     def shop_devops(root: Path, env: dict[str, str], *args: str, ok: tuple[int, ...] = (0,)) -> Measured:
-        return run_devops(list(args), cwd=root, env=env, shims=shims, proxy=proxy, ok=ok)
+        return run_devops(list(args), cwd=root, env=env, shims=shims, proxy=proxy, ok=ok, source_roots=(where,))
 
     note_load()
     say("shop: first devops build (cold: fresh base image IDs)")
