@@ -410,8 +410,11 @@ def fresh_bases(standins: dict[str, str], run: str) -> dict[str, str]:
     built on them (a cold build without pruning anything on the shared engine). No new layers."""
     fresh = {}
     for key, ref in standins.items():
-        name = ref.rsplit("/", 1)[1]
-        copy = f"bench-cold-{run}/{name}"
+        host, name = ref.split("/", 1)[0], ref.rsplit("/", 1)[1]
+        # Named under the stand-ins' registry, where they are never pushed: the build identity
+        # counts a base its registry does not have (404) by the local image ID. (A name on
+        # docker.io would make it ask Docker Hub, which cannot be reached here: exit 3.)
+        copy = f"{host}/bench-cold-{run}/{name}"
         subprocess.run(["docker", "build", "-q", "-t", copy, "-"], input=f"FROM {ref}\nLABEL bench.cold={run}\n",
                        text=True, capture_output=True, check=True, timeout=300)
         fresh[key] = copy

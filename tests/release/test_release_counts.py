@@ -67,6 +67,10 @@ def test_status_and_a_promotion_clone_the_gitops_repository_once(
     assert status.code == 0, status.err
     assert {e["environment"] for e in status.json()["environments"]} == {"dev", "prod"}  # type: ignore[index]
     assert log.count("git")["clone"] == 1, log.count("git")
+    # --json: the JSON has every row; stderr has one line per environment, no tables.
+    assert "prod @ " in status.err and "digest" not in status.err
+    human = run_cli("status", cwd=shop.root)
+    assert human.code == 0 and "digest" in human.out + human.err, "control: the tables without --json"
 
     log.reset()
     promoted = run_cli("--json", "release", "--env", "prod", cwd=shop.root)
