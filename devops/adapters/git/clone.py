@@ -82,7 +82,8 @@ class GitClone:
         if self._closed or self._folder.users <= 0:
             raise ValueError("a closed clone cannot be shared")
         view = GitClone(settings, self.workdir, self._git, self._folder)
-        view._commit = self._head()
+        # An untouched clone is still at the tip it cloned: no `rev-parse` per environment.
+        view._commit = self._commit if not self._folder.touched and self._commit else self._head()
         return view
 
     @property
