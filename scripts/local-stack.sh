@@ -66,7 +66,14 @@ standins() {
   while IFS='=' read -r _ image; do docker push -q "$image" >/dev/null; done < .devops-standins.env
 }
 
-up() { install_apt; start_docker; start_registry; install_python; standins; }
+# pip (network and CPU) runs while the engine starts and the stand-ins build (network, disk):
+# they share nothing, and on a fresh machine each takes minutes.
+up() {
+  install_apt
+  install_python & local pip_pid=$!
+  start_docker; start_registry; standins
+  wait "$pip_pid" || { log "pip install -e .[test,lint] failed"; exit 1; }
+}
 
 case "${1:-up}" in
   up) up ;;

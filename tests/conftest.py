@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import stack
+from tests.support import scheduling, stack
+from tests.support.shop_images import build_shop_images
 
 # The token-auth registry (as strict as Docker Hub) and a fault proxy in front of it.
 from tests.support.strictregistry import strict_proxy, strict_registry  # noqa: F401
@@ -49,6 +50,13 @@ def standin_build_args(docker_engine: None) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def shop_images(standin_build_args: dict[str, str]) -> dict[str, str]:
+    """The shop's images (frontend, product, cart, order, the MongoDB stand-in), built once per
+    run for every module that runs them; the tag of each, by name."""
+    return build_shop_images(standin_build_args)
+
+
+@pytest.fixture(scope="session")
 def moto_server() -> Iterator[stack.MotoServer]:
     server = stack.MotoServer().start()
     yield server
@@ -83,10 +91,13 @@ def _no_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
 # select the fast tier and CI can schedule the slow one.
 UNIT_FOLDERS = ("tests/domain/", "tests/app/", "tests/contract/", "tests/architecture/")
 E2E_FOLDERS = ("tests/demo/", "tests/services/", "tests/release/", "tests/observability/e2e/")
-DOCKER_FIXTURES = {"docker_engine", "registry", "standin_build_args", "strict_registry"}
+DOCKER_FIXTURES = {"docker_engine", "registry", "standin_build_args", "strict_registry", "shop_images"}
 
 
+# tryfirst: pytest-xdist's own hook reads the `xdist_group` marks set here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    scheduling.assign_groups(items, REPO_ROOT)
     for item in items:
         where = Path(str(item.fspath)).relative_to(REPO_ROOT).as_posix()
         fixtures = set(getattr(item, "fixturenames", ()))

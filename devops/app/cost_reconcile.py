@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from devops.app.cost_cluster import ClusterPorts, ClusterSide
 from devops.domain.cost import planner
+from devops.domain.cost.cluster_state import ClusterOutcome
 from devops.domain.cost.nodegroups import Cluster, Nodegroup, Size
 from devops.domain.cost.outcome import CHANGES, WHOLE_TARGET, Manual, Outcome, RunResult
 from devops.domain.cost.planner import ClusterPlan, ClusterView, Gone, Observed
@@ -68,14 +70,17 @@ def reconcile(
     checkpoint: Checkpoint = no_checkpoint,
     readback: RetryPolicy = READBACK,
     sleep: Callable[[float], None] = time.sleep,
+    cluster: ClusterPorts | None = None,
 ) -> RunResult:
     """Decide and reconcile every target node group at instant `at`; see the module doc.
 
     `eks_for(region)` gives the EKS port of a region (made once per region, shared by the
-    threads); `checkpoint(step)` is called between the two steps of each change."""
+    threads); `checkpoint(step)` is called between the two steps of each change; `cluster` reaches
+    the cluster side of targets that cooperate with an autoscaler or scale workloads
+    (devops/app/cost_cluster.py)."""
     targets = list(targets)
     result = RunResult(at=at, dry_run=dry_run)
-    worker = _TargetRun(at, dry_run, manual, checkpoint, readback, sleep)
+    worker = _TargetRun(at, dry_run, manual, checkpoint, readback, sleep, cluster)
     lock = threading.Lock()
     ports: dict[str, EksPort] = {}
 
@@ -91,9 +96,22 @@ def reconcile(
     else:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cost") as pool:
             chunks = list(pool.map(lambda t: worker.run(t, port(t.region)), targets))
-    for chunk in chunks:
+    for chunk, side in chunks:
         result.outcomes.extend(chunk)
+        result.cluster.extend(side)
     return result
+
+
+def _withhold(plan: ClusterPlan) -> None:
+    """Keep the node groups up this run: the cluster side could not stop the autoscaler (or the
+    workloads), and scaling the nodes away under it would only make it churn."""
+    for group in plan.down:
+        out = plan.changes[group.name]
+        out.action = "skipped"
+        out.message = "kept up: the cluster side did not finish (see its rows); the next run retries"
+        out.after = None
+        plan.save.pop(group.name, None)
+    plan.down.clear()
 
 
 class _StillUpdating(Exception):
@@ -112,11 +130,13 @@ class _TargetRun:
     checkpoint: Checkpoint
     readback: RetryPolicy
     sleep: Callable[[float], None]
+    cluster: ClusterPorts | None = None
 
-    def run(self, target: Target, eks: EksPort) -> list[Outcome]:
+    def run(self, target: Target, eks: EksPort) -> tuple[list[Outcome], list[ClusterOutcome]]:
         rows: list[Outcome] = []
+        side: list[ClusterOutcome] = []
         try:
-            self._run(target, eks, rows)
+            self._run(target, eks, rows, side)
         except DevopsError as exc:
             if self.manual is not None and isinstance(exc, BadInput):
                 raise  # a wrong request by hand: exit 2 naming it
@@ -126,9 +146,22 @@ class _TargetRun:
                 if row.action in CHANGES:
                     row.action, row.message = "failed", f"{exc}; the next run finishes it"
             rows.append(Outcome.of(target, WHOLE_TARGET, None, "", "failed", message=str(exc)))
-        return rows
+        return rows, side
 
-    def _run(self, target: Target, eks: EksPort, rows: list[Outcome]) -> None:
+    def _side(self, target: Target, view: ClusterView, into: list[ClusterOutcome]) -> ClusterSide | None:
+        """The cluster side of this target, or None: no cooperation configured, no ports, or a
+        change by hand of one node group (the workloads follow the whole cluster)."""
+        if not target.cooperates or self.cluster is None:
+            return None
+        if self.manual is not None and self.manual.nodegroup is not None:
+            return None
+        decision = planner.decide(view, WHOLE_TARGET)
+        side = ClusterSide(target, self.at, decision.state, decision.reason, self.cluster, self.dry_run,
+                           self.checkpoint)
+        side.rows = into
+        return side
+
+    def _run(self, target: Target, eks: EksPort, rows: list[Outcome], into: list[ClusterOutcome]) -> None:
         skipped = planner.screen_target(target, self.at, self.manual)
         if skipped is not None:
             rows.append(skipped)
@@ -151,10 +184,23 @@ class _TargetRun:
             expired = view.state.expired_holds(self.at)
             if expired and not self.dry_run:
                 eks.untag_cluster(cluster, expired)
-        if self.dry_run:
-            return
-        self._scale_down(target, eks, cluster, plan)
-        self._scale_up(target, eks, cluster, plan)
+        side = self._side(target, view, into)
+        scheduled = [r.nodegroup for r in rows
+                     if r.nodegroup != WHOLE_TARGET and r.action not in ("skipped", "refused")]
+        try:
+            if side is not None and side.want == "down" and not side.night(scheduled):
+                _withhold(plan)
+            if self.dry_run:
+                if side is not None and side.want == "up":
+                    side.morning(scheduled)
+                return
+            self._scale_down(target, eks, cluster, plan)
+            self._scale_up(target, eks, cluster, plan)
+            if side is not None and side.want == "up":
+                side.morning(scheduled)
+        finally:
+            if side is not None:
+                side.close()
         if self.manual is not None:
             change = planner.holds_by_hand(target, view.state, self.manual)
             if change.remove:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time
 from time import sleep as _sleep
 from typing import Protocol
 
+from devops.app.cost_cluster import ClusterPorts
 from devops.app.cost_reconcile import Checkpoint, EksPort, no_checkpoint, reconcile
 from devops.config import Config
 from devops.domain.cost.metrics import MetricSample, run_samples
@@ -64,11 +65,18 @@ class CostPorts:
     checkpoint: Checkpoint = no_checkpoint
     clock: Callable[[], datetime] = _utc_now
     sleep: Callable[[float], None] = _sleep
+    # The cluster side of targets that cooperate with an autoscaler or scale workloads.
+    cluster: ClusterPorts | None = None
 
 
 def production_clusters(config: Config) -> list[str]:
     """Clusters of the environments that are production (devops/domain/environments.py)."""
     return [env.cluster.name for name, env in config.environments.items() if is_production(name)]
+
+
+def autoscalers(config: Config) -> dict[tuple[str, str], str]:
+    """(cluster, region) -> the autoscaler of the environment that owns the cluster."""
+    return {(env.cluster.name, env.cluster.region): env.cluster.autoscaler for env in config.environments.values()}
 
 
 def select_targets(config: Config, names: Iterable[str] = ()) -> list[Target]:
@@ -79,7 +87,7 @@ def select_targets(config: Config, names: Iterable[str] = ()) -> list[Target]:
         if name not in cost.targets:
             known = ", ".join(sorted(cost.targets)) or "none configured"
             raise UnknownName(f"{config.source}: unknown cost target {name!r}; known: {known}")
-    return cost.resolve_targets(production_clusters(config), names or None)
+    return cost.resolve_targets(production_clusters(config), names or None, autoscalers(config))
 
 
 def find_target(targets: Iterable[Target], cluster: str) -> Target:
@@ -106,7 +114,8 @@ def schedule(config: Config, ports: CostPorts, *, at: datetime | None = None, na
                        notes=[Note("info", "no cost.targets configured; nothing to do")])
     cost = config.cost
     result = reconcile(targets, at, ports.eks_for, dry_run=dry_run, concurrency=cost.concurrency,
-                       checkpoint=ports.checkpoint, readback=cost.readback_policy(), sleep=ports.sleep)
+                       checkpoint=ports.checkpoint, readback=cost.readback_policy(), sleep=ports.sleep,
+                       cluster=ports.cluster)
     run = CostRun(title, _counted(result, ports), [ScheduleLine.of(target, at) for target in targets])
     run.notes += _push_metrics(result, ports)
     run.failure = _broken(result)
@@ -122,7 +131,8 @@ def by_hand(config: Config, ports: CostPorts, state: State, cluster: str, *, nod
     hold_until = resolve_until(until, at, target.schedule.zone) if until is not None else None
     cost = config.cost
     result = reconcile([target], at, ports.eks_for, dry_run=dry_run, manual=Manual(state, nodegroup, hold_until),
-                       checkpoint=ports.checkpoint, readback=cost.readback_policy(), sleep=ports.sleep)
+                       checkpoint=ports.checkpoint, readback=cost.readback_policy(), sleep=ports.sleep,
+                       cluster=ports.cluster)
     run = CostRun(f"devops cost {state} {target.cluster}", _counted(result, ports))
     run.notes += _push_metrics(result, ports)
     run.failure = _broken(result) or _refused(target, result)
@@ -161,6 +171,10 @@ def _push_metrics(result: RunResult, ports: CostPorts) -> list[Note]:
 def _broken(result: RunResult) -> DevopsError | None:
     """Exit 3 naming the first change that failed or that EKS did not show."""
     broken = result.having("failed", "mismatch")
+    side = result.cluster_having("failed")
+    if not broken and side:
+        more = f" (and {len(side) - 1} more, see the table)" if len(side) > 1 else ""
+        return ExternalError(f"{side[0].cluster}: {side[0].kind} {side[0].name}: failed: {side[0].message}{more}")
     if not broken:
         return None
     first = broken[0]

@@ -90,7 +90,8 @@ class Publisher(Protocol):
 def branch_name(prefix: str, change: ChangeSet) -> str:
     """`<prefix>/<env>-<12 hex>`: the hash of (environment, services, digests), so the same
     change always lands on the same branch."""
-    key = json.dumps([change.environment, sorted((u.service, u.digest) for u in change.updates)])
+    key = json.dumps([change.environment, sorted((u.service, u.digest) for u in change.updates)]
+                     + ([sorted((e.name, e.value) for e in change.values)] if change.values else []))
     return f"{prefix.rstrip('/')}/{change.environment}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 

@@ -91,6 +91,8 @@ class ReleaseSteps(Releaser, Protocol):
 
     def source_commit(self) -> str | None: ...
 
+    def source_committed_at(self) -> str | None: ...  # ISO 8601 UTC; None when unknown
+
     def open_repo(self, environment: str) -> AbstractContextManager[ReleaseRepository]: ...
 
 
@@ -181,13 +183,14 @@ def release(environment: str, services: Sequence[str], order: Sequence[str], ste
 
         digests = steps.push(candidates)
         source_commit = steps.source_commit()
+        committed_at = steps.source_committed_at() if source_commit else None
         entries = {}
         for plan in candidates:
             item = releases[plan.service]
             item.digest, item.status = digests[plan.service], "released"
             entries[plan.service] = {
                 "repository": plan.repository, "tag": item.tag, "digest": item.digest, "inputs": plan.inputs.digest,
-                "source_commit": source_commit, "built_at": iso(checked_at),
+                "source_commit": source_commit, "source_committed_at": committed_at, "built_at": iso(checked_at),
                 "scan": item.scan, "sonar": item.sonar,
             }
         record = new_record(environment, order, previous, entries, source_commit=source_commit, now=now,

@@ -59,6 +59,13 @@ def image_targets(
     return targets
 
 
+def digest_target(config: Config, service: str, reference: str, load_ignore: IgnoreLoader) -> ImageTarget:
+    """A service's image pinned by digest (`repository@sha256:...`, as a release record names it)
+    under the service's current policy, shown on its Dockerfile (`devops rescan`, promotion)."""
+    return ImageTarget(ref=reference, policy=policy_for(config, load_ignore, service), service=service,
+                       location=_relative(config, config.dockerfile(service)))
+
+
 def config_targets(
     config: Config, override: PolicyOverride, services: Sequence[str] = (), *, load_ignore: IgnoreLoader,
 ) -> list[ConfigTarget]:

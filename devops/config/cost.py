@@ -31,13 +31,14 @@ build the domain's objects (`ScheduleConfig.schedule`, `CostConfig.resolve_targe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from devops.config.base import Section
+from devops.config.cost_cluster import WorkloadsConfig
 from devops.domain.cost.target import Capacity as DomainCapacity
 from devops.domain.cost.target import FixedCounts, Selector, Target
 from devops.domain.environments import is_production
@@ -170,6 +171,10 @@ class TargetConfig(Section):
     # For the report: node groups by name, when AWS is not asked.
     capacity: dict[str, Capacity] = Field(default_factory=dict)
     fixed: FixedCosts = FixedCosts()
+    # Scaled to zero with the node groups (needs the cluster's Kubernetes API).
+    workloads: WorkloadsConfig = WorkloadsConfig()
+    # Karpenter NodePools limited to zero off-hours (autoscaler: karpenter).
+    nodepools: NodegroupSelector = NodegroupSelector()
 
     @field_validator("exclude_until", mode="before")
     @classmethod
@@ -185,8 +190,9 @@ class TargetConfig(Section):
         return is_production(self.environment or "", cluster=self.cluster)
 
     def target(self, name: str, schedule: Schedule, opt_out_tag: str,
-               production_clusters: Iterable[str] = ()) -> Target:
-        """The domain's target; production also when its cluster is a production environment's."""
+               production_clusters: Iterable[str] = (), autoscaler: str = "none") -> Target:
+        """The domain's target; production also when its cluster is a production environment's;
+        `autoscaler` that of the environment whose cluster it is."""
         return Target(
             name=name,
             cluster=self.cluster,
@@ -201,6 +207,9 @@ class TargetConfig(Section):
             capacity=tuple(DomainCapacity(group, c.instance_type, c.count, "config")
                            for group, c in sorted(self.capacity.items())),
             fixed=FixedCounts(self.fixed.eks_control_planes, self.fixed.nat_gateways, self.fixed.load_balancers),
+            autoscaler=autoscaler,
+            workloads=self.workloads.workloads(),
+            nodepools=self.nodepools.selector(),
         )
 
 
@@ -266,12 +275,16 @@ class CostConfig(Section):
         return value
 
     def resolve_targets(self, production_clusters: Iterable[str] = (),
-                        names: Iterable[str] | None = None) -> list[Target]:
-        """The targets (all, or those named), by name, with their schedules built."""
+                        names: Iterable[str] | None = None,
+                        autoscalers: Mapping[tuple[str, str], str] | None = None) -> list[Target]:
+        """The targets (all, or those named), by name, with their schedules built; `autoscalers`
+        maps (cluster, region) to the autoscaler of the environment that owns that cluster."""
         prod = set(production_clusters)
         wanted = set(names) if names is not None else None
+        modes = autoscalers or {}
         schedules = {name: cfg.schedule(name) for name, cfg in self.schedules.items()}
-        return [cfg.target(name, schedules[cfg.schedule], self.opt_out_tag, prod)
+        return [cfg.target(name, schedules[cfg.schedule], self.opt_out_tag, prod,
+                           modes.get((cfg.cluster, cfg.region), "none"))
                 for name, cfg in sorted(self.targets.items()) if wanted is None or name in wanted]
 
     def readback_policy(self) -> RetryPolicy:

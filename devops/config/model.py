@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from devops.config.base import Section
+from devops.config.cluster import ClusterConfig
 from devops.config.cost import CostConfig
 from devops.config.gates import GatesConfig
 from devops.config.infra import InfraConfig
@@ -92,6 +93,10 @@ class ServiceConfig(Section):
 class ClusterRef(Section):
     name: str = Field(pattern=CLUSTER_PATTERN)
     region: str = Field("ap-south-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    # The node autoscaler of the environment (docs/platform.md, "Autoscaler"): given to Terraform
+    # as its `autoscaler` variable, and must equal `autoscaler` of gitops/apps/values-<env>.yaml
+    # (`devops cluster values` checks, tests/platform too); `devops cost` cooperates with it.
+    autoscaler: Literal["none", "cluster-autoscaler", "karpenter"] = "none"
 
 
 class GitOpsPushConfig(Section):
@@ -197,6 +202,7 @@ class Config(Section):
     cost: CostConfig = CostConfig()
     infra: InfraConfig = InfraConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    cluster: ClusterConfig = ClusterConfig()
 
     _source: Path = PrivateAttr(default=Path("pipelines/devops.yaml"))
     _root: Path = PrivateAttr(default=Path("."))

@@ -67,8 +67,9 @@ def origin(url: str) -> Origin:
 def service_url_problem(url: object, *, what: str = "URL") -> str | None:
     """Why `url` may not receive a credential, or None when it may.
 
-    Accepted: `https://host[:port][/path]`, and `http://` only for a loopback host (a local
-    stand-in); no user/password, query or fragment (they would be sent, or mean a typo).
+    Accepted: `https://host[:port][/path]` (port 1..65535), and `http://` only for a loopback
+    host (a local stand-in); no user/password, query or fragment (they would be sent, or mean a
+    typo).
     """
     if not isinstance(url, str):
         return f"expected an {what} string"
@@ -85,6 +86,8 @@ def service_url_problem(url: object, *, what: str = "URL") -> str | None:
         where = origin(url)
     except ValueError as exc:
         return f"{what} {shown}: {exc}"
+    if where.port == 0:  # nothing listens there: a typo to refuse now (exit 2), not a failed connect later
+        return f"{what} {shown}: expected a port from 1 to 65535"
     if "@" in parts.netloc:
         return f"{what} must not contain a user or password; give the token through its environment variable"
     if parts.query or parts.fragment or url.endswith(("?", "#")):

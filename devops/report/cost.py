@@ -48,6 +48,7 @@ def _run_table(reporter: Reporter, run: CostRun) -> None:
         size = before if after in ("-", before) else f"{before} -> {after}"
         console_rows.append([row[0], row[1], row[2], row[3], size, row[7]])
     suffix = " (dry run: nothing changed)" if result.dry_run else ""
+    github = reporter.github
     reporter.table(
         f"{run.title} at {run.at_utc:%Y-%m-%d %H:%M}Z{suffix} (sizes are min/desired/max)",
         ["cluster", "node group", "want", "action", "size", "why"],
@@ -59,9 +60,9 @@ def _run_table(reporter: Reporter, run: CostRun) -> None:
         f"{len(result.changed)} change(s), {result.nodegroups} node group(s); "
         f"AWS calls: {result.reads} read(s), {result.writes} write(s)"
     )
-    github = reporter.github
     github.summary(f"### {run.title}{suffix}\n\n" + markdown_table(RUN_HEADERS, rows))
     github.output("changed", str(len(result.changed)))
+    _cluster_table(reporter, run, suffix)
     for o in result.outcomes:
         if o.action in ("failed", "mismatch"):
             github.annotate("error", f"{o.cluster}/{o.nodegroup}: {o.message}", title="devops cost")
@@ -72,6 +73,22 @@ def _run_table(reporter: Reporter, run: CostRun) -> None:
             github.annotate("notice", f"{o.cluster}: skipped: {o.message}", title="devops cost")
     for o in result.having("refused"):
         reporter.warn(f"{o.cluster}/{o.nodegroup}: refused: {o.message}")
+
+
+CLUSTER_HEADERS = ["cluster", "kind", "name", "want", "action", "value", "why"]
+
+
+def _cluster_table(reporter: Reporter, run: CostRun, suffix: str) -> None:
+    """The cluster side's rows: sync windows, autoscaler tags, workloads, NodePools."""
+    result = run.result
+    if not result.cluster:
+        return
+    rows = [[c.cluster, c.kind, c.name, c.want, c.action.upper() if c.action in LOUD else c.action,
+             c.before if c.after in ("", c.before) else f"{c.before} -> {c.after}", c.message] for c in result.cluster]
+    reporter.table(f"{run.title}: the cluster side (autoscaler, Argo CD, workloads){suffix}", CLUSTER_HEADERS, rows)
+    reporter.github.summary("#### the cluster side\n\n" + markdown_table(CLUSTER_HEADERS, rows))
+    for c in result.cluster_having("failed"):
+        reporter.github.annotate("error", f"{c.cluster}: {c.kind} {c.name}: {c.message}", title="devops cost")
 
 
 MONTH_HEADERS = ["target", "schedule", "zone", "month h", "up h", "up %", "note"]

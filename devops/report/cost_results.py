@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from devops.domain.cost.cluster_state import ClusterAction, ClusterOutcome
 from devops.domain.cost.estimate import CostReport
 from devops.domain.cost.nodegroups import Size
 from devops.domain.cost.outcome import Action, CostRun, Outcome
@@ -52,6 +53,20 @@ class ScheduleNow(_Result):
     next_change: str | None = Field(description="UTC instant of the next change within 15 days, or null")
 
 
+class ClusterOutcomeModel(_Result):
+    """One object of the cluster side (docs/cost.md, "Autoscalers and Argo CD")."""
+
+    target: str
+    cluster: str
+    kind: str = Field(description="SyncWindow, AutoScalingGroup, Deployment, StatefulSet, NodePool or NodeClaim")
+    name: str = Field(description="namespace/name, the AppProject of a window, or the group's name")
+    want: str
+    action: ClusterAction
+    before: str
+    after: str
+    message: str
+
+
 class CostRunResult(_Result):
     """`devops cost down|up --json`."""
 
@@ -63,6 +78,9 @@ class CostRunResult(_Result):
     refused: int
     api_calls: dict[str, int] = Field(description="AWS API calls by operation")
     http_attempts: dict[str, int] = Field(description="HTTP attempts by operation, retries included")
+    cluster: list[ClusterOutcomeModel] = Field(
+        default_factory=list, description="the cluster side: sync windows, autoscaler tags, workloads, NodePools")
+    cluster_changed: int = Field(0, description="cluster-side objects changed (or that would be, on a dry run)")
 
 
 class CostScheduleResult(CostRunResult):
@@ -85,6 +103,11 @@ def _outcome(o: Outcome) -> NodegroupOutcome:
                             saved=_size(o.saved), message=o.message)
 
 
+def _cluster(o: ClusterOutcome) -> ClusterOutcomeModel:
+    return ClusterOutcomeModel(target=o.target, cluster=o.cluster, kind=o.kind, name=o.name, want=o.want,
+                               action=o.action, before=o.before, after=o.after, message=o.message)
+
+
 def run_result(run: CostRun) -> CostRunResult:
     """The model of a run: `CostScheduleResult` when it carries what the schedules say."""
     result = run.result
@@ -97,6 +120,8 @@ def run_result(run: CostRun) -> CostRunResult:
         "refused": len(result.having("refused")),
         "api_calls": dict(sorted(result.calls.items())),
         "http_attempts": dict(sorted(result.attempts.items())),
+        "cluster": [_cluster(o) for o in result.cluster],
+        "cluster_changed": len(result.cluster_changed),
     }
     if run.schedules is None:
         return CostRunResult(**fields)

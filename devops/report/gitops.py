@@ -36,6 +36,13 @@ def render_publish(reporter: Reporter, result: PublishResult) -> None:
 def evidence_body(change: ChangeSet, changes: tuple[ServiceChange, ...], commit: str | None, remote: str,
                   base: str) -> str:
     """Markdown: per service old -> new and the gate evidence from the release record."""
+    if change.values and not change.updates:  # `devops cluster values`: values from terraform output
+        sources = {edit.name: edit.source for edit in change.values}
+        value_rows = [(c.service, f"`{c.old or '(empty)'}`", f"`{c.new}`", sources.get(c.service, ""))
+                      for c in changes]
+        return "\n".join([f"**{change.action}** of `{change.environment}`, written by `devops` from `terraform "
+                          "output` (gitops/platform/terraform-outputs.yaml).", "",
+                          markdown_table(["file: key", "old", "new", "from"], value_rows), ""])
     record: dict[str, Any] = change.record or {}
     services: dict[str, Any] = record.get("services") or {}
     rows = []

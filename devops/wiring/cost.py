@@ -3,14 +3,18 @@ run) and the Pushgateway of `cost.metrics`, wired as the ports of devops/app/cos
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from devops.app.cluster_ports import KubePort
+from devops.app.cost_cluster import AsgPort, ClusterPorts
 from devops.app.cost_reconcile import Checkpoint, EksPort, no_checkpoint
 from devops.app.cost_run import CostPorts
 from devops.config import Config
 from devops.config.cost import CostMetricsConfig
 from devops.domain.cost.metrics import HELP, MetricSample
+from devops.domain.cost.target import Target
 
 
 @dataclass(frozen=True)
@@ -54,4 +58,32 @@ def cost_ports(config: Config) -> CostPorts:
         counts=counter,
         metrics=Pushgateway(metrics) if metrics.pushgateway_url is not None else None,
         checkpoint=checkpoint(),
+        cluster=cluster_ports(config, counter),
     )
+
+
+def cluster_ports(config: Config, counter: object) -> ClusterPorts:
+    """The cluster side of cooperating targets: the Kubernetes API with an EKS token (boto3), and
+    the Auto Scaling groups, counted with the EKS calls."""
+    from devops.adapters.aws.autoscaling import AsgAdapter
+    from devops.adapters.aws.eks import CallCounter
+
+    timeout = config.cluster.request_timeout_seconds
+    counts = counter if isinstance(counter, CallCounter) else CallCounter()
+
+    def kube_for(target: Target) -> KubePort:
+        from devops.adapters.aws.eks_auth import endpoint
+        from devops.adapters.kubernetes import Kube
+
+        return Kube(endpoint(target.cluster, target.region, timeout=timeout))
+
+    made: dict[str, AsgPort] = {}
+    lock = threading.Lock()
+
+    def asg_for(region: str) -> AsgPort:
+        with lock:  # one client per region, shared by the run's threads
+            if region not in made:
+                made[region] = AsgAdapter(region, counts)
+            return made[region]
+
+    return ClusterPorts(kube_for, asg_for, config.cluster.argocd_namespace)

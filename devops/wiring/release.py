@@ -166,6 +166,12 @@ class CliSteps:
     def source_commit(self) -> str | None:
         return self.revision.commit or None
 
+    def source_committed_at(self) -> str | None:
+        from devops.domain.release.evidence import iso, parse_iso
+
+        moment = parse_iso(self.revision.committed_at)
+        return iso(moment) if moment is not None else None
+
     def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]:
         """Pull what the registry already has (the exact digest), build the rest; nothing pushed.
 

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from devops.domain.cost.cluster_state import AutoScalingGroup
 from devops.domain.cost.nodegroups import Cluster, Nodegroup, Size
 from devops.errors import ExternalError, UnknownName
 
@@ -34,6 +35,11 @@ class FakeGroup:
     instance_types: tuple[str, ...] = ("t3.medium",)
     tags: dict[str, str] = field(default_factory=dict)
     status: str = "ACTIVE"
+    labels: dict[str, str] = field(default_factory=dict)
+    # The Auto Scaling group EKS made for it: its tags (EKS puts Cluster Autoscaler's discovery
+    # tags on every one); its size is the node group's, as EKS keeps them equal.
+    asg_name: str = ""
+    asg_tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,8 +76,11 @@ class EksWorld:
         """A cluster with node groups given as (min, desired, max), like tests/cost/conftest.py's."""
         found = FakeCluster(name, region, dict(tags or {"team": "platform"}))
         for group, (lo, desired, hi) in nodegroups.items():
-            found.groups[group] = FakeGroup(Size(lo, hi, desired), (instance_type,),
-                                            dict((ng_tags or {}).get(group, {"team": "platform"})))
+            found.groups[group] = FakeGroup(
+                Size(lo, hi, desired), (instance_type,), dict((ng_tags or {}).get(group, {"team": "platform"})),
+                asg_name=f"eks-{group}-{next(self._ids):04d}",
+                asg_tags={"eks:cluster-name": name, "eks:nodegroup-name": group,
+                          "k8s.io/cluster-autoscaler/enabled": "true", f"k8s.io/cluster-autoscaler/{name}": "owned"})
         self.clusters[(region, name)] = found
         return found
 
@@ -89,6 +98,12 @@ class EksWorld:
 
     def port(self, region: str) -> FakeEks:
         return FakeEks(self, region)
+
+    def asg_port(self, region: str) -> FakeAsg:
+        return FakeAsg(self, region)
+
+    def asg_tags(self, cluster: str, group: str, region: str = "ap-south-1") -> dict[str, str]:
+        return dict(self.clusters[(region, cluster)].groups[group].asg_tags)
 
     @property
     def writes(self) -> int:
@@ -141,7 +156,8 @@ class FakeEks:
         if self.world.lie and self.world.calls["UpdateNodegroupConfig"]:
             size = Size(size.min, size.max, size.desired + 1)
             status = self.world.lie_status or status
-        return Nodegroup(cluster, name, size, group.instance_types, "ON_DEMAND", status, dict(group.tags))
+        return Nodegroup(cluster, name, size, group.instance_types, "ON_DEMAND", status, dict(group.tags),
+                         dict(group.labels))
 
     def update_scaling(self, cluster: str, name: str, size: Size) -> str:
         if not size.consistent:
@@ -157,3 +173,40 @@ class FakeEks:
     def untag_cluster(self, cluster: Cluster, keys: Sequence[str]) -> None:
         for key in keys:
             self._cluster("UntagResource", cluster.name).tags.pop(key, None)
+
+
+class FakeAsg:
+    """The `AsgPort` (devops/app/cost_cluster.py) of one region on an `EksWorld`: the Auto Scaling
+    groups of its node groups, as devops/adapters/aws/autoscaling.py answers on moto
+    (tests/contract/test_autoscaling.py)."""
+
+    def __init__(self, world: EksWorld, region: str) -> None:
+        self.world = world
+        self.region = region
+        self._eks = FakeEks(world, region)
+
+    def _find(self, operation: str, name: str) -> FakeGroup:
+        self._eks._call(operation, name)
+        for (region, _), cluster in self.world.clusters.items():
+            for group in cluster.groups.values():
+                if region == self.region and group.asg_name == name:
+                    return group
+        raise ExternalError(f"Auto Scaling {operation} {name} in {self.region}: ValidationError: no such group")
+
+    def groups(self, cluster: str) -> list[AutoScalingGroup]:
+        self._eks._call("DescribeAutoScalingGroups", cluster)
+        found = self.world.clusters.get((self.region, cluster))
+        if found is None:
+            return []
+        return sorted((AutoScalingGroup(g.asg_name, name, g.size.min, g.size.max, g.size.desired, dict(g.asg_tags))
+                       for name, g in found.groups.items()), key=lambda g: g.name)
+
+    def set_tags(self, group: str, tags: Mapping[str, str]) -> None:
+        if tags:
+            self._find("CreateOrUpdateTags", group).asg_tags.update(tags)
+
+    def delete_tags(self, group: str, keys: Sequence[str]) -> None:
+        if keys:
+            found = self._find("DeleteTags", group)
+            for key in keys:
+                found.asg_tags.pop(key, None)

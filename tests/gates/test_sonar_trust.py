@@ -395,6 +395,9 @@ class Steps:
     def source_commit(self) -> str:
         return "b" * 40
 
+    def source_committed_at(self) -> str | None:
+        return None
+
     def released_by(self) -> dict[str, Any]:
         return {"actor": "test", "via": "cli"}
 

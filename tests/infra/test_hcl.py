@@ -182,12 +182,22 @@ def test_cost_role_may_only_describe_and_resize_scheduled_node_groups(tf: dict[s
     statements = _statements(tf, "cost")
     allowed = {a for s in statements for a in s["actions"]}
     assert allowed == {"eks:ListClusters", "eks:DescribeCluster", "eks:ListNodegroups", "eks:DescribeNodegroup",
-                       "eks:UpdateNodegroupConfig", "eks:DescribeUpdate", "eks:TagResource", "eks:UntagResource"}
+                       "eks:UpdateNodegroupConfig", "eks:DescribeUpdate", "eks:TagResource", "eks:UntagResource",
+                       "autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags",
+                       "autoscaling:DeleteTags"}
     locals_ = tf["modules/github-oidc"]["locals"]
     for statement in statements:
         assert statement.get("effect", "Allow") == "Allow"
-        if statement["actions"] == ["eks:ListClusters"]:
-            assert statement["resources"] == ["*"]  # ListClusters has no resource-level permissions
+        if statement["actions"] in (["eks:ListClusters"], ["autoscaling:DescribeAutoScalingGroups"]):
+            assert statement["resources"] == ["*"]  # no resource-level permissions
+            continue
+        if statement["actions"] == ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"]:
+            # Cluster Autoscaler's discovery tag moved aside and back: this cluster's groups, those keys only.
+            conditions = {(c["test"], c["variable"]): c["values"] for c in statement["condition"]}
+            assert conditions[("StringEquals", "aws:ResourceTag/eks:cluster-name")] == ["${var.cluster_name}"]
+            assert conditions[("ForAllValues:StringLike", "aws:TagKeys")] == [
+                "k8s.io/cluster-autoscaler/enabled", "devops.cost.suspended/*"]
+            assert all(":autoScalingGroup:" in r for r in statement["resources"])
             continue
         # Every other action only on clusters / node groups that carry the schedule tag.
         conditions = {(c["test"], c["variable"]): c["values"] for c in statement["condition"]}
@@ -286,8 +296,9 @@ def test_environment_roots_match_pipelines_config(repo_root: Path) -> None:
         doc = load_dir(repo_root / infra_env.root)
         assert default(doc, "cluster_name") == config.environments[env].cluster.name
         assert default(doc, "region") == config.environments[env].cluster.region
+        assert default(doc, "autoscaler") == config.environments[env].cluster.autoscaler
         # Every variable devops passes is declared, and every required one is given.
-        given = {"environment", "region", "cluster_name", "state_bucket", "lock_table", "state_kms_alias",
+        given = {"environment", "region", "cluster_name", "autoscaler", "state_bucket", "lock_table", "state_kms_alias",
                  *infra_env.variables}
         declared = set(doc["variable"])
         assert given <= declared, given - declared

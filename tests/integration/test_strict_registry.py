@@ -141,7 +141,7 @@ def test_a_read_only_token_cannot_add_tags_and_the_error_names_the_scope(
     result = build_push(project)
     assert result.code == 3, result.err
     repository = f"{namespace}/alpha"
-    assert f"scope 'repository:{repository}:pull,push'" in result.err and "401 again" in result.err
+    assert f"scope 'repository:{repository}:pull,push'" in result.err and "401 again" in result.err, result.err
     assert "$DOCKERHUB_USERNAME" in result.err, "the hint names the credential variables"
     # The token service was asked for exactly pull,push and granted the reader only pull.
     assert [f"repository:{repository}:pull,push"] in strict_registry.devops_scopes("reader")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.kubeapi import KubeAPI
+from tests.support.kubeapi import KubeAPI, crd, known
 
 kubernetes = pytest.importorskip("kubernetes", reason="the official client is in the test extra (pyproject.toml)")
 from kubernetes import client, watch  # noqa: E402
@@ -119,6 +119,18 @@ def test_server_side_apply_through_the_dynamic_client_and_discovery(kubeapi: Kub
 def test_argo_cd_applications_and_karpenter_nodepools_as_custom_resources(kubeapi: KubeAPI, core: client.CoreV1Api) -> None:
     custom = client.CustomObjectsApi(api_client(kubeapi))
     core.create_namespace({"metadata": {"name": "argocd"}})
+    extensions = client.ApiextensionsV1Api(api_client(kubeapi))
+    # Not served before its CRD exists (as on EKS before Argo CD's chart is installed) ...
+    with pytest.raises(ApiException) as unserved:
+        custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications")
+    assert unserved.value.status == 404
+    for kind in (("argoproj.io/v1alpha1", "Application"), ("karpenter.sh/v1", "NodePool")):
+        extensions.create_custom_resource_definition(crd(known(*kind)))
+    # ... and a CRD whose name is not <plural>.<group> is refused.
+    with pytest.raises(ApiException) as invalid:
+        extensions.create_custom_resource_definition({**crd(known("argoproj.io/v1alpha1", "AppProject")),
+                                                      "metadata": {"name": "projects.argoproj.io"}})
+    assert invalid.value.status == 422
     app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
            "metadata": {"name": "shop-dev", "namespace": "argocd", "finalizers": ["resources-finalizer.argocd.argoproj.io"]},
            "spec": {"project": "shop-dev-root", "source": {"repoURL": "https://example.invalid/x.git", "path": "gitops/apps"},
@@ -189,6 +201,7 @@ def test_kubectl_applies_gets_and_deletes_through_discovery(kubeapi: KubeAPI, tm
             "server": kubeapi.url, "certificate-authority-data": base64.b64encode(kubeapi.ca_pem).decode()}}],
         "users": [{"name": "standin", "user": {"token": kubeapi.token}}],
         "contexts": [{"name": "standin", "context": {"cluster": "standin", "user": "standin"}}]}))
+    kubeapi.put(crd(known("karpenter.sh/v1", "NodePool")))
     manifest = tmp_path / "objects.yaml"
     manifest.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: argocd\n---\n"
                         "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata:\n  name: default\nspec:\n  limits:\n    cpu: '16'\n")

@@ -12,9 +12,10 @@ from tests.services import dockerkit as dk
 
 
 @pytest.fixture(scope="session")
-def api_images(standin_build_args: dict[str, str]) -> dk.Images:
-    """The product, cart, order and MongoDB stand-in images, built with the stand-in bases."""
-    return dk.build_images(standin_build_args)
+def api_images(shop_images: dict[str, str]) -> dk.Images:
+    """The product, cart, order and MongoDB stand-in images of the run (tests/support/shop_images.py)."""
+    return dk.Images(product=shop_images["product"], cart=shop_images["cart"], order=shop_images["order"],
+                     mongo=shop_images["mongo-standin"])
 
 
 @dataclass

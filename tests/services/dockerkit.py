@@ -91,22 +91,5 @@ class Images:
     mongo: str
 
 
-def build_images(standin_args: dict[str, str], tag: str = "ci") -> Images:
-    """Build the three API images and the MongoDB stand-in with the stand-in bases."""
-    node = standin_args["NODE_IMAGE"]
-    python = standin_args["PYTHON_IMAGE"]
-    images = Images(
-        product=f"{PREFIX}/product:{tag}",
-        cart=f"{PREFIX}/cart:{tag}",
-        order=f"{PREFIX}/order:{tag}",
-        mongo=f"{PREFIX}/mongo-standin:{tag}",
-    )
-    build(REPO / "services" / "product", images.product, {"NODE_IMAGE": node})
-    build(REPO / "services" / "cart", images.cart, {"NODE_IMAGE": node})
-    build(REPO / "services" / "order", images.order, {"PYTHON_IMAGE": python})
-    build(REPO / "tests" / "services" / "mongo-standin", images.mongo, {"NODE_IMAGE": node})
-    return images
-
-
 def have_docker() -> bool:
     return shutil.which("docker") is not None

@@ -26,7 +26,6 @@ import requests
 
 from tests.services.frontend.docker_helpers import (
     Container,
-    build_image,
     docker,
     remove,
     run_container,
@@ -72,23 +71,8 @@ class Shop:
 
 
 @pytest.fixture(scope="module")
-def trusted_build_args(standin_build_args: dict[str, str]) -> dict[str, str]:
-    """The stand-in base images; they already trust this machine's extra TLS roots
-    (tests/support/standins/build.sh), so `npm ci` works behind an intercepting proxy."""
-    return dict(standin_build_args)
-
-
-@pytest.fixture(scope="module")
-def shop(repo_root: Path, trusted_build_args: dict[str, str]) -> Iterator[Shop]:
-    services = repo_root / "services"
-    standin = repo_root / "tests" / "services" / "mongo-standin"
-    contexts = {name: services / name for name in ("frontend", *APIS)} | {"mongo-standin": standin}
-    missing = [str(path / "Dockerfile") for path in contexts.values() if not (path / "Dockerfile").is_file()]
-    if missing:
-        pytest.fail(f"the end-to-end shop needs these Dockerfiles: {', '.join(missing)}")
-    # One after the other: two cores, and each build is mostly `npm ci`/`pip install`.
-    images = {name: build_image(f"e2e-{name}:test", ctx, trusted_build_args) for name, ctx in contexts.items()}
-
+def shop(shop_images: dict[str, str]) -> Iterator[Shop]:
+    images = shop_images  # built once per run (tests/support/shop_images.py)
     sfx = suffix()
     network = f"e2e-shop-{sfx}"
     names: list[str] = []

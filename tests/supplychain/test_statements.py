@@ -1,7 +1,9 @@
-"""The in-toto statements of the release evidence (devops.domain.attestation): built, serialised,
-parsed back and refused when about another digest, of another type, malformed or failing. The
-Trivy predicates are made by the real Trivy binary (`trivy convert --format cosign-vuln` of a
-published Trivy report, `trivy fs --format cyclonedx` of a small project), offline."""
+"""The in-toto statements of the release evidence (devops.domain.attestation) over predicates the
+real Trivy binary makes (`trivy convert --format cosign-vuln` of a published Trivy report,
+`trivy fs --format cyclonedx` of a small project), offline: built, serialised, parsed back, and
+refused when failing or when the gate's counts disagree with the signed report. The pure rules
+(parsing, subjects, every predicate's shape and verdict) are tested without Trivy in
+tests/domain/attestation/."""
 
 from __future__ import annotations
 
@@ -17,15 +19,11 @@ from devops.domain.attestation import (
     EvidenceKind,
     PredicateRefused,
     Statement,
-    StatementInvalid,
-    Subject,
-    SubjectMismatch,
     evidence,
     kind_of,
     parse_statement,
     provenance_statement,
     require_pass,
-    require_subject,
     sbom_statement,
     signature_statement,
     sonar_statement,
@@ -33,7 +31,6 @@ from devops.domain.attestation import (
     vulnerability_statement,
 )
 from devops.domain.attestation.predicates import trivy_counts
-from devops.errors import ExitCode
 
 DIGEST = "sha256:" + "ab" * 32
 OTHER = "sha256:" + "cd" * 32
@@ -98,39 +95,12 @@ def test_every_kind_round_trips_and_reads_back_as_a_pass(trivy_vuln: dict[str, A
     assert vuln.details["scanner"] == trivy_vuln["scanner"]["version"] and vuln.summary == "Trivy PASSED (4 MEDIUM)"
 
 
-def test_the_payload_is_canonical() -> None:
-    statement = sonar_statement(DIGEST, name=NAME, verdict="PASSED", project_key="cart")
-    assert statement.to_json() == json.dumps(json.loads(statement.to_json()), sort_keys=True,
-                                             separators=(",", ":")).encode()
-    assert json.loads(statement.to_json())["_type"] == "https://in-toto.io/Statement/v1"
-
-
-def test_a_statement_about_another_digest_is_refused() -> None:
-    statement = sonar_statement(OTHER, name=NAME, verdict="PASSED", project_key="cart")
-    with pytest.raises(SubjectMismatch, match=OTHER[:19]) as refused:
-        evidence(statement, DIGEST, EvidenceKind.SONAR)
-    assert refused.value.exit_code == ExitCode.GATE_FAILED
-    require_subject(statement, OTHER)  # control
-
-
-def test_a_statement_of_another_type_is_refused() -> None:
-    with pytest.raises(PredicateRefused, match="expected a vulnerabilities attestation"):
-        evidence(sonar_statement(DIGEST, name=NAME, verdict="PASSED", project_key="cart"), DIGEST,
-                 EvidenceKind.VULNERABILITIES)
-
-
-@pytest.mark.parametrize("statement,message", [
-    (lambda v: vulnerability_statement(DIGEST, name=NAME, predicate=v, verdict="FAILED", counts={"MEDIUM": 4},
-                                       threshold="MEDIUM"), "Trivy FAILED"),
-    (lambda v: sonar_statement(DIGEST, name=NAME, verdict="SKIPPED", project_key="cart",
-                               reason="SONAR_TOKEN not set"), "Sonar SKIPPED: SONAR_TOKEN not set"),
-    (lambda v: verification_statement(DIGEST, name=NAME, result="FAILED", environment="dev",
-                                      failed=["slo-availability"]), "slo-availability"),
-], ids=["scan-failed", "sonar-skipped", "verification-failed"])
-def test_a_verdict_that_is_not_a_pass_is_refused(trivy_vuln: dict[str, Any], statement, message: str) -> None:  # type: ignore[no-untyped-def]
-    found = evidence(roundtrip(statement(trivy_vuln)), DIGEST, kind_of(statement(trivy_vuln).predicate_type))  # type: ignore[arg-type]
+def test_a_failed_scan_is_refused(trivy_vuln: dict[str, Any]) -> None:
+    statement = vulnerability_statement(DIGEST, name=NAME, predicate=trivy_vuln, verdict="FAILED",
+                                        counts={"MEDIUM": 4}, threshold="MEDIUM")
+    found = evidence(roundtrip(statement), DIGEST, EvidenceKind.VULNERABILITIES)
     assert not found.passed
-    with pytest.raises(PredicateRefused, match=message):
+    with pytest.raises(PredicateRefused, match="Trivy FAILED"):
         require_pass(found)
 
 
@@ -139,55 +109,3 @@ def test_a_passed_gate_over_a_report_that_says_otherwise_is_refused(trivy_vuln: 
                                     threshold="MEDIUM")
     with pytest.raises(PredicateRefused, match="disagree"):
         evidence(roundtrip(lying), DIGEST, EvidenceKind.VULNERABILITIES)
-
-
-@pytest.mark.parametrize("payload,message", [
-    (b"not json", "not JSON"),
-    (b"[]", "expected a JSON object"),
-    (json.dumps({"_type": "https://example.com/Statement", "subject": [], "predicateType": "x"}).encode(), "_type"),
-    (json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": [{"digest": {"sha1": "ab"}}],
-                 "predicateType": "x"}).encode(), "sha256"),
-    (json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": [{"digest": {"sha256": "AB" * 32}}],
-                 "predicateType": "x"}).encode(), "sha256"),
-    (json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "x"}).encode(), "subject"),
-    (json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": [{"digest": {"sha256": "ab" * 32}}],
-                 "predicateType": "x", "predicate": []}).encode(), "predicate"),
-], ids=["garbage", "array", "unknown-type", "no-sha256", "uppercase-hex", "no-subject", "predicate-array"])
-def test_malformed_statements_are_refused(payload: bytes, message: str) -> None:
-    with pytest.raises(StatementInvalid, match=message) as refused:
-        parse_statement(payload)
-    assert refused.value.exit_code == ExitCode.GATE_FAILED
-
-
-def test_another_payload_type_is_refused() -> None:
-    statement = signature_statement(DIGEST, name=NAME)
-    with pytest.raises(StatementInvalid, match="payload type"):
-        parse_statement(statement.to_json(), payload_type="text/plain")
-    assert parse_statement(statement.to_json()) == statement  # control
-
-
-@pytest.mark.parametrize("predicate,message", [
-    ({"buildDefinition": {"externalParameters": {"workflow": {}}, "resolvedDependencies": []}}, "source commit"),
-    ({"buildDefinition": "x"}, "buildDefinition must be an object"),
-], ids=["no-commit", "not-an-object"])
-def test_malformed_provenance_is_refused(predicate: dict[str, Any], message: str) -> None:
-    statement = Statement((Subject(DIGEST, NAME),), "https://slsa.dev/provenance/v1", predicate)
-    with pytest.raises(PredicateRefused, match=message):
-        evidence(statement, DIGEST, EvidenceKind.PROVENANCE)
-
-
-def test_a_predicate_that_is_not_cyclonedx_is_refused() -> None:
-    with pytest.raises(PredicateRefused, match="CycloneDX"):
-        sbom_statement(DIGEST, name=NAME, bom={"spdxVersion": "SPDX-2.3"})
-
-
-def test_versioned_cyclonedx_predicate_types_count_as_sbom() -> None:
-    assert kind_of("https://cyclonedx.org/bom/v1.6") is EvidenceKind.SBOM
-    assert kind_of("https://example.com/whatever") is None
-
-
-def test_a_subject_digest_must_be_sha256_hex() -> None:
-    with pytest.raises(StatementInvalid):
-        Subject("sha256:" + "z" * 64)
-    with pytest.raises(StatementInvalid):
-        signature_statement("latest", name=NAME)

@@ -23,6 +23,7 @@ plain HTTP with tls=False).
 
 from __future__ import annotations
 
+import base64
 import copy
 import itertools
 import json
@@ -88,6 +89,43 @@ RESOURCES: tuple[Resource, ...] = (
 
 Key = tuple[str, str, str, str]  # group, plural, namespace ("" if cluster-scoped), name
 
+# Groups the API server serves by itself; every other group exists only through a
+# CustomResourceDefinition (`require_crds`, as on EKS: Argo CD's and Karpenter's kinds appear when
+# their charts' CRDs are applied).
+BUILT_IN_GROUPS = frozenset({"", "apps", "autoscaling", "batch", "policy", "networking.k8s.io",
+                             "rbac.authorization.k8s.io", "apiextensions.k8s.io", "storage.k8s.io",
+                             "admissionregistration.k8s.io", "apiregistration.k8s.io", "coordination.k8s.io"})
+
+
+def crd_resource(crd: Mapping[str, Any]) -> Resource:
+    """The resource a CustomResourceDefinition object defines (its first served version)."""
+    spec = crd.get("spec") or {}
+    versions = [v for v in spec.get("versions") or [] if v.get("served", True)]
+    if not versions:
+        raise ApiError(422, "Invalid", f"CustomResourceDefinition {crd['metadata']['name']}: no served version")
+    names = spec.get("names") or {}
+    expected = f"{names.get('plural')}.{spec.get('group')}"
+    if crd["metadata"]["name"] != expected:
+        raise ApiError(422, "Invalid", f'CustomResourceDefinition "{crd["metadata"]["name"]}" is invalid: '
+                       f"metadata.name: must be spec.names.plural+\".\"+spec.group ({expected})")
+    return Resource(str(spec["group"]), str(versions[0]["name"]), str(names["plural"]), str(names["kind"]),
+                    spec.get("scope", "Namespaced") == "Namespaced")
+
+
+def crd(resource: Resource) -> dict[str, Any]:
+    """A minimal CustomResourceDefinition for `resource` (what a chart's crds/ would hold)."""
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{resource.plural}.{resource.group}"},
+            "spec": {"group": resource.group, "scope": "Namespaced" if resource.namespaced else "Cluster",
+                     "names": {"plural": resource.plural, "kind": resource.kind, "singular": resource.kind.lower()},
+                     "versions": [{"name": resource.version, "served": True, "storage": True,
+                                   "subresources": {"status": {}}}]}}
+
+
+def known(api_version: str, kind: str) -> Resource:
+    """The Resource of RESOURCES for `api_version`/`kind` (for tests making CRDs)."""
+    return next(r for r in RESOURCES if r.api_version == api_version and r.kind == kind)
+
 
 class ApiError(Exception):
     """Answered as a Kubernetes Status object."""
@@ -103,6 +141,16 @@ class ApiError(Exception):
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def secret_string_data(obj: dict[str, Any]) -> None:
+    """A Secret's `stringData` merged into `data` as base64 and dropped, as the API server stores
+    it (write-only field)."""
+    if obj.get("kind") == "Secret" and isinstance(obj.get("stringData"), dict):
+        data = dict(obj.get("data") or {})
+        for key, value in obj.pop("stringData").items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+        obj["data"] = data
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -204,6 +252,11 @@ class KubeAPI:
 
     token: str | None = None
     resources: tuple[Resource, ...] = RESOURCES
+    # Kinds of groups outside BUILT_IN_GROUPS are served only once their CRD exists (as on EKS).
+    require_crds: bool = True
+    # EKS authentication instead of a static token: `Bearer k8s-aws-v1.<presigned STS URL>`,
+    # checked by tests/support/eks_token.py (see there) against this STS endpoint.
+    eks: Any = None
     kubernetes_version: str = "v1.31.0-eks-standin"
     objects: dict[Key, dict[str, Any]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
@@ -289,12 +342,32 @@ class KubeAPI:
             return self._store(res, key, dict(obj), existing, "MODIFIED" if existing else "ADDED")
 
     def _by_kind(self, api_version: str, kind: str) -> Resource:
-        for res in self.resources:
+        for res in (*self.served(), *self.resources):
             if res.api_version == api_version and res.kind == kind:
                 return res
         raise KeyError(f"unknown {api_version} {kind}")
 
+    def served(self) -> tuple[Resource, ...]:
+        """What the API serves now: the built-in kinds, and the custom ones whose CRD exists."""
+        if not self.require_crds:
+            return self.resources
+        builtin = tuple(r for r in self.resources if r.group in BUILT_IN_GROUPS)
+        with self._lock:  # an RLock: also taken by the request being handled
+            custom = tuple(crd_resource(o) for (g, p, _, _), o in sorted(self.objects.items())
+                           if (g, p) == ("apiextensions.k8s.io", "customresourcedefinitions"))
+        return builtin + custom
+
     # --- the API ------------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str) -> None:
+        """401 Unauthorized unless the request carries the static token, or (with `eks`) an EKS
+        token the STS stand-in vouches for (tests/support/eks_token.py)."""
+        if self.eks is not None:
+            if not self.eks.identity(authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ")
+                                     else ""):
+                raise ApiError(401, "Unauthorized", "Unauthorized")
+        elif self.token is not None and authorization != f"Bearer {self.token}":
+            raise ApiError(401, "Unauthorized", "Unauthorized")
 
     def _store(self, res: Resource, key: Key, obj: dict[str, Any], old: dict[str, Any] | None,
                event: str) -> dict[str, Any]:
@@ -310,6 +383,7 @@ class KubeAPI:
                 meta[field_name] = old["metadata"][field_name]
             meta["generation"] = old["metadata"].get("generation", 1) + (1 if obj.get("spec") != old.get("spec") else 0)
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
+        secret_string_data(obj)
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
             self.objects.pop(key, None)
             event = "DELETED"
@@ -349,6 +423,8 @@ class KubeAPI:
                                    {"name": key[3], "group": res.group, "kind": res.plural})
                 if res.kind == "Namespace":
                     obj["status"] = {"phase": "Active"}
+                if res.kind == "CustomResourceDefinition":
+                    crd_resource(obj)
                 return 201, self._store(res, key, obj, None, "ADDED")
             current = self.objects.get(key)
             if method == "PATCH" and content_type.startswith("application/apply-patch") and current is None and not sub:
@@ -356,6 +432,12 @@ class KubeAPI:
                 if res.namespaced:
                     self._check_namespace(res, namespace)
                     obj.setdefault("metadata", {})["namespace"] = namespace
+                if (obj.get("metadata") or {}).get("name") != name:
+                    raise ApiError(400, "BadRequest", "the name of the object does not match the name on the URL")
+                if res.kind == "CustomResourceDefinition":
+                    crd_resource(obj)
+                if res.kind == "Namespace":
+                    obj["status"] = {"phase": "Active"}
                 self._managed(obj, query, "Apply")
                 return 201, self._store(res, key, obj, None, "ADDED")
             if current is None:
@@ -459,7 +541,7 @@ class KubeAPI:
                 "details": {"name": key[3], "group": res.group, "kind": res.plural, "uid": current["metadata"]["uid"]}}
 
     def _plural(self, group: str, plural: str) -> Resource:
-        return next(r for r in self.resources if (r.group, r.plural) == (group, plural))
+        return next(r for r in (*self.served(), *self.resources) if (r.group, r.plural) == (group, plural))
 
     def watch(self, res: Resource, namespace: str, query: Mapping[str, list[str]]) -> Iterator[dict[str, Any]]:
         since = int(query.get("resourceVersion", ["0"])[0] or 0)
@@ -490,11 +572,14 @@ class KubeAPI:
     def discovery(self, path: str) -> Any:
         if path == "/version":
             major, minor = self.kubernetes_version.lstrip("v").split(".")[:2]
-            return {"major": major, "minor": minor, "gitVersion": self.kubernetes_version, "platform": "linux/amd64"}
+            return {"major": major, "minor": minor, "gitVersion": self.kubernetes_version,
+                    "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": "2026-11-01T00:00:00Z",
+                    "goVersion": "go1.24.9", "compiler": "gc", "platform": "linux/amd64"}
         if path == "/api":
             return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
         groups: dict[str, list[str]] = {}
-        for res in self.resources:
+        served = self.served()
+        for res in served:
             if res.group:
                 versions = groups.setdefault(res.group, [])
                 if res.version not in versions:
@@ -505,7 +590,7 @@ class KubeAPI:
                  "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]}} for g, vs in groups.items()]}
         group_version = path.removeprefix("/api/").removeprefix("/apis/")
         listed = []
-        for res in self.resources:
+        for res in served:
             if res.api_version == group_version:
                 verbs = ["create", "delete", "get", "list", "patch", "update", "watch"]
                 listed.append({"name": res.plural, "singularName": res.kind.lower(), "namespaced": res.namespaced,
@@ -531,7 +616,7 @@ class KubeAPI:
             namespace, rest = rest[1], rest[2:]
         if not rest:
             return None
-        for res in self.resources:
+        for res in self.served():
             if (res.group, res.version, res.plural) == (group, version, rest[0]):
                 if namespace and not res.namespaced:
                     return None
@@ -592,8 +677,7 @@ class _Handler(BaseHTTPRequestHandler):
         api.requests.append(Request(self.command, url.path, url.query,
                                     {k.title(): v for k, v in self.headers.items()}, body))
         try:
-            if api.token is not None and self.headers.get("Authorization") != f"Bearer {api.token}":
-                raise ApiError(401, "Unauthorized", "Unauthorized")
+            api.authenticate(self.headers.get("Authorization") or "")
             query = parse_qs(url.query)
             if url.path in ("/version", "/api", "/apis") or (self.command == "GET" and api.route(url.path) is None):
                 return self._send(200, api.discovery(url.path.rstrip("/")))

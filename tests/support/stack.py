@@ -8,10 +8,12 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REGISTRY = os.environ.get("DEVOPS_TEST_REGISTRY", "127.0.0.1:5000")
 STANDINS_SCRIPT = Path(__file__).parent / "standins" / "build.sh"
@@ -46,11 +48,18 @@ def registry_up(host: str = REGISTRY) -> str:
 def build_standins() -> dict[str, str]:
     """Build (once, cached) the stand-in base images; return them as build arguments."""
     docker_engine()
-    done = subprocess.run(["bash", str(STANDINS_SCRIPT)], capture_output=True, text=True, timeout=900)
+    with machine_lock("standins"):  # xdist workers start together: one builds, the others read
+        done = subprocess.run(["bash", str(STANDINS_SCRIPT)], capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         pytest.fail(f"stand-in base images failed to build:\n{done.stderr[-2000:]}")
     args = dict(line.split("=", 1) for line in done.stdout.split() if "=" in line)
     return args
+
+
+def machine_lock(name: str) -> FileLock:
+    """A lock shared by every test process on this machine (pytest-xdist workers, two runs):
+    for set-up that writes one shared place (an image tag, an npm prefix)."""
+    return FileLock(Path(tempfile.gettempdir()) / f"devops-tests-{name}.lock", timeout=1800)
 
 
 def free_port() -> int:

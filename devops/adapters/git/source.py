@@ -33,13 +33,16 @@ def revision(path: Path) -> Revision:
     """Commit, dirtiness and semver tag of HEAD; an empty commit outside git."""
     if not is_repository(path):
         return Revision("", dirty=True, version_tag=None)
-    head = run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=path, check=False)
-    if not head.ok:  # a repository without commits yet
+    # One process for the commit and its committer date (the start of DORA's lead time).
+    head = run(["git", "log", "-1", "--format=%H %cI", "HEAD", "--"], cwd=path, check=False)
+    if not head.ok or not head.stdout.strip():  # a repository without commits yet
         return Revision("", dirty=True, version_tag=None)
+    commit, _, committed_at = head.stdout.strip().partition(" ")
     status = git(["status", "--porcelain", "--untracked-files=no"], path)
     tags = git(["tag", "--points-at", "HEAD"], path).split()
     versions = sorted((t for t in tags if SEMVER_TAG.match(t)), key=_semver_key)
-    return Revision(head.stdout.strip(), dirty=bool(status.strip()), version_tag=versions[-1] if versions else None)
+    return Revision(commit, dirty=bool(status.strip()), version_tag=versions[-1] if versions else None,
+                    committed_at=committed_at)
 
 
 def export_tree(repo: Path, ref: str, subdir: str, dest: Path) -> bool:

@@ -72,6 +72,7 @@ def target(config: Config, environment: str, ports: InfraPorts) -> Target:
         "environment": environment,
         "region": cluster.region,
         "cluster_name": cluster.name,
+        "autoscaler": cluster.autoscaler,
         "state_bucket": settings.bucket,
         "lock_table": settings.lock_table,
         "state_kms_alias": settings.kms_alias,

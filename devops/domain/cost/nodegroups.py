@@ -5,7 +5,7 @@ decides on them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
 
@@ -48,6 +48,8 @@ class Nodegroup:
     capacity_type: str
     status: str
     tags: Mapping[str, str]
+    # Kubernetes labels of its nodes (techitfactory.com/capacity=system marks protected capacity).
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 def tagged_true(tags: Mapping[str, str], key: str) -> bool:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from devops.domain.cost.cluster_state import CLUSTER_CHANGES, ClusterOutcome
 from devops.domain.cost.nodegroups import Size
 from devops.domain.cost.target import Target
 from devops.domain.schedule import State
@@ -70,9 +71,18 @@ class RunResult:
     outcomes: list[Outcome] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
+    # The cluster side: sync windows, autoscaler tags, workloads, NodePools (devops/app/cost_cluster.py).
+    cluster: list[ClusterOutcome] = field(default_factory=list)
 
     def having(self, *actions: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.action in actions]
+
+    def cluster_having(self, *actions: str) -> list[ClusterOutcome]:
+        return [o for o in self.cluster if o.action in actions]
+
+    @property
+    def cluster_changed(self) -> list[ClusterOutcome]:
+        return self.cluster_having(*CLUSTER_CHANGES)
 
     @property
     def changed(self) -> list[Outcome]:

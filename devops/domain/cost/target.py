@@ -27,6 +27,19 @@ class Selector:
 
 
 @dataclass(frozen=True)
+class Workloads:
+    """Which Deployments and StatefulSets run on the scheduled capacity (scaled to zero with it):
+    those of `namespaces`, except `exclude` patterns of `namespace/name`."""
+
+    namespaces: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def selects(self, namespace: str, name: str) -> bool:
+        return namespace in self.namespaces and not any(
+            fnmatch.fnmatchcase(f"{namespace}/{name}", p) for p in self.exclude)
+
+
+@dataclass(frozen=True)
 class Capacity:
     """A node group as the report prices it: from the config, or as EKS shows it."""
 
@@ -64,6 +77,22 @@ class Target:
     # For the report, when AWS is not asked (sorted by node group).
     capacity: tuple[Capacity, ...] = ()
     fixed: FixedCounts = FixedCounts()
+    # The cluster's node autoscaler (environments.<env>.cluster.autoscaler): none,
+    # cluster-autoscaler or karpenter; the schedule cooperates with it (docs/cost.md).
+    autoscaler: str = "none"
+    workloads: Workloads = Workloads()
+    # Karpenter NodePools limited to zero off-hours (karpenter only).
+    nodepools: Selector = Selector()
+
+    @property
+    def cooperates(self) -> bool:
+        """Whether a run touches more than the node groups: the autoscaler, workloads, NodePools."""
+        return self.autoscaler != "none" or bool(self.workloads.namespaces)
+
+    @property
+    def needs_kube(self) -> bool:
+        """Whether a run talks to the cluster's Kubernetes API (workloads or NodePools)."""
+        return self.autoscaler == "karpenter" or bool(self.workloads.namespaces)
 
     @property
     def held_back(self) -> bool:

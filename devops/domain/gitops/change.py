@@ -9,7 +9,7 @@ from typing import Any
 from devops.errors import BadInput, ExternalError
 
 DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-ACTIONS = ("release", "promote", "rollback", "set-image", "verify")
+ACTIONS = ("release", "promote", "rollback", "set-image", "verify", "rescan", "cluster-values")
 # A tag as the OCI distribution spec allows it.
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 REPOSITORY = re.compile(r"^[a-z0-9][a-z0-9._-]*(:[0-9]+)?(/[a-z0-9][a-z0-9._-]*)*$")
@@ -48,6 +48,22 @@ class ImageUpdate:
 
 
 @dataclass(frozen=True)
+class ValueEdit:
+    """One scalar of a values file to set (`devops cluster values`): the file in the GitOps
+    repository, the key path (ints index lists), the new text and where it came from."""
+
+    file: str
+    key: tuple[str | int, ...]
+    value: str
+    source: str = ""  # for the commit body: `terraform output cluster_name`
+
+    @property
+    def name(self) -> str:
+        """`file: a.b.0`, how changes and conflicts name it."""
+        return f"{self.file}: {'.'.join(str(k) for k in self.key)}"
+
+
+@dataclass(frozen=True)
 class ChangeSet:
     """Everything one commit changes in one environment."""
 
@@ -55,12 +71,15 @@ class ChangeSet:
     updates: tuple[ImageUpdate, ...]
     record: dict[str, Any] | None = None  # the whole new release.json content (None: leave it)
     source_commit: str | None = None  # for the trailers
-    action: str = "set-image"  # "release" | "promote" | "rollback" | "set-image" | "verify"
+    action: str = "set-image"  # one of ACTIONS
     # (service, digest) pairs: the digest each service's record entry must hold whenever the
     # change is applied, the first time and on every re-apply after a rejected push. Evidence
     # (`devops verify --record`) binds to the digest that was checked this way; "" stands for
     # "no digest", which no entry holds, so an unbound service can never be written.
     expected_digests: tuple[tuple[str, str], ...] = ()
+    # Scalars of other values files to set (`cluster-values`): compare-and-swap per scalar, like
+    # the images (devops/domain/gitops/merge.py).
+    values: tuple[ValueEdit, ...] = ()
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -75,6 +94,9 @@ class ChangeSet:
             seen.add(update.service)
             if not DIGEST.fullmatch(update.digest):
                 raise BadInput(f"{update.service}: digest {update.digest!r} is not sha256:<64 hex>")
+        names = [edit.name for edit in self.values]
+        if len(set(names)) != len(names):
+            raise BadInput(f"{sorted(n for n in names if names.count(n) > 1)[0]}: set twice in one change")
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -94,6 +116,8 @@ class ConcurrentChange(ExternalError):
 
 @dataclass(frozen=True)
 class ServiceChange:
+    """A service's image old -> new; for a `ValueEdit`, `service` is its name (`file: key`)."""
+
     service: str
     old: str  # "repo:tag@digest", "" when the values file held no image
     new: str

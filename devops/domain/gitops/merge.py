@@ -25,7 +25,7 @@ from typing import Any
 
 from devops.domain.gitops import record as records
 from devops.domain.gitops import values
-from devops.domain.gitops.change import ChangeSet, ConcurrentChange, ImageRef, ServiceChange
+from devops.domain.gitops.change import ChangeSet, ConcurrentChange, ImageRef, ServiceChange, ValueEdit
 from devops.domain.gitops.repository import GitOpsLayout
 from devops.errors import BadInput
 
@@ -44,6 +44,8 @@ class Baseline:
 
     record: records.ReleaseRecord
     values: dict[str, ImageRef | None] = field(default_factory=dict)
+    # Each ValueEdit's scalar as the first apply found it (`file: key` -> text; None: not a string).
+    scalars: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,16 @@ def apply_change(change: ChangeSet, read: Callable[[str], str | None], layout: G
         if after != before:
             edits[path] = (before, after)
             changes.append(ServiceChange(update.service, str(old) if old else "", str(update.ref)))
+    for path, edits_of_file in _by_file(change.values).items():
+        before = edits[path][1] if path in edits else read(path)
+        where = f"{remote}: {path}"
+        if before is None:
+            raise BadInput(f"{where}: does not exist in {branch}",
+                           hint="add the file with its placeholders (\"\"); devops edits values, it does not add files")
+        after, done = apply_value_edits(before, where, edits_of_file, baseline)
+        if after != before:
+            edits[path] = (edits[path][0] if path in edits else before, after)
+            changes.extend(done)
     record_changed = False
     if change.record is not None:
         path = layout.record_path
@@ -98,6 +110,35 @@ def apply_change(change: ChangeSet, read: Callable[[str], str | None], layout: G
     diff = "".join(unified_diff(path, before, after) for path, (before, after) in edits.items())
     return Applied(tuple(changes), tuple((path, after) for path, (_, after) in edits.items()), diff,
                    record_changed)
+
+
+def _by_file(edits: tuple[ValueEdit, ...]) -> dict[str, list[ValueEdit]]:
+    grouped: dict[str, list[ValueEdit]] = {}
+    for edit in edits:
+        grouped.setdefault(edit.file, []).append(edit)
+    return grouped
+
+
+def apply_value_edits(text: str, where: str, edits: list[ValueEdit], baseline: Baseline
+                      ) -> tuple[str, list[ServiceChange]]:
+    """`text` with the scalars of `edits` set, and what changed. Compare-and-swap per scalar: it
+    must still hold what this run first read there, or already the new value (ConcurrentChange)."""
+    found = values.read_scalars(text, where, tuple(edit.key for edit in edits))
+    wanted: dict[values.KeyPath, str] = {}
+    done: list[ServiceChange] = []
+    for edit in edits:
+        current = found[edit.key]
+        now = current if isinstance(current, str) else None
+        expected = baseline.scalars.setdefault(edit.name, now)
+        if now != expected and now != edit.value:
+            raise ConcurrentChange(
+                f"{where}: {'.'.join(str(k) for k in edit.key)}: changed since this run read it: expected "
+                f"{expected!r}, found {now!r}",
+                hint="someone else changed it meanwhile; nothing was written; rerun to start from the new state")
+        if now != edit.value:
+            wanted[edit.key] = edit.value
+            done.append(ServiceChange(edit.name, now or "", edit.value))
+    return values.patch_scalars(text, where, wanted) if wanted else text, done
 
 
 def check_values_unchanged(service: str, where: str, expected: ImageRef | None, found: ImageRef | None,
@@ -191,8 +232,8 @@ def check_expected_digests(current: records.ReleaseRecord, change: ChangeSet, wh
                 f"but {where} holds {found or '(no entry for it)'}: the evidence would be about a digest that "
                 "was not checked",
                 hint="nothing was written; " + (
-                    f"rerun `devops verify --env {change.environment}` against what is released now"
-                    if change.action == "verify" else "rerun against what is released now"))
+                    f"rerun `devops {change.action} --env {change.environment}` against what is released now"
+                    if change.action in ("verify", "rescan") else "rerun against what is released now"))
 
 
 def record_state(record: records.ReleaseRecord) -> dict[str, Any]:

@@ -14,6 +14,9 @@ def _label(update_tag: str, digest: str) -> str:
 
 def subject(change: ChangeSet, changes: tuple[ServiceChange, ...]) -> str:
     """`release(dev): product sha-abc1234, cart sha-def5678` (the services that changed)."""
+    if change.values and not change.updates:
+        files = len({c.service.partition(": ")[0] for c in changes})
+        return f"{change.action}({change.environment}): {len(changes)} value(s) in {files} file(s)"
     changed = {c.service for c in changes}
     parts = [f"{u.service} {_label(u.tag, u.digest)}" for u in change.updates if u.service in changed]
     if not parts:  # only the record changed (evidence refreshed)
@@ -38,7 +41,9 @@ def trailers(change: ChangeSet, changes: tuple[ServiceChange, ...]) -> list[tupl
 
 def commit_message(change: ChangeSet, changes: tuple[ServiceChange, ...], *, record_changed: bool = False) -> str:
     """The whole message: subject, blank line, body, blank line, trailers."""
-    body = [f"{c.service}: {c.old or '(none)'} -> {c.new}" for c in changes]
+    sources = {edit.name: edit.source for edit in change.values}
+    body = [f"{c.service}: {c.old or '(none)'} -> {c.new}" + (f" ({sources[c.service]})" if sources.get(c.service)
+                                                             else "") for c in changes]
     if record_changed:
         body.append(f"release record of {change.environment} updated")
     lines = [subject(change, changes), "", *body, ""]

@@ -70,12 +70,15 @@ class ServiceRecord(_Model):
     # knows it has nothing to do without asking the registry.
     inputs: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     source_commit: str | None = Field(None, pattern=COMMIT_PATTERN)
+    # When the source commit was made (its committer date): the start of the DORA lead time
+    # (docs/dora.md). Written by `devops release` since issue 17; older entries have none.
+    source_committed_at: str | None = None
     built_at: str | None = None
     scan: ScanEvidence | None = None
     sonar: SonarEvidence | None = None
     verification: VerificationEvidence | None = None
 
-    _built = field_validator("built_at")(_timestamp)
+    _built = field_validator("built_at", "source_committed_at")(_timestamp)
 
     @property
     def image(self) -> str:
@@ -130,8 +133,9 @@ class ReleaseRecord(_Model):
         """Plain data in the documented key order (unknown keys kept, after the known ones)."""
         data: dict[str, Any] = self.model_dump(by_alias=True, mode="json")
         for service in data["services"].values():
-            if service.get("inputs") is None:
-                service.pop("inputs", None)  # records written before the input hash was recorded
+            for optional in ("inputs", "source_committed_at"):
+                if service.get(optional) is None:
+                    service.pop(optional, None)  # records written before it existed stay as they were
             # Evidence keys that do not apply (a PASSED Sonar verdict has no reason) are left out.
             for evidence in ("scan", "sonar", "verification"):
                 if evidence == "verification" and service.get(evidence) is None:

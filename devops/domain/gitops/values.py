@@ -19,7 +19,8 @@ from devops.domain import documents
 from devops.domain.gitops.change import ImageRef
 from devops.errors import BadInput
 
-KeyPath = tuple[str, ...]
+# Mapping keys, and list indexes as ints (`domainFilters.0`).
+KeyPath = tuple[str | int, ...]
 IMAGE_KEYS = ("repository", "tag", "digest")
 # Plain scalars we are willing to write unquoted; anything else is double-quoted.
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./:@+-]*$")
@@ -36,18 +37,25 @@ def _plain_data(text: str, file: str) -> Any:
 
 
 def _dotted(path: KeyPath) -> str:
-    return ".".join(path)
+    return ".".join(str(part) for part in path)
 
 
 def _find(root: Any, path: KeyPath, file: str) -> tuple[Any, Any, list[Any]]:
-    """(key node, value node, the nodes on the way) at `path` in a composed document."""
-    from ruamel.yaml.nodes import MappingNode
+    """(key node, value node, the nodes on the way) at `path` in a composed document; an int in
+    `path` is an index into a sequence (the key node is then None)."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
 
     node = root
     key_node = None
     passed: list[Any] = []
     for depth, key in enumerate(path):
         passed.append(node)
+        if isinstance(key, int):
+            if not isinstance(node, SequenceNode) or not 0 <= key < len(node.value):
+                raise BadInput(f"{file}: {_dotted(path[:depth + 1])}: no list item {key} there, cannot set "
+                               f"{_dotted(path)}", hint="devops edits values, it does not add structure")
+            key_node, node = None, node.value[key]
+            continue
         if not isinstance(node, MappingNode):
             where = _dotted(path[:depth]) or "the document"
             raise BadInput(f"{file}: {where} is not a mapping, cannot set {_dotted(path)}",
@@ -92,6 +100,8 @@ def _scalar_span(text: str, key_node: Any, node: Any, path: KeyPath, file: str) 
     if node.style in ("|", ">"):
         raise BadInput(f"{file}: {_dotted(path)} is a block scalar ({node.style}); write it as a one-line string")
     start, end = node.start_mark.index, node.end_mark.index
+    if start == end and key_node is None:
+        raise BadInput(f"{file}: {_dotted(path)} is an empty list item; write \"\" as its placeholder")
     if start == end:  # an empty (null) value: write right after the key's colon
         colon = text.index(":", key_node.end_mark.index)
         return colon + 1, colon + 1, None
@@ -135,7 +145,10 @@ def read_scalars(text: str, file: str, paths: tuple[KeyPath, ...]) -> dict[KeyPa
     for path in paths:
         node: Any = data
         for key in path:
-            node = node.get(key) if isinstance(node, Mapping) else None
+            if isinstance(key, int):
+                node = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
+            else:
+                node = node.get(key) if isinstance(node, Mapping) else None
         found[path] = node
     return found
 

@@ -19,6 +19,7 @@ class Revision:
     commit: str  # full sha, or "" outside a git repository
     dirty: bool
     version_tag: str | None  # vX.Y.Z when HEAD is exactly at such a tag
+    committed_at: str = ""  # the commit's committer date (ISO 8601), "" outside git: DORA's lead time starts here
 
     @property
     def short(self) -> str:

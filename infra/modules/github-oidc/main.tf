@@ -149,6 +149,31 @@ data "aws_iam_policy_document" "cost" {
       values   = [for prefix in var.cost_tag_prefixes : "${prefix}*"]
     }
   }
+
+  # Cluster Autoscaler mode (docs/cost.md, "Autoscalers and Argo CD"): off-hours the optimizer
+  # moves the auto-discovery tag of the scheduled node groups' Auto Scaling groups aside and back.
+  # Only on this cluster's groups (EKS tags them eks:cluster-name) and only those two keys.
+  statement {
+    sid       = "DescribeAutoScalingGroups"
+    actions   = ["autoscaling:DescribeAutoScalingGroups"] # supports no resource-level permissions
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "SuspendClusterAutoscalerDiscovery"
+    actions   = ["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"]
+    resources = ["arn:${local.partition}:autoscaling:${local.region}:${local.account}:autoScalingGroup:*:autoScalingGroupName/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/eks:cluster-name"
+      values   = [var.cluster_name]
+    }
+    condition {
+      test     = "ForAllValues:StringLike"
+      variable = "aws:TagKeys"
+      values   = ["k8s.io/cluster-autoscaler/enabled", "devops.cost.suspended/*"]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "cost" {

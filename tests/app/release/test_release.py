@@ -95,6 +95,9 @@ class Steps:
     def source_commit(self) -> str | None:
         return SOURCE
 
+    def source_committed_at(self) -> str | None:
+        return "2026-11-25T09:00:00Z"
+
     def repository(self, service: str) -> str | None:
         return REPOSITORY.format(service=service) if service in SERVICES else None
 
@@ -136,6 +139,7 @@ def test_a_release_gates_pushes_and_commits_values_and_record(gitops: Gitops, st
     assert written["released_by"]["actor"] == "alice" and written["source_commit"] == SOURCE
     alpha = written["services"]["alpha"]
     assert (alpha["digest"], alpha["scan"]["verdict"], alpha["sonar"]["verdict"]) == (DIGEST_A, "PASSED", "SKIPPED")
+    assert alpha["source_committed_at"] == "2026-11-25T09:00:00Z"  # where DORA's lead time starts
     assert steps.asked == ["open dev", "prepare beta,alpha", "push beta,alpha"]  # as asked, gated together
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-from tests.services.frontend.docker_helpers import build_image
 
 
 @pytest.fixture(scope="session")
@@ -17,5 +13,5 @@ def trusted_build_args(standin_build_args: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def frontend_image(repo_root: Path, trusted_build_args: dict[str, str]) -> str:
-    return build_image("e2e-frontend:test", repo_root / "services" / "frontend", trusted_build_args)
+def frontend_image(shop_images: dict[str, str]) -> str:
+    return shop_images["frontend"]
