@@ -245,6 +245,23 @@ class Trivy:
             os.unlink(source)
         return output
 
+    def convert_report(self, raw_report: str, fmt: Literal["cyclonedx", "cosign-vuln"]) -> dict[str, object]:
+        """`trivy convert --format FMT` of a JSON report (no rescan): the CycloneDX SBOM, or
+        cosign's vulnerability predicate, as parsed JSON (what signing needs, docs/supply-chain.md)."""
+        with tempfile.TemporaryDirectory(prefix="devops-trivy-") as folder:
+            source, output = Path(folder) / "report.json", Path(folder) / f"out.{fmt}.json"
+            source.write_text(raw_report, encoding="utf-8")
+            process.run([self.binary, "convert", "--format", fmt, "--output", str(output), "--quiet", str(source)],
+                        timeout=min(self.timeout, 120), install_hint=INSTALL_HINT)
+            try:
+                data = json.loads(output.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                raise ToolFailed(f"trivy convert --format {fmt}: wrote no JSON document",
+                                 hint="check that gates.trivy.binary is Trivy") from None
+        if not isinstance(data, dict):
+            raise ToolFailed(f"trivy convert --format {fmt}: expected a JSON object")
+        return data
+
     def _run_report(self, args: list[str], *, what: str) -> TrivyRun:
         result = process.run(args, timeout=self.timeout, check=False, install_hint=INSTALL_HINT)
         if not result.ok:

@@ -82,6 +82,9 @@ class ShownConfig(BaseModel):
     cost: dict[str, Any]
     infra: dict[str, Any]
     observability: dict[str, Any]
+    signing: dict[str, Any] = Field(
+        description="How `devops attest` signs (method, key file and password variable names, never a key).")
+    cluster: dict[str, Any] = Field(description="The cluster section (docs/configuration.md), defaults filled in.")
 
 
 def show(config: Config, environment: str | None, environ: Variables | None) -> ShownConfig:

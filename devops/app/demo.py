@@ -105,10 +105,13 @@ class Demo:
                   f" ({len(rule_files)} rule file(s) loaded)")
 
         cache = opts.trivy_cache
+        # A key pair of its own signs dev's evidence and prod's policy names its public half
+        # (docs/supply-chain.md): the demo promotes only what it signed.
+        signing_key, signing_public = ports.signing_key(self.workdir / configgen.SIGNING_FOLDER)
         inputs = configgen.DemoConfigInputs(
             repo_root=opts.repo_root, workdir=self.workdir, registry=opts.registry, gitops_remote=self.remote,
             frontend_url=result.frontend_url, prometheus_url=result.prometheus_url, trivy_cache_dir=cache,
-            settle_seconds=opts.settle_seconds)
+            settle_seconds=opts.settle_seconds, signing_key=signing_key, signing_public=signing_public)
         result.scanners = configgen.scanners(inputs)
         configgen.write(inputs)
         self.echo(f"demo: config {self.config_path} (Trivy scanners: {', '.join(result.scanners)}"

@@ -17,6 +17,9 @@ DEMO_LATENCY_THRESHOLD = 2.5
 DEMO_LATENCY_OBJECTIVE = 95.0
 # The demo cluster created in moto (the seed's dev cluster).
 DEMO_CLUSTER, DEMO_REGION = "techitfactory-dev", "ap-south-1"
+# Where the demo keeps its signing key pair, inside its work folder, and what prod requires.
+SIGNING_FOLDER = "signing"
+DEMO_SIGNED_KINDS = ("signature", "sbom", "vulnerabilities", "sonar", "verification")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class DemoConfigInputs:
     settle_seconds: int = 60
     window: str = "1m"
     min_requests: int = 5
+    # The demo's local key pair: `devops attest` signs with the private key, prod's signature
+    # policy names the public one (no keyless signing without GitHub Actions' OIDC token).
+    signing_key: Path | None = None
+    signing_public: Path | None = None
 
 
 def scanners(inputs: DemoConfigInputs) -> list[str]:
@@ -87,6 +94,13 @@ def apply_overrides(data: Any, inputs: DemoConfigInputs) -> None:
     prod["gitops"]["branch"] = "main"
     prod["gitops"]["mode"] = "commit"   # no GitHub here to open a pull request on
     prod["promote_from"] = "dev"
+    if inputs.signing_key and inputs.signing_public:
+        data["signing"] = {"method": "key", "key": str(inputs.signing_key), "classic_tags": False}
+        # Every kind but the provenance: the generated config lives outside the checkout, so the
+        # demo's releases record no source commit and no provenance can be made (docs/demo.md).
+        prod["signatures"] = {"key": str(inputs.signing_public), "required": list(DEMO_SIGNED_KINDS)}
+    else:
+        prod.pop("signatures", None)   # the release workflow's identity cannot sign here
 
     gates = data["gates"]
     gates["scan"]["scanners"] = scanners(inputs)

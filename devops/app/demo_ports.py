@@ -122,6 +122,8 @@ class DemoPorts:
     # SIGTERM raises KeyboardInterrupt inside; the yielded callable ignores it from then on.
     interrupts: Callable[[], AbstractContextManager[Callable[[], None]]]
     clock: Clock
+    # The demo's local signing key pair in a folder (kept across runs): (private, public) files.
+    signing_key: Callable[[Path], tuple[Path, Path]]
 
 
 @dataclass(frozen=True)

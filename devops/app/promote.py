@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from devops.app.release import Releaser, ReleaseRepository, ScanOutcome, current_digests
+from devops.app.signatures import SignatureGate, promotion_signatures
 from devops.domain.gitops.change import ChangeSet, ImageUpdate
 from devops.domain.release.evidence import EvidencePolicy, check_entry, scan_evidence
 from devops.domain.release.results import ReleaseReport, ServiceRelease
@@ -40,8 +41,11 @@ class PromotionSteps(Releaser, Protocol):
 
 def promote(target: str, source: str, services: Sequence[str], order: Sequence[str], steps: PromotionSteps,
             policy: EvidencePolicy, *, now: dt.datetime, dry_run: bool = False,
-            mode: str | None = None) -> ReleaseReport:
-    """Write the source environment's recorded digests of `services` (all when empty) into `target`."""
+            mode: str | None = None, signatures: SignatureGate | None = None) -> ReleaseReport:
+    """Write the source environment's recorded digests of `services` (all when empty) into `target`.
+
+    `signatures`: the target's signature policy and the port that checks bundles (None: not
+    configured, reported SKIPPED)."""
     report = ReleaseReport(target, "promote", dry_run=dry_run, source=source)
     with steps.open_repo(source) as source_repo:
         source_record = source_repo.read_record()
@@ -80,6 +84,15 @@ def promote(target: str, source: str, services: Sequence[str], order: Sequence[s
     if refusals:
         raise GateFailed(f"promotion {source} -> {target} refused: " + "; ".join(refusals))
 
+    # Signed evidence (docs/supply-chain.md): the bundles of every digest, against the target's
+    # policy and dev's record. Only a verification writes the `signatures` block: one the source
+    # record carries is data and never travels.
+    checked = promotion_signatures(signatures, target, {s: entries[s] for s in promoted})
+    for service, block in checked.items():
+        promoted[service].pop("signatures", None)
+        if block.get("verdict") == "PASSED":
+            promoted[service]["signatures"] = block
+
     with steps.open_repo(target) as repo:
         current = current_digests(repo, chosen)
         previous = repo.read_record()
@@ -92,7 +105,7 @@ def promote(target: str, source: str, services: Sequence[str], order: Sequence[s
                 service, "unchanged" if unchanged else ("would-release" if dry_run else "released"),
                 entry["repository"], str(entry.get("tag") or ""), entry["digest"], current[service],
                 note=f"{target} already runs this digest" if unchanged else "",
-                scan=entry.get("scan"), sonar=entry.get("sonar")))
+                scan=entry.get("scan"), sonar=entry.get("sonar"), signatures=checked.get(service)))
             if current[service] != entry["digest"]:
                 updates.append(ImageUpdate(service, entry["repository"], str(entry.get("tag") or ""), entry["digest"]))
         source_commit = source_record.source_commit

@@ -21,6 +21,7 @@ from devops.config.gates import GatesConfig
 from devops.config.infra import InfraConfig
 from devops.config.observability import ObservabilityConfig, VerifyConfig
 from devops.config.registry import PushRetryConfig, RegistryConfig, RegistryCredentials
+from devops.config.signing import SignaturesConfig, SigningConfig
 from devops.domain.types import (
     MAX_SECONDS,
     Bool,
@@ -188,6 +189,8 @@ class EnvironmentConfig(Section):
     evidence: VerifyEvidencePolicy = VerifyEvidencePolicy()
     # Health and SLO checks after a release (docs/observability.md); none: not verified.
     verify: VerifyConfig | None = None
+    # Signed evidence its digests must carry (docs/supply-chain.md); none: signatures not checked.
+    signatures: SignaturesConfig | None = None
 
 
 class Config(Section):
@@ -202,6 +205,7 @@ class Config(Section):
     cost: CostConfig = CostConfig()
     infra: InfraConfig = InfraConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
+    signing: SigningConfig = SigningConfig()
     cluster: ClusterConfig = ClusterConfig()
 
     _source: Path = PrivateAttr(default=Path("pipelines/devops.yaml"))

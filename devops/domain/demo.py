@@ -50,6 +50,7 @@ STEPS = (
     StepSpec("scan", ("scan",)),
     StepSpec("release dev", ("release", "--env", "dev")),
     StepSpec(VERIFY_STEP, ("verify", "--env", "dev")),
+    StepSpec("attest dev", ("attest", "--env", "dev")),
     StepSpec("release prod", ("release", "--env", "prod")),
     StepSpec("status", ("status",)),
     StepSpec("cost schedule", ("cost", "schedule", "--dry-run"), aws=True),

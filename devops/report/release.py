@@ -29,6 +29,10 @@ def render_report(reporter: Reporter, report: ReleaseReport, *, rollback: bool =
          (s.scan or {}).get("verdict", "-"), (s.sonar or {}).get("verdict", "-"), s.note]
         for s in report.services
     ]
+    if report.action == "promote":  # the signature step's verdict (docs/supply-chain.md)
+        headers.insert(-1, "signed")
+        for row, s in zip(rows, report.services, strict=True):
+            row.insert(-1, (s.signatures or {}).get("verdict", "-"))
     verb = {"release": "Release", "promote": f"Promotion {report.source} ->", "rollback": "Rollback"}[report.action]
     title = f"{verb} {report.environment}" + (" (dry run)" if report.dry_run else "")
     reporter.table(title, headers, rows)

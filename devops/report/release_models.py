@@ -139,6 +139,8 @@ class VerifyModel(_Result):
 
 
 class ServiceReleaseModel(_Result):
+    OMIT_UNSET = frozenset({"signatures"})
+
     service: str
     status: str = Field(description="unchanged, released, would-release or refused")
     repository: str
@@ -148,12 +150,16 @@ class ServiceReleaseModel(_Result):
     note: str | None
     scan: dict[str, Any] | None = Field(description="the scan evidence written to the release record")
     sonar: dict[str, Any] | None = Field(description="the Sonar evidence written to the release record")
+    signatures: dict[str, Any] | None = Field(
+        None, description="promote only: {verdict: PASSED, policy, bundles: {kind: referrer digest}} as written to "
+                          "the record, or {verdict: SKIPPED, reason} when the environment sets no signatures policy")
 
     @classmethod
     def of(cls, item: ServiceRelease) -> ServiceReleaseModel:
+        extra = {"signatures": item.signatures} if item.signatures is not None else {}
         return cls(service=item.service, status=item.status, repository=item.repository, tag=item.tag or None,
                    digest=item.digest or None, previous_digest=item.previous_digest or None, note=item.note or None,
-                   scan=item.scan, sonar=item.sonar)
+                   scan=item.scan, sonar=item.sonar, **extra)
 
 
 class GitOpsModel(_Result):

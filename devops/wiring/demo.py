@@ -51,12 +51,13 @@ def demo_options(settings: RuntimeSettings, *, repo_root: Path, workdir: Path, k
 def demo_ports(settings: RuntimeSettings, echo: Callable[[str], None]) -> DemoPorts:
     from devops.adapters.demo import argocd, gitops, local, traffic
     from devops.adapters.demo.signals import terminate_as_interrupt
+    from devops.adapters.sigstore.keys import ensure_key_pair
 
     return DemoPorts(check_registry=local.check_registry,
                      containers=local.DemoContainers(settings.get(local.MONGO_IMAGE_ENV)),
                      gitops=gitops.BareRemote(), servers=local.LocalServers(),
                      start_argocd=partial(argocd.start_argocd, log=echo), start_traffic=traffic.start_traffic,
-                     run_step=run_step, interrupts=terminate_as_interrupt, clock=time)
+                     run_step=run_step, interrupts=terminate_as_interrupt, clock=time, signing_key=ensure_key_pair)
 
 
 def run_step(call: StepCall, on_line: Callable[[str, str], None]) -> StepOutcome:

@@ -17,8 +17,8 @@ from tests.gates.trivydb import Advisory, build_db
 from tests.support.stack import free_port
 
 SERVICES = {"frontend", "product", "cart", "order"}
-STEPS = ["config validate", "plan", "build --push", "scan", "release dev", "verify dev", "release prod", "status",
-         "cost schedule", "cost report"]
+STEPS = ["config validate", "plan", "build --push", "scan", "release dev", "verify dev", "attest dev", "release prod",
+         "status", "cost schedule", "cost report"]
 
 
 def answers(url: str) -> bool:
@@ -60,10 +60,16 @@ def test_demo_delivers_then_a_second_run_changes_nothing(tmp_path: Path, demo_en
         assert entry["scan"]["verdict"] == "PASSED" and entry["scan"]["counts"]["MEDIUM"] >= 1, entry["scan"]
         assert entry["sonar"]["verdict"] == "SKIPPED"   # not configured: never a pass
         assert report["digests"][name] == {"dev": entry["digest"], "prod": entry["digest"]}
+        # prod promoted only what the demo's own key signed: every evidence kind, verified
+        signatures = promoted["signatures"]
+        assert signatures["policy"] == f"key {workdir / 'signing' / 'signing.pub'}", signatures
+        assert set(signatures["bundles"]) == {"signature", "sbom", "vulnerabilities", "sonar", "verification"}
     assert prod["promoted_from"]["environment"] == "dev"
     # Traffic reached every service while dev was verified.
     assert {key.split()[0] for key in report["traffic"]} >= SERVICES, report["traffic"]
     assert "devops release --env dev" in first.err and "dev: PASSED" in first.err
+    # 5 kinds x 4 images signed with the demo's key; provenance skipped (no source commit here)
+    assert "dev: 20 signed, 0 already present, 4 skipped" in first.err
     assert leftovers(workdir) == []
     after_first = commits(remote)
 
@@ -75,6 +81,7 @@ def test_demo_delivers_then_a_second_run_changes_nothing(tmp_path: Path, demo_en
     assert again["built"] == [] and steps["build --push"]["detail"].startswith("nothing rebuilt")
     assert "nothing to change" in steps["release dev"]["detail"]
     assert "nothing to change" in steps["release prod"]["detail"]
+    assert steps["attest dev"]["verdict"] == "PASSED" and "0 signed, 20 already present" in second.err
     assert again["gitops"]["new_commits"] == 0 and commits(remote) == after_first
     assert again["digests"] == report["digests"]
     assert "built" not in " ".join(line for line in second.err.splitlines() if line.strip().startswith("build "))

@@ -49,6 +49,23 @@ def test_the_generated_config_is_valid_and_changes_only_what_the_demo_needs(tmp_
     for service, slo in generated["observability"]["slos"].items():
         assert slo["availability"] == source["observability"]["slos"][service]["availability"]
         assert (slo["latency"]["threshold_seconds"], slo["latency"]["objective"]) == (2.5, 95.0)
+    # Without a key pair the production keyless policy is dropped, never kept unsatisfiable.
+    assert prod.signatures is None and config.signing.method == "keyless"
+
+
+def test_the_demo_signs_with_its_own_key_and_prod_names_exactly_that_key(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    key, public = tmp_path / "signing" / "signing.key", tmp_path / "signing" / "signing.pub"
+    path = configgen.write(replace(inputs(tmp_path, None), signing_key=key, signing_public=public))
+    config = load_config(path, allowed_roots=[REPO])
+    assert (config.signing.method, config.signing.key, config.signing.classic_tags) == ("key", str(key), False)
+    policy = config.environments["prod"].signatures
+    assert policy is not None and policy.keyless is None and policy.key == str(public)
+    assert policy.required == ("signature", "sbom", "vulnerabilities", "sonar", "verification")
+    source = YAML(typ="safe").load((REPO / "pipelines" / "devops.yaml").read_text())
+    assert source["environments"]["prod"]["signatures"]["keyless"]["identity"].endswith(
+        "/.github/workflows/release.yml@refs/heads/main")   # what the demo replaces
 
 
 def test_vuln_scanning_only_with_a_db_in_the_cache(tmp_path: Path) -> None:

@@ -227,6 +227,7 @@ class DemoFakes:
     argocd: FakeArgoCD | None = None
     traffic: FakeTraffic | None = None
     registry_checked: list[str] = field(default_factory=list)
+    keys: list[Path] = field(default_factory=list)
 
     def check_registry(self, registry: str) -> None:
         self.registry_checked.append(registry)
@@ -245,4 +246,10 @@ class DemoFakes:
     def ports(self) -> DemoPorts:
         return DemoPorts(check_registry=self.check_registry, containers=self.containers, gitops=self.gitops,
                          servers=self.servers, start_argocd=self.start_argocd, start_traffic=self.start_traffic,
-                         run_step=self.steps, interrupts=self.interrupts, clock=self.clock)
+                         run_step=self.steps, interrupts=self.interrupts, clock=self.clock,
+                         signing_key=self.signing_key)
+
+    def signing_key(self, folder: Path) -> tuple[Path, Path]:
+        """Names the demo's key pair without making one (the run's steps are fakes too)."""
+        self.keys.append(folder)
+        return folder / "signing.key", folder / "signing.pub"

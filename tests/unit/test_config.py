@@ -151,3 +151,16 @@ def test_promote_from_must_name_an_environment(project: Path) -> None:
                 "gitops: {path: gitops/environments/dev}\n    promote_from: staging")
     with pytest.raises(ConfigError, match="promote_from: unknown environment 'staging'"):
         load_config(path)
+
+
+def test_config_show_includes_the_signing_keys_without_secrets(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / "keys").mkdir()
+    (project / "keys" / "dev.key").write_text("not read by config show")
+    path = project / "pipelines" / "devops.yaml"
+    path.write_text(path.read_text() + "signing: {method: key, key: keys/dev.key, key_password_env: DEV_KEY_PASSWORD}\n")
+    monkeypatch.setenv("DEV_KEY_PASSWORD", "password-canary")
+    shown = run_cli("--config", str(path), "--json", "config", "show")
+    assert shown.code == 0, shown.err
+    assert shown.json()["signing"]["method"] == "key"  # type: ignore[index]
+    assert shown.json()["signing"]["key_password_env"] == "DEV_KEY_PASSWORD"  # type: ignore[index]
+    assert "password-canary" not in shown.out

@@ -25,7 +25,9 @@ def test_the_workflows_call_what_the_issue_asks_for(workflows: dict[str, Workflo
     assert any(c.startswith("scan $SERVICE --sarif") for c in ci), ci
     assert any(c.startswith("scan --config") for c in ci), ci
     # The release reads the Sonar gate of the analysis that runs just before it.
-    assert calls["release.yml"] == ["quality --no-gate", "release --env dev"]
+    # ... and signs the evidence after it; a second job checks it with devops, cosign and gh.
+    assert calls["release.yml"] == ["quality --no-gate", "release --env dev", "attest --env dev",
+                                    "verify-signatures --env dev --policy prod"]
     assert calls["promote.yml"] == ["release --env prod --services $SERVICES --mode $MODE"]
     assert {c.split()[1] for c in calls["cost-schedule.yml"]} == {"schedule", "down", "up", "report"}
     # Nightly: what runs is rescanned in both environments (a matrix), and prod's DORA metrics reported.

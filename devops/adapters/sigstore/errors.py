@@ -31,3 +31,7 @@ class SignatureRefused(GateFailed):
 
 class RegistryConflict(ExternalError):
     """Writers kept overwriting the referrers index; gave up after the retries (exit 3)."""
+
+
+class TrustRootUnavailable(ExternalError):
+    """Sigstore's trusted root or signing config could not be refreshed through TUF (exit 3)."""

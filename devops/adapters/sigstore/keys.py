@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -93,3 +94,38 @@ def sign_statement_with_key(statement: Statement, key: ec.EllipticCurvePrivateKe
 def sign_blob_with_key(data: bytes, key: ec.EllipticCurvePrivateKey) -> bytes:
     """A raw ECDSA P-256 / SHA-256 signature (DER) of `data`: cosign's classic `.sig` layer."""
     return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+def read_key_file(path: Path, *, key: str) -> bytes:
+    """The bytes of a PEM key file a configuration key names; KeyInvalid (exit 2) naming both."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KeyInvalid(f"{key}: {path}: cannot be read ({exc.strerror})") from None
+    if len(data) > 64 * 1024:
+        raise KeyInvalid(f"{key}: {path}: {len(data)} bytes is not a PEM key")
+    return data
+
+
+def read_public_key(path: Path, *, key: str) -> bytes:
+    """A P-256 public key file, checked (KeyInvalid, exit 2, naming the key and the file)."""
+    data = read_key_file(path, key=key)
+    load_public_key(data, where=f"{key}: {path}")
+    return data
+
+
+def ensure_key_pair(folder: Path, name: str = "signing") -> tuple[Path, Path]:
+    """`<name>.key` (PKCS#8, unencrypted, owner-only) and `<name>.pub` in `folder`: the pair found
+    there, or a new P-256 pair (the demo's local signer; never for production)."""
+    private, public = folder / f"{name}.key", folder / f"{name}.pub"
+    if private.is_file() and public.is_file():
+        key = load_private_key(private.read_bytes(), where=str(private))
+        if key_hint(key.public_key()) == key_hint(load_public_key(public.read_bytes(), where=str(public))):
+            return private, public
+    folder.mkdir(parents=True, exist_ok=True)
+    pair = generate_key_pair()
+    private.touch(mode=0o600)
+    private.chmod(0o600)
+    private.write_bytes(pair.private_pem)
+    public.write_bytes(pair.public_pem)
+    return private, public

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from devops.adapters.sigstore.errors import TrustConfigInvalid
+from devops.adapters.sigstore.errors import TrustConfigInvalid, TrustRootUnavailable
 
 if TYPE_CHECKING:
     from sigstore.models import ClientTrustConfig, TrustedRoot
@@ -32,8 +32,9 @@ def production_trusted_root(*, offline: bool = True) -> TrustedRoot:
     if not offline:
         try:
             return ClientTrustConfig.production(offline=False).trusted_root
-        except SigstoreError as exc:
-            raise TrustConfigInvalid(f"{PRODUCTION_TUF_URL}: could not refresh the trusted root ({exc})") from None
+        except (SigstoreError, ValueError, OSError) as exc:
+            raise TrustRootUnavailable(f"{PRODUCTION_TUF_URL}: could not refresh the trusted root ({_first_line(exc)})",
+                                       hint="check the network") from None
     from importlib import resources
     from urllib.parse import quote
 
@@ -90,3 +91,16 @@ def _read_json(path: Path) -> Any:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
+
+
+def production_trust_config() -> ClientTrustConfig:
+    """Sigstore's public-good Fulcio and Rekor with their trusted root, refreshed through TUF."""
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.models import ClientTrustConfig
+
+    try:
+        return ClientTrustConfig.production(offline=False)
+    except (SigstoreError, ValueError, OSError) as exc:
+        raise TrustRootUnavailable(f"{PRODUCTION_TUF_URL}: could not refresh the signing config "
+                                   f"({_first_line(exc)})",
+                                   hint="check the network, or set signing.trust_config") from None

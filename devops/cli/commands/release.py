@@ -58,9 +58,11 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
     click.get_current_context().call_on_close(steps.close)  # one GitOps clone for the run
     if target.promote_from:
         from devops.app.promote import promote
+        from devops.wiring.signatures import signature_gate
 
         report = promote(environment, target.promote_from, chosen, order, steps, evidence_policy(config, environment),
-                         now=utc_now(), dry_run=dry_run, mode=mode)
+                         now=utc_now(), dry_run=dry_run, mode=mode,
+                         signatures=signature_gate(config, environment, app.settings))
     else:
         from devops.app.release import release
 

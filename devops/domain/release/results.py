@@ -25,6 +25,8 @@ class ServiceRelease:
     note: str = ""
     scan: dict[str, Any] | None = None
     sonar: dict[str, Any] | None = None
+    # promote: the bundles verified against the target's signature policy, or SKIPPED and why
+    signatures: dict[str, Any] | None = None
 
 
 @dataclass

@@ -66,7 +66,9 @@ def test_every_step_runs_in_order_and_everything_is_stopped(tmp_path: Path) -> N
     demo, lines = run(tmp_path, fakes)
     result = demo.result
     assert fakes.steps.ran() == ["config validate", "plan", "--json build --push", "scan", "release --env dev",
-                                 "release --env prod", "status", "cost schedule --dry-run", "cost report"]
+                                 "attest --env dev", "release --env prod", "status", "cost schedule --dry-run",
+                                 "cost report"]
+    assert fakes.keys == [demo.workdir / "signing"]
     assert result.exit_code == 0
     verdicts = {s.name: s.verdict for s in result.steps}
     assert verdicts.pop("verify dev") == "SKIPPED"   # the release verified dev itself
@@ -119,7 +121,7 @@ def test_a_failing_step_stops_the_run_with_its_exit_code_and_everything_is_stopp
     steps = {s.name: s for s in result.steps}
     assert (steps["scan"].verdict, steps["scan"].code) == ("FAILED", 1)
     assert steps["scan"].detail == "devops: error: the Trivy gate said no"
-    assert [s.verdict for s in result.steps[4:]] == ["NOT RUN"] * 6
+    assert [s.verdict for s in result.steps[4:]] == ["NOT RUN"] * 7
     assert fakes.gitops.commits == 1   # nothing released
     assert "   cart: CVE-2099-0801 CRITICAL" in lines
     assert_nothing_left(fakes, tmp_path / "demo")
@@ -144,7 +146,7 @@ def test_an_interrupt_during_a_step_stops_everything_and_is_raised(tmp_path: Pat
     assert "demo: interrupted; stopping everything it started" in lines
     assert fakes.interrupts.events == ["guarded", "shielded", "restored"]   # shielded before the cleanup
     assert_nothing_left(fakes, tmp_path / "demo")
-    assert [s.verdict for s in demo.result.steps][4:] == ["NOT RUN"] * 6
+    assert [s.verdict for s in demo.result.steps][4:] == ["NOT RUN"] * 7
 
 
 def test_a_server_that_does_not_start_stops_what_did_and_the_error_is_raised(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from devops.domain.demo import DemoResult, DemoState, Layout, Step
 
 def test_the_steps_in_order_and_only_the_cost_steps_reach_aws() -> None:
     assert [s.name for s in demo.STEPS] == ["config validate", "plan", "build --push", "scan", "release dev",
-                                            "verify dev", "release prod", "status", "cost schedule", "cost report"]
+                                            "verify dev", "attest dev", "release prod", "status", "cost schedule",
+                                            "cost report"]
     assert [s.name for s in demo.STEPS if s.aws] == ["cost schedule", "cost report"]
     assert [s.name for s in demo.STEPS if s.json_mode] == ["build --push"]
 
