@@ -182,9 +182,15 @@ class Bench:
                               checkout=CHECKOUT)
         self.projects: dict[tuple[int, int], ScaleProject] = {}
         self.namespaces = [self.namespace]
+        # The same base pinned by digest (`FROM x@sha256:...` asks the registry nothing): plan with
+        # it against plan by tag is the added cost of resolving bases (issue 17, item 6).
+        pinned = subprocess.run(["docker", "image", "inspect", "--format", "{{index .RepoDigests 0}}",
+                                 standins["DEBIAN_IMAGE"]], capture_output=True, text=True, check=True).stdout.strip()
+        self.pinned_env = {**self.env, "DEVOPS_BUILD_ARGS": f"DEBIAN_IMAGE={pinned}"}
 
     def devops(self, project: ScaleProject, *args: str, ok: tuple[int, ...] = (0,)) -> Measured:
-        return run_devops(list(args), cwd=project.root, env=self.env, shims=self.shims, proxy=self.proxy, ok=ok)
+        return run_devops(list(args), cwd=project.root, env=self.env, shims=self.shims, proxy=self.proxy, ok=ok,
+                          source_roots=(self.where,))
 
     def project(self, n: int, m: int) -> tuple[ScaleProject, Measured | None]:
         """The (N, M) project, made and released to dev once (its first release is returned)."""
@@ -219,8 +225,9 @@ class Bench:
             projects[n], first = self.project(n, 2)
             if cold is None and first is not None:
                 cold = {"services": n, "seconds": round(first.seconds, 2), **first.counts()}
-        runs: dict[int, dict[str, list[Measured]]] = {n: {k: [] for k in ("plan_base", "plan_local", "release_one",
-                                                                          "release_noop")} for n in sizes}
+        runs: dict[int, dict[str, list[Measured]]] = {n: {k: [] for k in ("plan_base", "plan_pinned", "plan_local",
+                                                                          "release_one", "release_noop")}
+                                                      for n in sizes}
         commits: dict[int, list[int]] = {n: [] for n in sizes}
         loads: dict[int, list[float]] = {n: [] for n in sizes}
         for r in range(self.repeat):
@@ -232,6 +239,9 @@ class Bench:
                 matrix = row["plan_base"][-1].result["include"]
                 if [entry["service"] for entry in matrix] != [project.services[0]]:
                     raise SystemExit(f"bench: plan --base HEAD~1 found {matrix}, expected {project.services[0]}")
+                row["plan_pinned"].append(run_devops(["plan", "--base", "HEAD~1"], cwd=project.root,
+                                                      env=self.pinned_env, shims=self.shims, proxy=self.proxy,
+                                                      source_roots=(self.where,)))
                 row["plan_local"].append(self.devops(project, "plan"))
                 one, new_commits = self.release_one(project, f"release {r} {uuid.uuid4().hex}")
                 row["release_one"].append(one)
@@ -258,7 +268,8 @@ class Bench:
                           "clones_fetches": clones_fetches(last)}
             by_n[str(n)] = {
                 "load_1min_at_samples": loads[n],
-                "plan_base": sample(row["plan_base"]), "plan_local": sample(row["plan_local"]),
+                "plan_base": sample(row["plan_base"]), "plan_pinned": sample(row["plan_pinned"]),
+                "plan_local": sample(row["plan_local"]),
                 "release_one": sample(row["release_one"], one_counts),
                 "release_noop": sample(row["release_noop"], {"clones_fetches": clones_fetches(row["release_noop"][-1])}),
             }
@@ -310,8 +321,10 @@ class Bench:
                 continue
             counted = self.devops(project, *args)
             prof = folder / f"{name}.prof"
-            profiled = run_devops(args, cwd=project.root, env=self.env, python_flags=("-m", "cProfile", "-o", str(prof)))
-            imports = run_devops(args, cwd=project.root, env=self.env, python_flags=("-X", "importtime"))
+            profiled = run_devops(args, cwd=project.root, env=self.env, python_flags=("-m", "cProfile", "-o", str(prof)),
+                                  source_roots=(self.where,))
+            imports = run_devops(args, cwd=project.root, env=self.env, python_flags=("-X", "importtime"),
+                                 source_roots=(self.where,))
             (folder / f"{name}.importtime.txt").write_text(imports.stderr)
             out[name] = {"seconds": round(counted.seconds, 3), "profiled_seconds": round(profiled.seconds, 3),
                          **counted.counts(), "import": import_summary(imports.stderr),
@@ -319,7 +332,7 @@ class Bench:
             if shutil.which("py-spy"):
                 raw = folder / f"{name}.py-spy.txt"
                 spy = [shutil.which("py-spy") or "py-spy", "record", "--idle", "--rate", "250", "--format", "raw",
-                       "--output", str(raw), "--", sys.executable, "-m", "devops", "--json", *args]
+                       "--output", str(raw), "--", sys.executable, "-m", "devops", "--source-root", str(self.where), "--json", *args]
                 subprocess.run(spy, cwd=project.root, env=self.env, capture_output=True, timeout=600)
                 if raw.is_file():
                     out[name]["wall_samples"] = wall_summary(raw)
@@ -397,8 +410,11 @@ def fresh_bases(standins: dict[str, str], run: str) -> dict[str, str]:
     built on them (a cold build without pruning anything on the shared engine). No new layers."""
     fresh = {}
     for key, ref in standins.items():
-        name = ref.rsplit("/", 1)[1]
-        copy = f"bench-cold-{run}/{name}"
+        host, name = ref.split("/", 1)[0], ref.rsplit("/", 1)[1]
+        # Named under the stand-ins' registry, where they are never pushed: the build identity
+        # counts a base its registry does not have (404) by the local image ID. (A name on
+        # docker.io would make it ask Docker Hub, which cannot be reached here: exit 3.)
+        copy = f"{host}/bench-cold-{run}/{name}"
         subprocess.run(["docker", "build", "-q", "-t", copy, "-"], input=f"FROM {ref}\nLABEL bench.cold={run}\n",
                        text=True, capture_output=True, check=True, timeout=300)
         fresh[key] = copy
@@ -459,7 +475,7 @@ def bench_shop(where: Path, proxy: CountingProxy, shims: Shims, standins: dict[s
     env_a = {**base_env, "DEVOPS_BUILD_ARGS": " ".join(f"{k}={v}" for k, v in bases_a.items())}
 
     def shop_devops(root: Path, env: dict[str, str], *args: str, ok: tuple[int, ...] = (0,)) -> Measured:
-        return run_devops(list(args), cwd=root, env=env, shims=shims, proxy=proxy, ok=ok)
+        return run_devops(list(args), cwd=root, env=env, shims=shims, proxy=proxy, ok=ok, source_roots=(where,))
 
     note_load()
     say("shop: first devops build (cold: fresh base image IDs)")
@@ -569,6 +585,11 @@ def headline(data: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"plan_base_n{hi}_over_n{lo}", ratio(b["plan_base"]["seconds"], a["plan_base"]["seconds"]), 2,
             f"devops plan --base HEAD~1, N={hi} / N={lo}, 1 changed",
             f"{b['plan_base']['seconds']} s / {a['plan_base']['seconds']} s")
+        if "plan_pinned" in b:
+            add(f"plan_base_n{hi}_bases_by_tag_over_pinned", ratio(b["plan_base"]["seconds"], b["plan_pinned"]["seconds"]),
+                1.1, f"added cost of resolving base images: devops plan --base HEAD~1 at N={hi}, FROM by tag / by digest "
+                "(one registry request per base; the limit is this benchmark's, not the issue's)",
+                f"{b['plan_base']['seconds']} s / {b['plan_pinned']['seconds']} s")
         add(f"plan_local_n{hi}_over_n{lo}", ratio(b["plan_local"]["seconds"], a["plan_local"]["seconds"]), 2,
             f"devops plan (no --base: local image lookups), N={hi} / N={lo}",
             f"{b['plan_local']['seconds']} s / {a['plan_local']['seconds']} s")

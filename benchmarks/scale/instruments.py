@@ -189,13 +189,17 @@ def devops_env(shims: Shims | None, extra: dict[str, str] | None = None, checkou
 
 def run_devops(args: list[str], *, cwd: Path, env: dict[str, str], shims: Shims | None = None,
                proxy: CountingProxy | None = None, ok: tuple[int, ...] = (0,), timeout: float = 3600,
-               python_flags: tuple[str, ...] = ()) -> Measured:
-    """Run `python -m devops --json ARGS` in `cwd`; raise SystemExit when the exit code is not in `ok`."""
+               python_flags: tuple[str, ...] = (), source_roots: tuple[Path, ...] = ()) -> Measured:
+    """Run `python -m devops --json ARGS` in `cwd`; raise SystemExit when the exit code is not in `ok`.
+
+    `source_roots`: folders the config's paths may point into besides the project (the scan
+    caches the projects of one run share), passed as `--source-root`."""
     if shims:
         shims.reset()
     if proxy:
         proxy.reset()
-    argv = [sys.executable, *python_flags, "-m", "devops", "--json", *args]
+    roots = [arg for root in source_roots for arg in ("--source-root", str(root))]
+    argv = [sys.executable, *python_flags, "-m", "devops", *roots, "--json", *args]
     started = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     seconds = time.perf_counter() - started

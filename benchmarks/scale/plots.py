@@ -75,7 +75,8 @@ def plot_all(data: Figures, folder: Path, compare: Figures | None = None, compar
     if data.get("scale"):
         fig, ax = plt.subplots(figsize=(7, 4.5))
         _curves(ax, data, compare, compare_label, "scale", "by_n", [
-            ("plan --base HEAD~1", ("plan_base", "seconds")), ("plan (local images)", ("plan_local", "seconds"))])
+            ("plan --base HEAD~1", ("plan_base", "seconds")), ("plan (local images)", ("plan_local", "seconds")),
+            ("plan --base HEAD~1, bases pinned by digest", ("plan_pinned", "seconds"))])
         _target(ax, data, "scale", "by_n", ("plan_base", "seconds"), 2.0, "target: N=max <= 2x N=min")
         ax.set(title="devops plan, 1 of N services changed", xlabel="services (N)", ylabel="seconds (median)")
         ax.set_ylim(bottom=0)

@@ -1,26 +1,28 @@
 """The Docker engine: image inspection, builds, login and pushes.
 
-Inspection and login use python-on-whales (typed objects; the token goes on stdin). Builds
-and pushes run the docker CLI through `devops.adapters.process.run`, because they need what
-python-on-whales does not give: a timeout that kills a hung push, and the captured output
-whose tail shows the failing build step.
+Everything runs the docker CLI through `devops.adapters.process.run` (a timeout that kills a
+hung push, the captured output whose tail shows the failing build step, the token on stdin).
+Inspection asks once for many images (`docker image inspect A B C ...`), so what a plan or a
+build with nothing to do costs does not grow with the number of services.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 
 from devops.adapters.process import ProcessResult, run
-from devops.domain.images.results import BuildSpec, PushFailed
+from devops.domain.images.results import SOURCE_LABEL, BuildSpec, PushFailed
 from devops.errors import ExternalError, ToolFailed
 
 __all__ = ["BuildFailed", "BuildSpec", "DaemonUnavailable", "DockerEngine", "PushFailed"]
 
 INSTALL_HINT = "install Docker (Debian: apt-get install docker.io)"
 DIGEST_LINE = re.compile(r"digest: (sha256:[0-9a-f]{64})")
+_NO_SUCH_IMAGE = re.compile(r"No such image: (\S+)\s*$", re.IGNORECASE)
 
 
 class DaemonUnavailable(ExternalError):
@@ -49,12 +51,7 @@ class DockerEngine:
 
     def __init__(self, executable: str = "docker") -> None:
         self.executable = executable
-
-    @cached_property
-    def _whales(self):  # type: ignore[no-untyped-def]
-        from python_on_whales import DockerClient
-
-        return DockerClient(client_call=[self.executable])
+        self.inspections = 0  # `docker image inspect` processes (tests and the benchmark count them)
 
     def check(self) -> str:
         """The engine's version; `DaemonUnavailable` when no daemon answers."""
@@ -72,20 +69,88 @@ class DockerEngine:
     def has_buildx(self) -> bool:
         return run([self.executable, "buildx", "version"], check=False, timeout=30).ok
 
+    def inspect(self, references: Iterable[str]) -> dict[str, tuple[str, list[str]]]:
+        """`reference -> (image ID, repo digests)` of the references the engine has, one process
+        for all (those it does not have are left out)."""
+        wanted = list(dict.fromkeys(references))
+        if not wanted:
+            return {}
+        self.inspections += 1
+        result = run([self.executable, "image", "inspect", "--format", "{{.Id}} {{json .RepoDigests}}",
+                      *wanted], check=False, timeout=120, install_hint=INSTALL_HINT)
+        missing = set()
+        for line in result.stderr.splitlines():
+            match = _NO_SUCH_IMAGE.search(line)
+            if match:
+                missing.add(match.group(1).strip())
+            elif line.strip() and not result.ok:
+                self._raise_for_daemon(result)
+                raise ExternalError(f"docker image inspect: {line.strip()[:300]}")
+        found = [ref for ref in wanted if ref not in missing]
+        lines = [line for line in result.stdout.splitlines() if line.strip()]
+        if len(lines) != len(found):  # unexpected output: ask one by one rather than guess
+            if len(wanted) == 1:
+                raise ExternalError(f"docker image inspect {wanted[0]}: unexpected output {result.stdout[:200]!r}")
+            answers: dict[str, tuple[str, list[str]]] = {}
+            for ref in wanted:
+                answers.update(self.inspect([ref]))
+            return answers
+        answers = {}
+        for ref, line in zip(found, lines, strict=True):
+            image, _, digests = line.partition(" ")
+            try:
+                listed = json.loads(digests) or []
+            except ValueError:
+                raise ExternalError(f"docker image inspect {ref}: unexpected output {line[:200]!r}") from None
+            answers[ref] = (image.strip(), [str(d) for d in listed])
+        return answers
+
+    def existing(self, references: Iterable[str]) -> set[str]:
+        """The references the engine has, one process for all."""
+        return set(self.inspect(references))
+
+    def image_ids(self, references: Iterable[str]) -> dict[str, str]:
+        return {ref: found[0] for ref, found in self.inspect(references).items()}
+
     def image_id(self, reference: str) -> str | None:
         """The local image ID of `reference`, or None when there is no such image."""
-        from python_on_whales.exceptions import NoSuchImage
-
-        try:
-            return str(self._whales.image.inspect(reference).id)
-        except NoSuchImage:
-            return None
+        found = self.inspect([reference]).get(reference)
+        return found[0] if found else None
 
     def image_exists(self, reference: str) -> bool:
-        return self._whales.image.exists(reference)
+        return reference in self.existing([reference])
 
     def repo_digests(self, reference: str) -> list[str]:
-        return list(self._whales.image.inspect(reference).repo_digests or [])
+        found = self.inspect([reference]).get(reference)
+        return found[1] if found else []
+
+    def source_digests(self, repositories: Iterable[str]) -> dict[str, set[str]]:
+        """The source hashes (the label devops puts on every build) of the local images of
+        `repositories`: two processes whatever their number."""
+        wanted = set(repositories)
+        if not wanted:
+            return {}
+        listed = run([self.executable, "image", "ls", "--no-trunc", "--filter", f"label={SOURCE_LABEL}",
+                      "--format", "{{.ID}} {{.Repository}}"], check=False, timeout=60, install_hint=INSTALL_HINT)
+        if not listed.ok:
+            self._raise_for_daemon(listed)
+            return {}
+        ids: dict[str, str] = {}
+        for line in listed.stdout.splitlines():
+            image, _, repository = line.strip().partition(" ")
+            if repository in wanted:
+                ids[image] = repository
+        if not ids:
+            return {}
+        labels = run([self.executable, "image", "inspect", "--format",
+                      f'{{{{.Id}}}} {{{{index .Config.Labels "{SOURCE_LABEL}"}}}}', *ids], check=False, timeout=120,
+                     install_hint=INSTALL_HINT)
+        found: dict[str, set[str]] = {}
+        for line in labels.stdout.splitlines():
+            image, _, source = line.strip().partition(" ")
+            if image in ids and source:
+                found.setdefault(ids[image], set()).add(source)
+        return found
 
     def build(self, spec: BuildSpec, *, use_buildx: bool, timeout: float) -> str:
         """Build `spec`; return the image ID. `BuildFailed` shows the failing step's output."""

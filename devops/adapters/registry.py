@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from devops.adapters.http import RetryPolicy, request, session
+from devops.domain.images.reference import ImageReference
 from devops.domain.urls import Origin, origin, service_url_problem
 from devops.errors import HttpError
 
@@ -316,3 +317,27 @@ def parse_challenge(header: str) -> dict[str, str] | None:
         value = re.sub(r"\\(.)", r"\1", quoted) if quoted else bare
         params.setdefault(key.lower(), value)
     return params
+
+
+class BaseRegistries:
+    """Manifest digests of base images, one client per registry host: the configured registry's
+    own client (its credentials, token realms and retries) for bases on its host; for any other
+    host a client without credentials (https, or plain http only on loopback), with the same
+    retries and the same realm rules, so nothing secret leaves for a host it was not meant for."""
+
+    def __init__(self, configured: RegistryClient) -> None:
+        self.configured = configured
+        self._clients: dict[str, RegistryClient] = {}
+
+    def client(self, host: str) -> RegistryClient:
+        if host == self.configured.host or (host in DOCKER_HUB_HOSTS and self.configured.is_docker_hub):
+            return self.configured
+        if host not in self._clients:
+            loopback = host.rsplit(":", 1)[0] in ("localhost", "[::1]") or host.startswith("127.")
+            self._clients[host] = RegistryClient(host, insecure=loopback, policy=self.configured.policy,
+                                                 credentials_hint=f"{host} is asked without credentials: is the "
+                                                                  "image public?")
+        return self._clients[host]
+
+    def manifest_digest(self, image: ImageReference) -> str | None:
+        return self.client(image.host).manifest_digest(image.repository, image.reference)

@@ -38,6 +38,41 @@ _NO_DB_MARKERS = (
 )
 
 
+VERSION_MEMO = "devops-trivy-version.json"  # in the Trivy cache dir: see Trivy.version
+
+
+def _identity(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
+def _read_memo(memo: Path, key: dict[str, object]) -> TrivyVersion | None:
+    try:
+        data = json.loads(memo.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        found = data["version"]
+        db_version = found["db_version"]
+        return TrivyVersion(version=str(found["version"]),
+                            db_version=None if db_version is None else int(db_version),
+                            db_updated_at=str(found["db_updated_at"]), db_downloaded_at=str(found["db_downloaded_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no memo, or not one we wrote: ask Trivy
+
+
+def _write_memo(memo: Path, key: dict[str, object], version: TrivyVersion) -> None:
+    data = {"key": key, "version": {"version": version.version, "db_version": version.db_version,
+                                    "db_updated_at": version.db_updated_at,
+                                    "db_downloaded_at": version.db_downloaded_at}}
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=memo.parent, prefix=".devops-version-", delete=False) as out:
+            json.dump(data, out)
+        os.replace(out.name, memo)
+    except OSError:
+        pass  # only a memo: the next run asks Trivy again
+
+
 @dataclass(frozen=True)
 class TrivyOptions:
     """How the Trivy binary runs (plain values; the wiring builds them from gates.trivy)."""
@@ -94,7 +129,18 @@ class Trivy:
         return f"{max(1, math.ceil(self.timeout))}s"
 
     def version(self) -> TrivyVersion:
-        """Trivy's version and the DB in its cache dir (no network)."""
+        """Trivy's version and the DB in its cache dir (no network).
+
+        With a cache dir, the answer is remembered there (`devops-trivy-version.json`), keyed by
+        the binary's path, size and mtime and the DB files' size, mtime and metadata: a scan
+        answered from devops' scan cache then starts no Trivy process at all (issue 18). Any
+        change of the binary or the DB, or an unreadable memo, asks Trivy again."""
+        key = self._version_key()
+        memo = self.cache_dir / VERSION_MEMO if self.cache_dir is not None and key is not None else None
+        if memo is not None and key is not None:
+            known = _read_memo(memo, key)
+            if known is not None:
+                return known
         result = process.run(
             [self.binary, "version", "--format", "json", *self._common()],
             timeout=min(self.timeout, 60),
@@ -108,12 +154,29 @@ class Trivy:
                 hint="check that gates.trivy.binary is Trivy",
             ) from None
         db = data.get("VulnerabilityDB") or {}
-        return TrivyVersion(
+        version = TrivyVersion(
             version=str(data.get("Version", "unknown")),
             db_version=int(db["Version"]) if isinstance(db, dict) and "Version" in db else None,
             db_updated_at=str(db.get("UpdatedAt", "")) if isinstance(db, dict) else "",
             db_downloaded_at=str(db.get("DownloadedAt", "")) if isinstance(db, dict) else "",
         )
+        if memo is not None and key is not None and key == self._version_key():  # nothing moved while Trivy answered
+            _write_memo(memo, key, version)
+        return version
+
+    def _version_key(self) -> dict[str, object] | None:
+        """What `trivy version` depends on, as file identities; None when a file cannot be stat'ed."""
+        if self.cache_dir is None:
+            return None
+        try:
+            binary = Path(self.binary).resolve()
+            parts: dict[str, object] = {"binary": [str(binary), *_identity(binary)]}
+            for name in ("metadata.json", "trivy.db"):
+                file = self.cache_dir / "db" / name
+                parts[name] = _identity(file) if file.exists() else None
+        except OSError:
+            return None
+        return parts
 
     def scan_image(self, ref: str, scanners: Sequence[str]) -> TrivyRun:
         """`trivy image --format json` with every package listed (so the SBOM can be derived)."""

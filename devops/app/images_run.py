@@ -12,9 +12,9 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from devops.app.build import BuildSettings, Engine, build_services, built_earlier, use_buildx
+from devops.app.build import BuildResult, BuildSettings, Engine, build_services, built_earlier, use_buildx
 from devops.app.images import push_outcomes
-from devops.app.plan import InputReader, make_plan
+from devops.app.plan import Bases, InputReader, make_plan
 from devops.app.push import DigestReader, Pusher, RetrySettings
 from devops.config import Config
 from devops.domain.images.plan import Plan, ServicePlan
@@ -32,6 +32,8 @@ def no_progress(_verb: str, _items: Sequence[str]) -> Iterator[Callable[[str, st
 
 class ImagesEngine(Engine, Pusher, Protocol):
     """The Docker engine as builds and pushes use it (devops/adapters/docker.py)."""
+
+    def source_digests(self, repositories: Sequence[str]) -> dict[str, set[str]]: ...
 
     @property
     def has_buildx(self) -> bool: ...
@@ -93,14 +95,17 @@ def run_images(
     build: bool,
     push: bool,
     progress: Progress = no_progress,
+    on_built: Callable[[BuildResult], None] = lambda result: None,
 ) -> ImagesReport:
-    """Build (or find the earlier build of) and push the planned services."""
+    """Build (or find the earlier build of) and push the planned services; `on_built` runs as
+    each build ends."""
     report = ImagesReport([ServiceOutcome(p) for p in plans])
     if build:
         build_settings = BuildSettings(
             revision=settings.revision,
             source_url=settings.source_url,
-            use_buildx=use_buildx(settings.builder, engine.has_buildx),
+            # `docker buildx version` only when something is built.
+            use_buildx=lambda: use_buildx(settings.builder, engine.has_buildx),
             parallelism=settings.parallelism,
             timeout=settings.timeout,
             platforms=settings.platforms,
@@ -109,7 +114,7 @@ def run_images(
             remote_exists=_remote_lookup(registry),
         )
         with progress("build", [p.service for p in plans]) as sink:
-            results = build_services(plans, engine, build_settings, on_event=sink)
+            results = build_services(plans, engine, build_settings, on_event=sink, on_built=on_built)
     else:
         results = built_earlier(plans, engine, settings.revision)
     for outcome, result in zip(report.outcomes, results, strict=True):
@@ -146,6 +151,7 @@ class ImagesPorts:
     engine: Callable[[], ImagesEngine]  # made after the names are checked; checks the daemon
     registry: Callable[[], Registry]
     reader: InputReader
+    bases: Callable[[], Bases]  # resolves the FROM images (asks their registries)
     settings: Callable[[], ImagesSettings]
     credentials: Callable[[], RegistryLogin]
     progress: Progress = no_progress
@@ -168,8 +174,9 @@ def build_and_push(config: Config, request: ImagesRequest, ports: ImagesPorts) -
     for name in request.services:
         config.service(name)  # an unknown name is bad input (exit 2) before Docker is asked
     engine = ports.engine()
-    plan = make_plan(config, request.services, reader=ports.reader, overrides=request.overrides,
-                     image_exists=engine.image_exists)
+    # A dry run shows the plan's reasons; a real run asks the engine once in build_services.
+    plan = make_plan(config, request.services, reader=ports.reader, bases=ports.bases(), overrides=request.overrides,
+                     images=engine if request.dry_run else None)
     registry = ports.registry() if request.push else None
     if request.push:
         login(engine, ports.credentials())

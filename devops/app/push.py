@@ -102,24 +102,22 @@ def push_service(
     settings: RetrySettings,
     waits: Waits = Waits(),
 ) -> PushResult:
-    """Push every tag of one service (identity tag first) and confirm the digest with the registry."""
+    """Push one service's image once (its identity tag), confirm the digest with the registry,
+    and add the other tags (`sha-<commit>`, semver) in the registry by pointing them at that
+    manifest: one `docker push` per image, no layer checked twice."""
     tags = [tag.rsplit(":", 1)[1] for tag in local_tags]
     result = PushResult(service, repository, tags)
     try:
         digest, attempts, reasons = push_with_retry(pusher, local_tags[0], settings, waits)
         result.attempts, result.retries = attempts, reasons
-        for tag in local_tags[1:]:
-            other, more, why = push_with_retry(pusher, tag, settings, waits)
-            result.attempts += more
-            result.retries += why
-            if other != digest:
-                raise ExternalError(f"docker push {tag}: digest {other} differs from {digest} of {local_tags[0]}")
         confirmed = registry.manifest_digest(registry_path, tags[0])
         if confirmed != digest:
             raise ExternalError(
                 f"{repository}:{tags[0]}: the registry reports {confirmed or 'no manifest'}, docker pushed {digest}",
                 hint="another push raced this one; rerun the push",
             )
+        for tag in tags[1:]:
+            registry.tag(registry_path, digest, tag)
         result.digest = digest
     except DevopsError as exc:
         result.error = str(exc)

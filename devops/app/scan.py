@@ -63,20 +63,24 @@ def scan_images(
     targets: Sequence[ImageTarget],
     trivy: Scanner,
     cache: ScanCache,
-    image_id_of: Callable[[str], str | None],
+    image_ids_of: Callable[[Sequence[str]], Mapping[str, str]],
     *,
     sbom_dir: Path | None = None,
     today: dt.date | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
     clock: Callable[[], float] = time.monotonic,
 ) -> ScanRun:
-    """Scan every target (or reuse a cached report) and judge it under its policy."""
+    """Scan every target (or reuse a cached report) and judge it under its policy.
+
+    The engine is asked once for every target's image ID (`image_ids_of`, references it does not
+    have left out)."""
     started = clock()
     version = trivy.version()
     fingerprint = f"trivy {version.version}, DB {version.db_fingerprint}"
     scans: list[ImageScan] = []
+    ids = image_ids_of([t.ref for t in targets]) if targets else {}
     for target in targets:
-        image_id = image_id_of(target.ref) or ""
+        image_id = ids.get(target.ref) or ""
         if target.service and not image_id:
             raise GateUnavailable(
                 f"{target.ref}: the image of service {target.service} is not in the local Docker engine",

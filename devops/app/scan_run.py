@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devops.app.plan import InputReader
+from devops.app.plan import Bases, InputReader
 from devops.app.scan import PathKind, ScanCache, Scanner, scan_configs, scan_images
 from devops.app.scan_targets import config_targets, image_targets
 from devops.config import Config
@@ -34,8 +34,9 @@ class ScanPorts:
     load_ignore: IgnoreLoader
     reader: InputReader  # which image a service is: its build identity
     cache: Callable[[], ScanCache]
-    image_id: Callable[[], Callable[[str], str | None]]  # the local engine's image IDs
+    image_ids: Callable[[], Callable[[Sequence[str]], Mapping[str, str]]]  # the local engine's, asked once
     path_kind: Callable[[Path], PathKind]
+    bases: Callable[[], Bases]  # the FROM images' digests, part of the identity
 
 
 def run_scan(config: Config, request: ScanRequest, ports: ScanPorts, *,
@@ -53,6 +54,6 @@ def run_scan(config: Config, request: ScanRequest, ports: ScanPorts, *,
         targets = config_targets(config, override, request.services, load_ignore=ports.load_ignore)
         return scan_configs(targets, ports.trivy, ports.path_kind, progress=progress)
     images = image_targets(config, request.services, request.images, override, reader=ports.reader,
-                           load_ignore=ports.load_ignore, build_args=request.build_args)
-    return scan_images(images, ports.trivy, ports.cache(), ports.image_id(), sbom_dir=request.sbom_dir,
+                           bases=ports.bases, load_ignore=ports.load_ignore, build_args=request.build_args)
+    return scan_images(images, ports.trivy, ports.cache(), ports.image_ids(), sbom_dir=request.sbom_dir,
                        progress=progress)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from devops.app.plan import InputReader, service_image_ref
+from devops.app.plan import Bases, InputReader, services_inputs
 from devops.config import Config
 from devops.domain.gates.policy import IgnoreLoader, Policy, PolicyOverride, resolve_policy
 from devops.domain.gates.scan import ConfigTarget, ImageTarget
@@ -33,6 +33,7 @@ def image_targets(
     override: PolicyOverride,
     *,
     reader: InputReader,
+    bases: Callable[[], Bases],
     load_ignore: IgnoreLoader,
     build_args: Mapping[str, str] | None = None,
 ) -> list[ImageTarget]:
@@ -40,12 +41,14 @@ def image_targets(
     names = list(services) if (services or images) else list(config.services)
     for name in names:
         config.service(name)  # unknown names fail (exit 2) before any scan runs
+    policies = {name: policy_for(config, load_ignore, name, override) for name in names}
+    inputs = services_inputs(config, names, build_args or {}, reader, bases()) if names else {}
     targets = []
     for name in names:
-        policy = policy_for(config, load_ignore, name, override)
+        policy = policies[name]
         targets.append(
             ImageTarget(
-                ref=service_image_ref(config, name, build_args or {}, reader),
+                ref=f"{config.repository(name)}:{inputs[name].tag}",
                 policy=policy,
                 service=name,
                 location=_relative(config, config.dockerfile(name)),

@@ -84,11 +84,20 @@ def render_releases(reporter: Reporter, environment: str, history: list[HistoryE
 
 
 def render_status(reporter: Reporter, statuses: list[EnvironmentStatus]) -> None:
-    """`devops status`: one table per environment, and what a promotion would change."""
+    """`devops status`: one table per environment, and what a promotion would change.
+
+    With `--json` the tables are left out (one line per environment on stderr instead): the JSON
+    holds every row, and laying out 20 tables of 100 rows was half the time of a status over 20
+    environments (issue 18, benchmarks/results/profile-after.md)."""
     for status in statuses:
         title = f"{status.environment} @ {status.gitops_commit[:12]}"
         if status.released_at:
             title += f", released {status.released_at} by {status.released_by or '?'}"
+        if reporter.json_mode:
+            reporter.info(f"{title}: {len(status.services)} service(s)"
+                          + (f", {len(status.pending)} to promote from {status.promote_from}"
+                             if status.promote_from and status.pending else ""))
+            continue
         rows = [[s.service, s.tag or "-", short(s.digest), s.source_commit[:7] or "-", s.age or "-",
                  s.scan or "-", s.sonar or "-", s.verification or "-", s.promotion or "-"] for s in status.services]
         headers = ["service", "tag", "digest", "commit", "age", "scan", "sonar", "verified",

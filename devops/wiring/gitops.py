@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from devops.app.gitops_publish import GitOpsSession, PublishSettings
 from devops.app.gitops_pull_request import PullRequestProvider, PullRequestSettings, PullRequestsUnavailable
@@ -12,6 +13,9 @@ from devops.config import Config
 from devops.domain.gitops.repository import GitOpsLayout
 from devops.domain.retry import RetryPolicy
 from devops.wiring.settings import RuntimeSettings
+
+if TYPE_CHECKING:
+    from devops.adapters.git.clone import CloneSettings, GitClone
 
 
 def publish_settings(config: Config, environment: str) -> PublishSettings:
@@ -31,10 +35,38 @@ def publish_settings(config: Config, environment: str) -> PublishSettings:
     )
 
 
+class GitOpsClones:
+    """The clones of one run, one per repository, branch and credentials: every environment that
+    lives there reads (and writes) the same clone, so `devops status` over 20 environments, or a
+    promotion reading dev and writing prod, clones once. A clone that a publish wrote to is not
+    handed out again (`GitClone.reusable`). `close()` removes them (each session keeps its clone
+    alive while it is open)."""
+
+    def __init__(self) -> None:
+        self._clones: dict[tuple[object, ...], GitClone] = {}
+        self.made = 0  # clones made (tests count them)
+
+    def get(self, key: tuple[object, ...], settings: CloneSettings, make: Callable[[], GitClone]) -> GitClone:
+        found = self._clones.get(key)
+        if found is not None and found.reusable:
+            return found.share(settings)
+        if found is not None:
+            found.close()  # its views keep the folder while they are open
+        clone = make()
+        self.made += 1
+        self._clones[key] = clone
+        return clone.share(settings)
+
+    def close(self) -> None:
+        for clone in self._clones.values():
+            clone.close()
+        self._clones.clear()
+
+
 def open_gitops(config: Config, environment: str, settings: RuntimeSettings, *, depth: int | None = None,
-                sleep: Callable[[float], None] = time.sleep) -> GitOpsSession:
+                sleep: Callable[[float], None] = time.sleep, clones: GitOpsClones | None = None) -> GitOpsSession:
     """Clone the environment's GitOps branch (shallow: `depth` commits, by default the adapter's
-    CLONE_DEPTH) into a temporary folder; use in a `with`.
+    CLONE_DEPTH) into a temporary folder, or share the run's clone of it (`clones`); use in a `with`.
 
     ExternalError (exit 3) when the repository cannot be reached; BadInput (exit 2) when the
     environment is unknown, `.` has no origin, the branch does not exist, or $GITHUB_API_URL
@@ -52,9 +84,13 @@ def open_gitops(config: Config, environment: str, settings: RuntimeSettings, *, 
     api = api_url(pr.api_url, "api_url" in pr.model_fields_set, settings.get("GITHUB_API_URL"))
     token = settings.get(pr.token_env)
     env, secrets = auth_env(remote.url, token, api, username=remote.username, password=remote.password)
-    clone = GitClone.open(CloneSettings(remote, target.branch, target.push.timeout_seconds, target.author.name,
-                                        target.author.email, key=key, source=str(config.source)),
-                          env, secrets, depth=depth)
+    clone_settings = CloneSettings(remote, target.branch, target.push.timeout_seconds, target.author.name,
+                                   target.author.email, key=key, source=str(config.source))
+    if clones is not None and depth is None:
+        shared = (remote.url, target.branch, tuple(sorted(env.items())), secrets, target.push.timeout_seconds)
+        clone = clones.get(shared, clone_settings, lambda: GitClone.open(clone_settings, env, secrets))
+    else:
+        clone = GitClone.open(clone_settings, env, secrets, depth=depth)
     try:
         return GitOpsSession(clone, publish_settings(config, environment), describe=evidence_body,
                              pull_requests=pull_requests(remote.url, remote.display, api, token, pr.token_env),

@@ -15,15 +15,37 @@ if TYPE_CHECKING:
     from devops.adapters.build_inputs import FileInputs
     from devops.adapters.docker import DockerEngine
     from devops.adapters.registry import RegistryClient
+    from devops.app.base_images import BaseResolver
     from devops.app.images_run import ImagesPorts, ImagesSettings, RegistryLogin
+    from devops.app.plan import ImageLookup
+    from devops.config import Config
     from devops.domain.images.plan import Plan, ServicePlan
-    from devops.domain.images.results import ImagesReport
+    from devops.domain.images.results import BuildResult, ImagesReport
+    from devops.wiring.settings import RuntimeSettings
 
 
 def input_reader(app: Run) -> FileInputs:
     from devops.adapters.build_inputs import FileInputs
 
     return FileInputs(app.config.root)
+
+
+def base_resolver(config: Config, settings: RuntimeSettings, engine: Callable[[], DockerEngine] | None = None,
+                  ) -> BaseResolver:
+    """Resolves FROM images for one run: the configured registry with its credentials, any other
+    registry anonymously (https; http only on loopback), the local engine for a base its
+    registry does not have (docs/architecture.md, "Build identity")."""
+    from devops.adapters.registry import BaseRegistries
+    from devops.app.base_images import BaseResolver
+
+    class _Local:
+        def image_ids(self, references: Sequence[str]) -> dict[str, str]:
+            from devops.adapters.docker import DockerEngine
+
+            return (engine() if engine is not None else DockerEngine()).image_ids(references)
+
+    return BaseResolver(BaseRegistries(wiring.registry_client(config, settings)), _Local(),
+                        parallelism=max(1, min(8, wiring.parallelism(config) * 2)))
 
 
 def build_args(app: Run, pairs: Sequence[str]) -> dict[str, str]:
@@ -36,11 +58,11 @@ def build_args(app: Run, pairs: Sequence[str]) -> dict[str, str]:
 
 
 def plan(app: Run, services: Sequence[str], overrides: Mapping[str, str], *,
-         image_exists: Callable[[str], bool] | None = None, base: str | None = None) -> Plan:
+         images: ImageLookup | None = None, base: str | None = None, bases: BaseResolver | None = None) -> Plan:
     from devops.app.plan import make_plan
 
-    return make_plan(app.config, services, reader=input_reader(app), base=base, overrides=overrides,
-                     image_exists=image_exists)
+    return make_plan(app.config, services, reader=input_reader(app), base=base, overrides=overrides, images=images,
+                     bases=bases or base_resolver(app.config, app.settings))
 
 
 @contextmanager
@@ -89,10 +111,12 @@ def registry(app: Run) -> RegistryClient:
 def images_ports(app: Run, *, no_cache: bool = False) -> ImagesPorts:
     from devops.app.images_run import ImagesPorts
 
+    engine = _once(wiring.docker_engine)
     return ImagesPorts(
-        engine=wiring.docker_engine,
+        engine=engine,
         registry=lambda: registry(app),
         reader=input_reader(app),
+        bases=lambda: base_resolver(app.config, app.settings, engine),
         settings=lambda: images_settings(app, no_cache=no_cache),
         credentials=lambda: credentials(app),
         progress=lambda verb, items: progress(app, verb, items),
@@ -100,12 +124,13 @@ def images_ports(app: Run, *, no_cache: bool = False) -> ImagesPorts:
 
 
 def run_images(app: Run, plans: Sequence[ServicePlan], engine: DockerEngine, registry: RegistryClient | None,
-               *, build: bool, push: bool, no_cache: bool = False) -> ImagesReport:
+               *, build: bool, push: bool, no_cache: bool = False,
+               on_built: Callable[[BuildResult], None] = lambda result: None) -> ImagesReport:
     """Build (or find the earlier build of) and push the planned services; nothing rendered."""
     from devops.app.images_run import run_images as run
 
     return run(plans, engine, registry, images_settings(app, no_cache=no_cache), build=build, push=push,
-               progress=lambda verb, items: progress(app, verb, items))
+               progress=lambda verb, items: progress(app, verb, items), on_built=on_built)
 
 
 def login(app: Run, engine: DockerEngine) -> None:
@@ -115,8 +140,8 @@ def login(app: Run, engine: DockerEngine) -> None:
     log_in(engine, credentials(app))
 
 
-def local_image_lookup(app: Run) -> Callable[[str], bool] | None:
-    """`image_exists` of the local Docker engine; None (with a warning) when no engine answers."""
+def local_image_lookup(app: Run) -> DockerEngine | None:
+    """The local Docker engine as the plan's image lookup; None (with a warning) when no engine answers."""
     from devops.adapters.docker import DockerEngine
     from devops.errors import DevopsError
 
@@ -126,4 +151,16 @@ def local_image_lookup(app: Run) -> Callable[[str], bool] | None:
     except DevopsError:
         app.reporter.warn("no Docker engine to look up built images: every service counts as changed")
         return None
-    return engine.image_exists
+    return engine
+
+
+def _once(make: Callable[[], DockerEngine]) -> Callable[[], DockerEngine]:
+    """`make()` on first call, the same object after."""
+    made: list[DockerEngine] = []
+
+    def get() -> DockerEngine:
+        if not made:
+            made.append(make())
+        return made[0]
+
+    return get

@@ -9,6 +9,8 @@ progress.
 from __future__ import annotations
 
 import getpass
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -21,13 +23,16 @@ from devops.domain.release.evidence import EvidenceSettings
 from devops.errors import ExternalError, GateFailed
 from devops.report.console import Reporter
 from devops.wiring import adapters as wiring
-from devops.wiring.gitops import open_gitops
+from devops.wiring.gitops import GitOpsClones, open_gitops
 from devops.wiring.settings import RuntimeSettings
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from devops.adapters.docker import DockerEngine
     from devops.adapters.registry import RegistryClient
     from devops.adapters.trivy import Trivy
+    from devops.app.base_images import BaseResolver
     from devops.app.gitops_publish import GitOpsSession
     from devops.app.images import ImagesReport
     from devops.app.notify import Notifier
@@ -35,12 +40,14 @@ if TYPE_CHECKING:
     from devops.app.scan import ImageTarget, ScanRun
     from devops.app.verify import MetricsSource
     from devops.config.observability import PrometheusEndpoint
+    from devops.domain.images.results import BuildResult
 
 
 class ImageSteps(Protocol):
     """Building and logging in, as `devops build` / `devops push` do them (devops/app/images_run.py)."""
 
-    def build(self, plans: Sequence[ServicePlan], engine: DockerEngine) -> ImagesReport: ...
+    def build(self, plans: Sequence[ServicePlan], engine: DockerEngine,
+              on_built: Callable[[BuildResult], None] = ...) -> ImagesReport: ...
 
     def login(self, engine: DockerEngine) -> None: ...
 
@@ -99,6 +106,16 @@ class CliSteps:
         self.images = images
         self._images: ImagesReport | None = None
         self._sonar: dict[str, SonarResult] = {}
+        self._scans: dict[str, Future[ScanRun]] = {}
+        self._scanner: ThreadPoolExecutor | None = None
+        self._scan_lock = threading.Lock()
+        # One clone per GitOps repository and branch for the whole run (status, promotion).
+        self.clones = GitOpsClones()
+        weakref.finalize(self, self.clones.close)
+
+    def close(self) -> None:
+        """Remove the run's GitOps clones (the command calls it when it ends)."""
+        self.clones.close()
 
     # -- adapters, made on first use so `status` never needs Docker
     @cached_property
@@ -108,6 +125,12 @@ class CliSteps:
     @cached_property
     def registry(self) -> RegistryClient:
         return wiring.registry_client(self.config)
+
+    @cached_property
+    def bases(self) -> BaseResolver:
+        from devops.wiring.images import base_resolver
+
+        return base_resolver(self.config, self.settings, lambda: self.engine)
 
     @cached_property
     def revision(self) -> Any:
@@ -126,14 +149,15 @@ class CliSteps:
     @contextmanager
     def open_repo(self, environment: str) -> Iterator[GitOpsSession]:
         self.reporter.debug(f"{environment}: reading the GitOps repository")
-        with open_gitops(self.config, environment, self.settings) as repo:
+        with open_gitops(self.config, environment, self.settings, clones=self.clones) as repo:
             yield repo
 
     # -- release
     def plan(self, services: Sequence[str]) -> list[ServicePlan]:
         from devops.wiring.images import plan
 
-        return plan(self, services, self.build_args, image_exists=self.engine.image_exists).services
+        # No engine lookup: a release decides by the record and the registry, not local images.
+        return plan(self, services, self.build_args, bases=self.bases).services
 
     def registry_digest(self, plan: ServicePlan) -> str | None:
         return self.registry.manifest_digest(wiring.registry_path(self.config, plan.service), plan.inputs.tag)
@@ -154,33 +178,67 @@ class CliSteps:
         return iso(moment) if moment is not None else None
 
     def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]:
-        """Pull what the registry already has (the exact digest), build the rest; nothing pushed."""
+        """Pull what the registry already has (the exact digest), build the rest; nothing pushed.
+
+        Each image's scan starts as soon as its build ends (one scan at a time, beside the other
+        builds); `scan()` collects them."""
         if self.images is None:
             raise AssertionError("CliSteps(images=...) is needed to build")
         pulled = set()
-        for plan in plans:
-            digest = known.get(plan.service)
-            if digest and not self.engine.image_exists(plan.image):
-                self.reporter.info(f"{plan.service}: pulling {plan.repository}@{digest[:19]}… (same inputs)")
+        wanted = [p for p in plans if known.get(p.service)]
+        present = self.engine.existing([p.image for p in wanted]) if wanted else set()
+        for plan in wanted:
+            digest = known[plan.service]
+            if plan.image not in present:
+                self.reporter.info(f"{plan.service}: pulling {plan.repository}@{(digest or '')[:19]}… (same inputs)")
                 self.engine.pull(f"{plan.repository}@{digest}")
                 self.engine.tag(f"{plan.repository}@{digest}", plan.image)
                 pulled.add(plan.service)
-        self._images = self.images.build(plans, self.engine)
+        by_image = {p.image: p.service for p in plans}
+
+        def built(result: Any) -> None:
+            if not result.error and result.image in by_image:
+                self._start_scan(by_image[result.image], result.image)
+
+        self._images = self.images.build(plans, self.engine, on_built=built)
         prepared = []
         for outcome in self._images.outcomes:
             build = outcome.build
             how = "pulled" if outcome.plan.service in pulled else (str(build.status) if build else "")
             error = build.error if build and build.error else ""
             prepared.append(Prepared(outcome.plan.service, outcome.plan.image, how, error))
+        if any(p.error for p in prepared):
+            for future in self._scans.values():
+                future.cancel()
         return prepared
 
-    def scan(self, prepared: Sequence[Prepared]) -> dict[str, ScanOutcome]:
+    def _start_scan(self, service: str, image: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         from devops.app.scan import ImageTarget
 
-        targets = [ImageTarget(ref=p.local_ref, policy=self._policy(p.service), service=p.service,
-                               location=str(self.config.dockerfile(p.service))) for p in prepared]
-        run = self._scan(targets)
-        return {scan.target.service or "": _scan_outcome(scan, run) for scan in run.scans}
+        target = ImageTarget(ref=image, policy=self._policy(service), service=service,
+                             location=str(self.config.dockerfile(service)))
+        with self._scan_lock:  # builds end on their own threads
+            if service in self._scans:
+                return
+            if self._scanner is None:
+                self._scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
+            self._scans[service] = self._scanner.submit(self._scan, [target])
+
+    def scan(self, prepared: Sequence[Prepared]) -> dict[str, ScanOutcome]:
+        for item in prepared:  # images that were not built here (found or pulled) start now
+            self._start_scan(item.service, item.local_ref)
+        outcomes = {}
+        try:
+            for item in prepared:
+                run = self._scans[item.service].result()
+                outcomes[item.service] = _scan_outcome(run.scans[0], run)
+        finally:
+            if self._scanner is not None:
+                self._scanner.shutdown(wait=True, cancel_futures=True)
+                self._scanner = None
+        return outcomes
 
     def sonar(self, service: str) -> SonarResult:
         from devops.app.sonar_gate import report_task_candidates
@@ -211,7 +269,7 @@ class CliSteps:
         outcomes = [o for o in self._images.outcomes if o.plan.service in wanted]
         with progress(self.reporter, "push", [o.plan.service for o in outcomes]) as sink:
             push_outcomes(outcomes, self.engine, self.registry, lambda s: wiring.registry_path(config, s),
-                          wiring.retry_settings(config), on_event=sink)
+                          wiring.retry_settings(config), on_event=sink, parallelism=wiring.parallelism(config))
         failed = [o for o in outcomes if o.failed or not (o.push and o.push.digest)]
         if failed:
             raise ExternalError("push failed, nothing written to the GitOps repository: " + "; ".join(
@@ -250,7 +308,7 @@ class CliSteps:
         from devops.app.scan import scan_images
 
         cache = ScanCache(self.config.root / self.config.gates.cache_dir)
-        return scan_images(targets, self.trivy, cache, self.engine.image_id, progress=self.reporter.debug)
+        return scan_images(targets, self.trivy, cache, self.engine.image_ids, progress=self.reporter.debug)
 
 
 def _scan_outcome(scan: Any, run: ScanRun) -> ScanOutcome:

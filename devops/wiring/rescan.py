@@ -77,7 +77,7 @@ class CliRescanSteps:
         from devops.app.scan import scan_images
         from devops.wiring.scan import scan_cache
 
-        return scan_images(targets, self.trivy, scan_cache(self.config), self.steps.engine.image_id,
+        return scan_images(targets, self.trivy, scan_cache(self.config), self.steps.engine.image_ids,
                            progress=self.reporter.debug)
 
     @cached_property

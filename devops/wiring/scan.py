@@ -3,7 +3,7 @@ command line, the scan cache, ignore files. Use case: devops/app/scan.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,11 +83,11 @@ def path_kind(path: Path) -> PathKind:
     return kind(path)
 
 
-def image_ids() -> Callable[[str], str | None]:
-    """The local Docker engine's image ID of a reference (None when it has no such image)."""
+def image_ids() -> Callable[[Sequence[str]], Mapping[str, str]]:
+    """The local Docker engine's image IDs of references, asked once (missing ones left out)."""
     from devops.adapters.docker import DockerEngine
 
-    return DockerEngine().image_id
+    return DockerEngine().image_ids
 
 
 def scan_ports(app: Run, *, timeout: float | None = None, no_cache: bool = False, cache_dir: str | None = None,
@@ -95,11 +95,12 @@ def scan_ports(app: Run, *, timeout: float | None = None, no_cache: bool = False
                offline: bool = False) -> ScanPorts:
     """The ports of `devops scan`, with the command line's overrides of gates.trivy and the cache."""
     from devops.app.scan_run import ScanPorts
-    from devops.wiring.images import input_reader
+    from devops.wiring.images import base_resolver, input_reader
 
     config = app.config
     return ScanPorts(
         trivy=trivy(config, timeout=timeout, cache_dir=trivy_cache_dir, db_repositories=db_repositories,
                     skip_db_update=skip_db_update, offline=offline),
         load_ignore=load_ignore, reader=input_reader(app),
-        cache=lambda: scan_cache(config, disabled=no_cache, folder=cache_dir), image_id=image_ids, path_kind=path_kind)
+        cache=lambda: scan_cache(config, disabled=no_cache, folder=cache_dir), image_ids=image_ids, path_kind=path_kind,
+        bases=lambda: base_resolver(config, app.settings))

@@ -179,7 +179,7 @@ class CliAttestSteps:
         scanner, chosen = trivy(self.config), policy(self.config, service)
         cache = ScanCache(self.config.root / self.config.gates.cache_dir)
         run = scan_images([ImageTarget(ref=reference, policy=chosen, location=reference)], scanner, cache,
-                          engine.image_id, progress=self.reporter.debug)
+                          engine.image_ids, progress=self.reporter.debug)
         scan = run.scans[0]
         return ScanMaterial(sbom=scanner.convert_report(scan.raw, "cyclonedx"),
                             vulnerabilities=scanner.convert_report(scan.raw, "cosign-vuln"),

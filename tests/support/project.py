@@ -6,8 +6,10 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+# The default base is the Debian stand-in the local stack builds and pushes (scripts/local-stack.sh):
+# the build identity resolves every FROM image to a digest, and Docker Hub cannot be asked here.
 DOCKERFILE = """\
-ARG DEBIAN_IMAGE=debian:bookworm-slim
+ARG DEBIAN_IMAGE=localhost:5000/standin/debian:bookworm
 FROM ${DEBIAN_IMAGE}
 COPY app.txt /srv/app.txt
 CMD ["cat", "/srv/app.txt"]

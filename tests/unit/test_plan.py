@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from devops.adapters.build_inputs import FileInputs
+from devops.app.base_images import BaseResolver
 from devops.app.plan import parse_build_args, service_inputs
-from devops.config import load_config
+from devops.config import Config, load_config
+from devops.wiring.images import base_resolver
+from devops.wiring.settings import RuntimeSettings
 from tests.support.cli import run_cli
 from tests.support.project import commit_all, make_project
 
@@ -22,12 +25,18 @@ def project(tmp_path: Path) -> Path:
 
 def digest(project: Path, service: str = "alpha", args: dict[str, str] | None = None) -> str:
     config = load_config(project / "pipelines" / "devops.yaml")
-    return service_inputs(config, service, ARGS if args is None else args, FileInputs(config.root)).digest
+    return service_inputs(config, service, ARGS if args is None else args, FileInputs(config.root),
+                          bases(config)).digest
+
+
+def bases(config: Config) -> BaseResolver:
+    """The real resolver: the base images' digests from the local registry (or the engine)."""
+    return base_resolver(config, RuntimeSettings.from_environ({}))
 
 
 def digest_tag(project: Path, service: str) -> str:
     config = load_config(project / "pipelines" / "devops.yaml")
-    return service_inputs(config, service, {}, FileInputs(config.root)).tag
+    return service_inputs(config, service, {}, FileInputs(config.root), bases(config)).tag
 
 
 def test_hash_is_stable_and_depends_on_content(project: Path) -> None:
@@ -47,9 +56,9 @@ def test_dockerignored_files_do_not_count(project: Path) -> None:
 
 def test_build_args_and_base_image_count(project: Path) -> None:
     first = digest(project)
-    assert digest(project, args={"DEBIAN_IMAGE": "debian:bookworm-slim"}) != first
+    assert digest(project, args={"DEBIAN_IMAGE": "localhost:5000/standin/python:3.11-bookworm"}) != first
     config = load_config(project / "pipelines" / "devops.yaml")
-    inputs = service_inputs(config, "alpha", ARGS, FileInputs(config.root))
+    inputs = service_inputs(config, "alpha", ARGS, FileInputs(config.root), bases(config))
     assert inputs.base_images == ("localhost:5000/standin/debian:bookworm",)
     assert inputs.tag.startswith("in-") and len(inputs.tag) == 19
 

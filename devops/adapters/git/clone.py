@@ -4,6 +4,12 @@ Implements the repository port of devops/app/gitops_publish.py (which decides wh
 when to push again). The clone is removed when the `with` block ends, on exceptions and
 KeyboardInterrupt, and at interpreter exit if a caller forgot the `with`. The user's work tree
 is never touched: even for `repo: "."` the clone comes from the project's `origin` remote.
+
+Environments that live in the same repository and branch share one clone in a run
+(`GitClone.share`: another view of the same folder, with that environment's settings); the
+folder goes when the last view is closed. A clone whose work tree was written or moved to
+another branch (a publish, a pull request) is not shared again (`reusable`): the next
+environment gets a clone of its own, so a view never reads another view's edits.
 """
 
 from __future__ import annotations
@@ -42,16 +48,52 @@ class CloneSettings:
     source: str = "pipelines/devops.yaml"
 
 
+class _Folder:
+    """The temporary folder of a clone and how many views use it; removed with the last one
+    (or at interpreter exit)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.users = 0
+        self.touched = False  # written, or moved off its branch: not shared again
+        self.cleanup = weakref.finalize(self, shutil.rmtree, str(workdir), True)
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users <= 0:
+            self.cleanup()
+
+
 class GitClone:
     """One branch of a GitOps repository, cloned. Use `GitClone.open` in a `with`."""
 
-    def __init__(self, settings: CloneSettings, workdir: Path, git: GitRunner) -> None:
+    def __init__(self, settings: CloneSettings, workdir: Path, git: GitRunner, folder: _Folder | None = None) -> None:
         self.settings = settings
         self.workdir = workdir
         self.clone_dir = workdir / "repo"
         self._git = git
         self._commit = ""
-        self._cleanup = weakref.finalize(self, shutil.rmtree, str(workdir), True)
+        self._folder = folder or _Folder(workdir)
+        self._folder.users += 1
+        self._closed = False
+
+    def share(self, settings: CloneSettings) -> GitClone:
+        """Another view of this clone for an environment on the same repository and branch (its
+        own settings: author, config key in messages); no second clone."""
+        if self._closed or self._folder.users <= 0:
+            raise ValueError("a closed clone cannot be shared")
+        view = GitClone(settings, self.workdir, self._git, self._folder)
+        # An untouched clone is still at the tip it cloned: no `rev-parse` per environment.
+        view._commit = self._commit if not self._folder.touched and self._commit else self._head()
+        return view
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self._folder.users <= 0
+
+    @property
+    def reusable(self) -> bool:
+        """Open, and its work tree is still the cloned tip of its branch, unedited."""
+        return not self.closed and not self._folder.touched
 
     @classmethod
     def open(cls, settings: CloneSettings, env: dict[str, str], secrets: tuple[str, ...], *,
@@ -71,8 +113,11 @@ class GitClone:
         return clone
 
     def close(self) -> None:
-        """Remove the clone (also done on exit of the `with` block and at interpreter exit)."""
-        self._cleanup()
+        """Done with this view; the clone is removed with its last view (also on exit of the
+        `with` block and at interpreter exit)."""
+        if not self._closed:
+            self._closed = True
+            self._folder.release()
 
     def __enter__(self) -> GitClone:
         return self
@@ -138,6 +183,7 @@ class GitClone:
     def write_text(self, relative: str, text: str) -> None:
         """Write a file of the work tree (UTF-8, the line endings as given)."""
         self._path(relative)
+        self._folder.touched = True
         target = self.clone_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(text.encode("utf-8"))
@@ -205,6 +251,7 @@ class GitClone:
 
         Returns the remote tip of `branch`, or None when it does not exist.
         """
+        self._folder.touched = True
         fetched = self._git("fetch", "--quiet", "--no-tags", f"--depth={CLONE_DEPTH}", "origin",
                             f"+refs/heads/{branch}:refs/remotes/origin/{branch}", check=False)
         if fetched.ok:

@@ -26,4 +26,4 @@ def cli(app: AppContext, services: tuple[str, ...], base: str | None, build_args
 
     overrides = wiring.build_args(app, build_args)
     lookup = None if base is not None else wiring.local_image_lookup(app)
-    render_plan(app.reporter, wiring.plan(app, services, overrides, base=base, image_exists=lookup))
+    render_plan(app.reporter, wiring.plan(app, services, overrides, base=base, images=lookup))

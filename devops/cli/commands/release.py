@@ -9,7 +9,7 @@ Exit 0 released or nothing to do, 1 a gate or the promotion policy said no, 2 ba
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
     from devops.app.images import ImagesReport
     from devops.app.plan import ServicePlan
+    from devops.domain.images.results import BuildResult
 
 
 @json_result("devops.report.release_models:ReleaseModel")
@@ -55,6 +56,7 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
         config.service(name)
     arguments = parse_build_args(build_args, environ=app.settings.environ)
     steps = CliSteps(config, app.settings, app.reporter, build_args=arguments, images=_Images(app))
+    click.get_current_context().call_on_close(steps.close)  # one GitOps clone for the run
     rules = governance(config, app.settings, app.reporter, environment, app.now)
     report, failed = run_release(config, ReleaseRequest(environment, tuple(chosen), dry_run, mode, break_glass), steps,
                                  verify_ports(config, app.settings, app.reporter, rules.notifier), rules)
@@ -72,10 +74,11 @@ class _Images:
     def __init__(self, app: AppContext) -> None:
         self.app = app
 
-    def build(self, plans: Sequence[ServicePlan], engine: DockerEngine) -> ImagesReport:
+    def build(self, plans: Sequence[ServicePlan], engine: DockerEngine,
+              on_built: Callable[[BuildResult], None] = lambda result: None) -> ImagesReport:
         from devops.wiring.images import run_images
 
-        return run_images(self.app, plans, engine, None, build=True, push=False)
+        return run_images(self.app, plans, engine, None, build=True, push=False, on_built=on_built)
 
     def login(self, engine: DockerEngine) -> None:
         from devops.wiring.images import login

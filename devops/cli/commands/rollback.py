@@ -32,6 +32,7 @@ def cli(app: AppContext, environment: str, to: str | None, list_only: bool, mode
     config = app.config
     config.environment(environment)
     steps = CliSteps(config, app.settings, app.reporter)
+    click.get_current_context().call_on_close(steps.close)  # the run's GitOps clone goes with the command
     if list_only:
         render_releases(app.reporter, environment, releases(environment, steps))
         return 0

@@ -81,6 +81,9 @@ class ServiceRecord(_Model):
     repository: Line = Field(min_length=1, max_length=255)
     tag: Line = Field("", max_length=128)
     digest: str = Field(pattern=DIGEST_PATTERN)
+    # The build identity (input hash) the digest was built from: a release with the same inputs
+    # knows it has nothing to do without asking the registry.
+    inputs: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     source_commit: str | None = Field(None, pattern=COMMIT_PATTERN)
     # When the source commit was made (its committer date): the start of the DORA lead time
     # (docs/dora.md). Written by `devops release` since issue 17; older entries have none.
@@ -172,8 +175,9 @@ class ReleaseRecord(_Model):
             if data.get(key) is None:
                 data.pop(key, None)
         for service in data["services"].values():
-            if service.get("source_committed_at") is None:
-                service.pop("source_committed_at", None)  # records written before it existed stay as they were
+            for optional in ("inputs", "source_committed_at"):
+                if service.get(optional) is None:
+                    service.pop(optional, None)  # records written before it existed stay as they were
             # Evidence keys that do not apply (a PASSED Sonar verdict has no reason) are left out.
             for evidence in ("scan", "sonar", "verification", "rolled_back_from"):
                 if evidence in ("verification", "rolled_back_from") and service.get(evidence) is None:

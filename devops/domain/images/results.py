@@ -37,8 +37,14 @@ def image_tags(plan: ServicePlan, revision: Revision) -> list[str]:
     return tags
 
 
+INPUTS_LABEL = "dev.techitfactory.devops.inputs"
+# The input hash without the base images' digests: an image with this label and another input
+# hash was built from the same sources on other base images ("base image changed").
+SOURCE_LABEL = "dev.techitfactory.devops.source"
+
+
 def oci_labels(plan: ServicePlan, revision: Revision, *, source_url: str, created: str) -> dict[str, str]:
-    """The OCI annotations of the image, plus the input hash it was built from."""
+    """The OCI annotations of the image, plus the input hashes it was built from."""
     return {
         "org.opencontainers.image.title": plan.service,
         "org.opencontainers.image.source": source_url,
@@ -47,7 +53,8 @@ def oci_labels(plan: ServicePlan, revision: Revision, *, source_url: str, create
         "org.opencontainers.image.version": revision.version_tag.removeprefix("v")
         if revision.version_tag
         else f"sha-{revision.short}",
-        "dev.techitfactory.devops.inputs": plan.inputs.digest,
+        INPUTS_LABEL: plan.inputs.digest,
+        SOURCE_LABEL: plan.inputs.source_digest,
     }
 
 

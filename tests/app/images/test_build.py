@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from devops.app.build import BuildSettings, build_services, built_earlier, use_buildx
+from devops.domain.images.plan import ServicePlan
+from devops.domain.images.reference import BaseSource, ResolvedBase
 from devops.domain.images.results import Status
-from devops.errors import BadInput
+from devops.errors import BadInput, ExternalError
 from tests.app.images.support import COMMIT, RELEASE, plan
 from tests.fakes.docker import FakeEngine
 
@@ -87,3 +91,53 @@ def test_a_push_without_a_build_needs_the_image_of_the_current_inputs() -> None:
     assert result.tags == [alpha.image, f"{alpha.repository}:sha-0123456"]  # only the tags it has
     with pytest.raises(BadInput, match=r"^beta: no local image .* for the current inputs"):
         built_earlier([plan("beta")], engine, COMMIT)
+
+
+def with_base(service: str, reference: str, digest: str, source: BaseSource = BaseSource.REGISTRY) -> ServicePlan:
+    p = plan(service)
+    return replace(p, inputs=replace(p.inputs, base_images=(reference,),
+                                     bases=(ResolvedBase(reference, digest, source),)))
+
+
+def test_nothing_to_build_asks_the_engine_once_and_never_for_buildx() -> None:
+    alpha, beta = plan("alpha"), plan("beta")
+    engine = FakeEngine(images={p.image: "sha256:1" for p in (alpha, beta)})
+    asked = []
+    results = build_services([alpha, beta], engine, settings(use_buildx=lambda: asked.append(1) or False))
+    assert [r.status for r in results] == [Status.SKIPPED, Status.SKIPPED]
+    assert engine.inspections == 1 and asked == []  # one `docker image inspect`, no `docker buildx version`
+
+
+def test_a_registry_base_is_pulled_by_its_digest_when_the_local_copy_is_another() -> None:
+    digest = "sha256:" + "d" * 64
+    moved = with_base("alpha", "localhost:5000/base/debian:12", digest)
+    engine = FakeEngine(images={"localhost:5000/base/debian:12": "sha256:old"})  # the copy before the re-push
+    [result] = build_services([moved], engine, settings())
+    assert result.status is Status.BUILT
+    assert engine.pulls == [f"localhost:5000/base/debian@{digest}"]  # exactly what the identity names
+    assert engine.images["localhost:5000/base/debian:12"] == engine.images[f"localhost:5000/base/debian@{digest}"]
+    # Control: a local copy that is that digest is used as it is.
+    engine.pulls.clear()
+    build_services([with_base("beta", "localhost:5000/base/debian:12", digest)], engine, settings())
+    assert engine.pulls == []
+
+
+def test_local_and_pinned_bases_are_never_pulled() -> None:
+    engine = FakeEngine()
+    build_services([with_base("alpha", "mine/base:1", "sha256:" + "e" * 64, BaseSource.LOCAL),
+                    with_base("beta", "debian@sha256:" + "f" * 64, "sha256:" + "f" * 64, BaseSource.PINNED)],
+                   engine, settings())
+    assert engine.pulls == [] and len(engine.builds) == 2
+
+
+def test_a_base_that_cannot_be_pulled_fails_its_services_only() -> None:
+    engine = FakeEngine()
+
+    def refuse(reference: str, *, timeout: float = 900) -> str:
+        raise ExternalError(f"docker pull {reference}: manifest unknown")
+
+    engine.pull = refuse  # type: ignore[method-assign]
+    results = build_services([with_base("alpha", "localhost:5000/base/debian:12", "sha256:" + "d" * 64), plan("beta")],
+                             engine, settings())
+    assert [(r.service, r.status) for r in results] == [("alpha", Status.FAILED), ("beta", Status.BUILT)]
+    assert "base image localhost:5000/base/debian:12@sha256:dddd" in results[0].error

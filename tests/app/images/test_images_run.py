@@ -21,7 +21,7 @@ from devops.domain.images.results import Status
 from devops.errors import BadInput, UnknownName
 from tests.app.config import ROOT, make_config
 from tests.app.images.support import COMMIT
-from tests.fakes.docker import FakeEngine, FakeInputs
+from tests.fakes.docker import FakeBases, FakeEngine, FakeInputs
 from tests.fakes.registry import FakeRegistry
 
 CONFIG = make_config()
@@ -45,6 +45,7 @@ class World:
         self.engine = FakeEngine()
         self.registry = FakeRegistry()
         self.inputs = FakeInputs()
+        self.bases = FakeBases()
         self.inputs.put(ROOT / "services" / "alpha", ("app.txt", "alpha"))
         self.inputs.put(ROOT / "services" / "beta", ("app.txt", "beta"))
         self.progress = Progress()
@@ -63,7 +64,7 @@ class World:
         settings = ImagesSettings(builder="auto", parallelism=2, timeout=60, revision=COMMIT, source_url="src",
                                   retry=RetrySettings(attempts=2, backoff_seconds=0, deadline_seconds=5),
                                   registry_path=lambda s: f"acme/{s}")
-        return ImagesPorts(engine=self._engine, registry=self._registry, reader=self.inputs,
+        return ImagesPorts(engine=self._engine, registry=self._registry, reader=self.inputs, bases=lambda: self.bases,
                            settings=lambda: settings, credentials=lambda: self.credentials, progress=self.progress)
 
 
@@ -98,6 +99,19 @@ def test_build_then_push_and_report() -> None:
     verbs = {(verb, item) for verb, item, _ in world.progress.seen}
     assert verbs == {("build", "alpha"), ("build", "beta"), ("push", "alpha"), ("push", "beta")}
     assert all(spec.build_args == {"A": "1"} for spec, _ in world.engine.builds)
+    # One push per image (the identity tag); the commit tag is added in the registry.
+    assert sorted(world.engine.pushes) == sorted(o.plan.image for o in outcome.report.outcomes)
+    assert all(world.registry.repositories[f"acme/{s}"]["sha-0123456"] == world.registry.repositories[f"acme/{s}"][
+        o.plan.inputs.tag] for s, o in zip(("alpha", "beta"), outcome.report.outcomes, strict=True))
+
+
+def test_a_build_with_nothing_to_do_asks_the_engine_once() -> None:
+    world = World()
+    build_and_push(CONFIG, ImagesRequest([], {}, build=True, push=False), world.ports())
+    world.engine.inspections = 0
+    again = build_and_push(CONFIG, ImagesRequest([], {}, build=True, push=False), world.ports())
+    assert again.report is not None and again.report.counts() == {"skipped": 2}
+    assert world.engine.inspections == 1 and len(world.engine.builds) == 2
 
 
 def test_a_dry_run_plans_and_changes_nothing() -> None:

@@ -63,14 +63,16 @@ def test_gives_up_at_the_deadline() -> None:
         push_with_retry(engine, "r:t", SETTINGS, Waits(sleep=sleep, clock=lambda: now[0]))
 
 
-def test_every_tag_is_pushed_and_the_digest_confirmed() -> None:
+def test_one_push_per_image_then_the_other_tags_in_the_registry() -> None:
     engine = engine_with("reg/acme/alpha:in-1", "reg/acme/alpha:sha-1")
     registry = FakeRegistry()
     registry.put("acme/alpha", "in-1", "sha256:" + "a" * 64)
     result = push_service("alpha", "reg/acme/alpha", ["reg/acme/alpha:in-1", "reg/acme/alpha:sha-1"], engine,
                           registry, "acme/alpha", SETTINGS, NO_WAIT)
-    assert result.ok and result.tags == ["in-1", "sha-1"] and result.attempts == 2
+    assert result.ok and result.tags == ["in-1", "sha-1"] and result.attempts == 1
     assert result.reference == "reg/acme/alpha@sha256:" + "a" * 64
+    assert engine.pushes == ["reg/acme/alpha:in-1"]  # the identity tag only: one docker push
+    assert registry.repositories["acme/alpha"]["sha-1"] == "sha256:" + "a" * 64
 
 
 def test_a_racing_push_or_a_different_digest_per_tag_is_an_error() -> None:
@@ -83,10 +85,7 @@ def test_a_racing_push_or_a_different_digest_per_tag_is_an_error() -> None:
     missing = push_service("alpha", "reg/acme/alpha", ["reg/acme/alpha:in-1"], engine, FakeRegistry(), "acme/alpha",
                            SETTINGS, NO_WAIT)
     assert "the registry reports no manifest" in missing.error
-    engine.images["reg/acme/alpha:sha-1"] = "sha256:" + "c" * 64
-    split = push_service("alpha", "reg/acme/alpha", ["reg/acme/alpha:in-1", "reg/acme/alpha:sha-1"], engine,
-                         registry, "acme/alpha", SETTINGS, NO_WAIT)
-    assert "differs from" in split.error
+    assert "sha-1" not in registry.repositories["acme/alpha"]  # nothing tagged after a failed confirmation
 
 
 def _outcome(service: str, status: Status = Status.BUILT) -> ServiceOutcome:
@@ -103,18 +102,19 @@ def test_push_outcomes_push_new_images_and_only_tag_known_ones() -> None:
     digest = "sha256:" + "b" * 64
     registry.put("acme/beta", known.plan.inputs.tag, digest)
     registry.put("acme/beta", "sha-0123456", digest)
-    original = registry.manifest_digest
+    original = engine.push
 
-    def confirm(repository: str, reference: str) -> str | None:  # the registry sees what docker pushed
-        if repository == "acme/alpha":
-            return engine.pushed.get(f"registry.test/acme/alpha:{reference}")
-        return original(repository, reference)
+    def push(reference: str, *, timeout: float) -> str:  # the registry has what docker pushed
+        pushed = original(reference, timeout=timeout)
+        repository, tag = reference.removeprefix("registry.test/").rsplit(":", 1)
+        registry.put(repository, tag, pushed)
+        return pushed
 
-    registry.manifest_digest = confirm  # type: ignore[method-assign]
+    engine.push = push  # type: ignore[method-assign]
     events: list[tuple[str, str]] = []
     push_outcomes([new, known, failed, unbuilt], engine, registry, lambda s: f"acme/{s}", SETTINGS,
                   on_event=lambda s, m: events.append((s, m)), waits=NO_WAIT)
-    assert new.push is not None and new.push.ok and new.push.attempts == 4 and new.push.retries == ["toomanyrequests"]
+    assert new.push is not None and new.push.ok and new.push.attempts == 2 and new.push.retries == ["toomanyrequests"]
     assert known.push is not None and known.push.digest == digest and known.push.skipped_reason
     assert registry.repositories["acme/beta"]["1.2.3"] == digest  # tagged in the registry, nothing pushed
     assert failed.push is None and unbuilt.push is None
@@ -122,6 +122,8 @@ def test_push_outcomes_push_new_images_and_only_tag_known_ones() -> None:
     assert ("alpha", "pushing") in events and ("alpha", f"pushed {new.push.digest}") in events
     assert any(s == "alpha" and m.startswith("attempt 1 failed (toomanyrequests); retrying in") for s, m in events)
     assert not any(push.startswith("registry.test/acme/beta") for push in engine.pushes)
+    assert engine.pushes == [new.plan.image] * 2  # throttled once, then one push of the identity tag
+    assert registry.repositories["acme/alpha"]["1.2.3"] == new.push.digest  # tags added in the registry
 
 
 def test_a_refused_tag_in_the_registry_fails_that_service() -> None:

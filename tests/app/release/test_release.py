@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from devops.app.promote import promote
 from devops.app.release import Prepared, ScanOutcome, SonarResult, release
 from devops.app.rollback import releases, rollback
 from devops.app.status import environment_status
+from devops.domain.images.identity import BuildInputs
 from devops.domain.release.evidence import EvidenceSettings
 from devops.errors import BadInput, ExitCode, ExternalError, GateFailed
 from tests.app.release.conftest import (
@@ -53,6 +55,8 @@ class Steps:
     broken: dict[str, str] = field(default_factory=dict)  # service -> build error
     in_registry: set[str] = field(default_factory=lambda: {DIGEST_A, DIGEST_B, DIGEST_C})
     asked: list[str] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)  # service -> its input hash (default: letter x 64)
+    registry_asked: list[str] = field(default_factory=list)  # services whose digest the registry was asked for
 
     def released_by(self) -> dict[str, Any]:
         return {"actor": "alice", "via": "cli", "run_url": None}
@@ -64,10 +68,11 @@ class Steps:
             yield repo
 
     def plan(self, services: Sequence[str]) -> list[ServicePlan]:
-        return [ServicePlan(s, f"services/{s}", REPOSITORY.format(service=s), None, True, "new")  # type: ignore[arg-type]
-                for s in services]
+        return [ServicePlan(s, f"services/{s}", REPOSITORY.format(service=s), inputs_of(s, self.inputs.get(s)), True,
+                            "new") for s in services]
 
     def registry_digest(self, plan: ServicePlan) -> str | None:
+        self.registry_asked.append(plan.service)
         return self.known.get(plan.service)
 
     def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]:
@@ -105,6 +110,11 @@ class Steps:
         return self.scans.get(service, CLEAN)
 
 
+def inputs_of(service: str, digest: str | None = None) -> BuildInputs:
+    return BuildInputs(Path(f"/p/services/{service}"), Path(f"/p/services/{service}/Dockerfile"), {}, ("debian",), 1,
+                       digest or service[0] * 64)
+
+
 @pytest.fixture
 def steps(gitops: Gitops) -> Steps:
     return Steps(gitops)
@@ -131,6 +141,31 @@ def test_a_release_gates_pushes_and_commits_values_and_record(gitops: Gitops, st
     assert (alpha["digest"], alpha["scan"]["verdict"], alpha["sonar"]["verdict"]) == (DIGEST_A, "PASSED", "SKIPPED")
     assert alpha["source_committed_at"] == "2026-11-25T09:00:00Z"  # where DORA's lead time starts
     assert steps.asked == ["open dev", "prepare beta,alpha", "push beta,alpha"]  # as asked, gated together
+
+
+def test_the_record_knows_the_inputs_it_runs_so_nothing_is_asked(gitops: Gitops, steps: Steps) -> None:
+    first = release("dev", ORDER, ORDER, steps, now=NOW)
+    assert first.publish is not None and gitops.record("dev")["services"]["alpha"]["inputs"] == "a" * 64
+    steps.registry_asked.clear()
+    again = release("dev", ORDER, ORDER, steps, now=NOW)
+    assert [s.status for s in again.services] == ["unchanged", "unchanged"] and again.publish is None
+    assert steps.registry_asked == []  # the record vouches for both: no registry request
+    steps.inputs["beta"] = "f" * 64  # beta's inputs changed: only beta is asked about
+    steps.known = {"beta": DIGEST_C}
+    steps.pushed["beta"] = DIGEST_C
+    third = release("dev", ORDER, ORDER, steps, now=NOW)
+    assert steps.registry_asked == ["beta"] and [s.status for s in third.services] == ["unchanged", "released"]
+
+
+def test_a_record_entry_for_another_digest_is_not_trusted(gitops: Gitops, steps: Steps) -> None:
+    release("dev", ORDER, ORDER, steps, now=NOW)
+    # Someone edits beta's values file by hand (a rollback, an emergency pin): same inputs, other digest.
+    gitops.remote.land("main", {VALUES.format(env="dev", service="beta"): values_text("beta", "pin", DIGEST_C)}, "pin")
+    steps.registry_asked.clear()
+    steps.known = {"beta": DIGEST_B}
+    report = release("dev", ORDER, ORDER, steps, now=NOW)
+    assert steps.registry_asked == ["beta"]
+    assert [(s.service, s.status) for s in report.services] == [("alpha", "unchanged"), ("beta", "released")]
 
 
 def test_what_the_environment_runs_already_is_unchanged_and_not_rebuilt(gitops: Gitops, steps: Steps) -> None:

@@ -23,7 +23,8 @@ VULNS = [Vuln("CVE-2099-1001", "glibc", "CRITICAL"), Vuln("CVE-2099-1003", "zlib
 
 
 def ids(image_ids: dict[str, str]):  # type: ignore[no-untyped-def]
-    return lambda ref: image_ids.get(ref)
+    """The engine's image IDs, asked once for every target (as the real engine is)."""
+    return lambda refs: {ref: image_ids[ref] for ref in refs if ref in image_ids}
 
 
 def test_a_scan_is_judged_cached_and_reused_for_the_same_image_db_and_policy() -> None:

@@ -10,7 +10,7 @@ from devops.app.scan_run import ScanPorts, ScanRequest, run_scan
 from devops.domain.gates.ignore import IgnoreRules
 from devops.errors import BadInput
 from tests.app.config import ROOT, make_config
-from tests.fakes.docker import FakeInputs
+from tests.fakes.docker import FakeBases, FakeInputs
 from tests.fakes.trivy import FakeTrivy, MemoryCache, Vuln
 
 CONFIG = make_config(services=("alpha",))
@@ -20,7 +20,8 @@ def ports(trivy: FakeTrivy, image_ids: dict[str, str]) -> ScanPorts:
     inputs = FakeInputs()
     inputs.put(ROOT / "services" / "alpha", ("app.txt", "alpha"))
     return ScanPorts(trivy=trivy, load_ignore=lambda path, shown: IgnoreRules(), reader=inputs,
-                     cache=MemoryCache, image_id=lambda: image_ids.get,
+                     cache=MemoryCache, bases=FakeBases,
+                     image_ids=lambda: lambda refs: {r: image_ids[r] for r in refs if r in image_ids},
                      path_kind=lambda path: "file" if path.name == "Dockerfile" else "missing")
 
 
@@ -29,7 +30,7 @@ def test_images_of_services_under_the_command_lines_policy() -> None:
 
     trivy = FakeTrivy()
     world = ports(trivy, {})
-    ref = service_image_ref(CONFIG, "alpha", {}, world.reader)
+    ref = service_image_ref(CONFIG, "alpha", {}, world.reader, FakeBases())
     trivy.images[ref] = ("sha256:" + "1" * 64, [Vuln("CVE-1", "zlib", "MEDIUM")])
     world = ports(trivy, {ref: "sha256:" + "1" * 64})
     assert run_scan(CONFIG, ScanRequest(), world).passed

@@ -11,7 +11,7 @@ from devops.domain.gates.ignore import IgnoreRules, rules_from_bytes
 from devops.domain.gates.policy import PolicyOverride
 from devops.errors import ConfigError, UnknownName
 from tests.app.config import ROOT, make_config
-from tests.fakes.docker import FakeInputs
+from tests.fakes.docker import FakeBases, FakeInputs
 
 GATES = {"scan": {"ignore_file": ".trivyignore"},
          "services": {"beta": {"scan": {"severities": ["LOW"]}}},
@@ -32,23 +32,23 @@ def inputs() -> FakeInputs:
 
 def test_every_service_by_default_then_images_with_the_policy_of_each(inputs: FakeInputs) -> None:
     config = make_config(gates=GATES)
-    targets = image_targets(config, [], [], PolicyOverride(), reader=inputs, load_ignore=load)
+    targets = image_targets(config, [], [], PolicyOverride(), reader=inputs, bases=FakeBases, load_ignore=load)
     assert [(t.service, t.location) for t in targets] == [("alpha", "services/alpha/Dockerfile"),
                                                           ("beta", "services/beta/Dockerfile")]
     assert targets[0].ref.startswith("registry.test/acme/alpha:in-")
     assert targets[1].policy.severities == ("LOW",) and targets[0].policy.ignore.path == ".trivyignore"
-    only = image_targets(config, [], ["pushed:1"], PolicyOverride(ignore_unfixed=True), reader=inputs,
+    only = image_targets(config, [], ["pushed:1"], PolicyOverride(ignore_unfixed=True), reader=inputs, bases=FakeBases,
                          load_ignore=load)
     assert [(t.ref, t.service, t.location, t.policy.ignore_unfixed) for t in only] == [("pushed:1", None, "pushed:1",
                                                                                         True)]
     with pytest.raises(UnknownName):
-        image_targets(config, ["gamma"], [], PolicyOverride(), reader=inputs, load_ignore=load)
+        image_targets(config, ["gamma"], [], PolicyOverride(), reader=inputs, bases=FakeBases, load_ignore=load)
 
 
 def test_build_arguments_change_the_image_scanned(inputs: FakeInputs) -> None:
     config = make_config()
-    plain = image_targets(config, ["alpha"], [], PolicyOverride(), reader=inputs, load_ignore=load)
-    other = image_targets(config, ["alpha"], [], PolicyOverride(), reader=inputs, load_ignore=load,
+    plain = image_targets(config, ["alpha"], [], PolicyOverride(), reader=inputs, bases=FakeBases, load_ignore=load)
+    other = image_targets(config, ["alpha"], [], PolicyOverride(), reader=inputs, bases=FakeBases, load_ignore=load,
                           build_args={"DEBIAN_IMAGE": "debian:12"})
     assert plain[0].ref != other[0].ref
 
