@@ -58,7 +58,8 @@ def test_a_freeze_that_has_ended_or_was_lifted_does_not_stop_a_release(world: Wo
     report, error = world.release("dev")
     assert error is None and report.publish is not None and report.publish.outcome == "committed"
     frozen(world, "dev", frozen=False)
-    assert world.release("dev")[0].publish is not None  # nothing new to release, but not refused
+    again, error = world.release("dev")  # nothing new to release, but not refused
+    assert error is None and [s.status for s in again.services] == ["unchanged"] * len(again.services)
 
 
 def test_break_glass_passes_the_freeze_and_is_recorded_in_record_trailer_and_notification(world: World) -> None:
