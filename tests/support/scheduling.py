@@ -12,7 +12,7 @@ Each test gets an `xdist_group`: all tests of one group run on one worker, one a
 - Pure, in-process folders (the unit tier and the bad-input table) are not grouped: xdist
   hands their tests out one at a time to whichever worker is free, which fills the gaps.
 
-The heavy groups go first in the collection (xdist keeps that order with
+The heavy groups (FIRST) go first in the collection (xdist keeps that order with
 `--no-loadscope-reorder`): the demo and the shop images are the critical path, so they start at
 once on two workers while the third takes everything else. A serial run (`-p no:xdist`) only
 sees the new order, never a different outcome.
@@ -50,9 +50,15 @@ def group_of(where: str) -> str | None:
     return where
 
 
+# The groups moved to the front, in this order. `npm-worktree` stays where the collection puts
+# it (late): the services' own suites have timing-sensitive tests (a MongoDB stand-in that must
+# start in 20 s, concurrent cart updates) that failed while the image builds loaded both cores.
+FIRST = ("demo", "shop-images", "gates-images")
+
+
 def assign_groups(items: list[pytest.Item], root: Path) -> None:
-    """Mark every item with its group and move the shared-state groups to the front, in order."""
-    rank = {group: index for index, group in enumerate(SHARED_STATE_GROUPS)}
+    """Mark every item with its group and move the heavy groups to the front, in order."""
+    rank = {group: index for index, group in enumerate(FIRST)}
     ranked: list[tuple[int, int, pytest.Item]] = []
     for position, item in enumerate(items):
         where = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
