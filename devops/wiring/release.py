@@ -98,7 +98,8 @@ class CliSteps:
     """Implements ReleaseSteps, PromotionSteps, StatusSteps and RollbackSteps for the CLI."""
 
     def __init__(self, config: Config, settings: RuntimeSettings, reporter: Reporter, *,
-                 build_args: Mapping[str, str] | None = None, images: ImageSteps | None = None) -> None:
+                 build_args: Mapping[str, str] | None = None, images: ImageSteps | None = None,
+                 reads_only: bool = False) -> None:
         self.config = config
         self.settings = settings
         self.reporter = reporter
@@ -111,6 +112,8 @@ class CliSteps:
         self._scan_lock = threading.Lock()
         # One clone per GitOps repository and branch for the whole run (status, promotion).
         self.clones = GitOpsClones()
+        # A run that only reads (status) clones without a checkout: files come from git's objects.
+        self.reads_only = reads_only
         weakref.finalize(self, self.clones.close)
 
     def close(self) -> None:
@@ -149,7 +152,8 @@ class CliSteps:
     @contextmanager
     def open_repo(self, environment: str) -> Iterator[GitOpsSession]:
         self.reporter.debug(f"{environment}: reading the GitOps repository")
-        with open_gitops(self.config, environment, self.settings, clones=self.clones) as repo:
+        with open_gitops(self.config, environment, self.settings, clones=self.clones,
+                         checkout=not self.reads_only) as repo:
             yield repo
 
     # -- release
