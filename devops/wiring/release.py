@@ -191,8 +191,8 @@ class CliSteps:
     def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]:
         """Pull what the registry already has (the exact digest), build the rest; nothing pushed.
 
-        Each image's scan starts as soon as its build ends (one scan at a time, beside the other
-        builds); `scan()` collects them."""
+        Each image's scan starts as soon as its build ends (the first alone, then SCANS_AT_ONCE at
+        a time, beside the other builds); `scan()` collects them."""
         if self.images is None:
             raise AssertionError("CliSteps(images=...) is needed to build")
         pulled = set()
