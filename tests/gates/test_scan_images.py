@@ -229,9 +229,12 @@ def test_service_by_name_scans_its_built_image(project, run_cli, gates_images) -
     from devops.adapters.build_inputs import FileInputs
     from devops.app.plan import service_image_ref
     from devops.config import load_config
+    from devops.wiring.images import base_resolver
+    from devops.wiring.settings import RuntimeSettings
 
     config = load_config(project.config)
-    ref = service_image_ref(config, "app", {"DEBIAN_IMAGE": gates_images["debian"]}, FileInputs(config.root))
+    bases = base_resolver(config, RuntimeSettings.from_environ({}))
+    ref = service_image_ref(config, "app", {"DEBIAN_IMAGE": gates_images["debian"]}, FileInputs(config.root), bases)
     assert ref.startswith("127.0.0.1:5000/gates-test/app:")
     subprocess.run(
         [
@@ -295,11 +298,18 @@ def test_github_summary_annotations_and_outputs(
     assert "scan-verdict=fail" in output.read_text()
 
 
+def _digest_of(reference: str) -> str:
+    """The registry digest of an image pushed to the local registry."""
+    done = subprocess.run(["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", reference],
+                          capture_output=True, text=True, check=True, timeout=60)
+    return json.loads(done.stdout)[0].split("@", 1)[1]
+
+
 def test_service_whose_image_is_not_built_is_exit_3(project, run_cli, gates_images) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli(
-        "--config", str(project.config), "scan", "app", "--build-arg", "DEBIAN_IMAGE=nothing:here"
-    )
-    assert result.code == 3
+    # A base that resolves (the build identity needs its digest) with a tag no build has used.
+    unbuilt = gates_images["debian"].rsplit(":", 1)[0] + ":bookworm@" + _digest_of(gates_images["debian"])
+    result = run_cli("--config", str(project.config), "scan", "app", "--build-arg", f"DEBIAN_IMAGE={unbuilt}")
+    assert result.code == 3, result.err
     line = result.err.strip().splitlines()[-1]
     assert line.startswith("devops: error: 127.0.0.1:5000/gates-test/app:")
     assert line.endswith(

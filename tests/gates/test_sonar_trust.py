@@ -366,8 +366,10 @@ class Steps:
 
     def plan(self, services: Any) -> list[Any]:
         from devops.app.plan import ServicePlan
+        from devops.domain.images.identity import BuildInputs
 
-        return [ServicePlan(s, f"services/{s}", f"127.0.0.1:5000/gates-test/{s}", None, True, "new")  # type: ignore[arg-type]
+        inputs = BuildInputs(Path("services/app"), Path("services/app/Dockerfile"), {}, (), 1, "0" * 64)
+        return [ServicePlan(s, f"services/{s}", f"127.0.0.1:5000/gates-test/{s}", inputs, True, "new")
                 for s in services]
 
     def registry_digest(self, _plan: Any) -> None:

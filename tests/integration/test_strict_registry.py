@@ -88,8 +88,11 @@ def test_login_push_and_readback_use_exactly_the_scopes_they_need(
 
     pushed = tokens.scopes_asked("writer", agent="docker/")
     assert [f"repository:{repository}:push,pull"] in pushed, "the engine asked for push to push"
-    # devops' own calls (the build's existence check, the digest read-back) only read:
-    assert strict_registry.devops_scopes("writer") == [[f"repository:{repository}:pull"]]
+    # devops' own calls: the build's existence check and the digest read-back read; the image's
+    # other tags are added through the registry API after the one docker push, with the
+    # pull,push scope the manifest PUT's challenge names.
+    assert strict_registry.devops_scopes("writer") == [[f"repository:{repository}:pull"],
+                                                       [f"repository:{repository}:pull,push"]]
     assert {basic_user(r) for r in tokens.requests if r.headers.get("User-Agent", "").startswith("devops/")} == {
         ("writer", strict_registry.password("writer"))}, "devops asked the allowed realm with the configured login"
     granted = [c["access"] for c in tokens.issued if c["sub"] == "writer"]

@@ -49,6 +49,7 @@ def test_a_failing_sonar_gate_stops_the_release_before_any_push(
     before = shop.commits()
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         mock.add_passthru(f"http://{shop.registry}")
+        mock.add_passthru("http://localhost:5000")  # the stand-in bases, resolved for the build identity
         mock.get(f"{SERVER}/api/ce/task", json=task)
         mock.get(f"{SERVER}/api/qualitygates/project_status", json=gate)
         outcome = release(shop, "--env", "dev")

@@ -30,11 +30,14 @@ CLEAN = Advisory("CVE-2099-2001", "zlib", "MEDIUM", "1:1.2.13.dfsg-1+deb12u1", t
 def remove_local_images(shop: Shop) -> None:
     """Forget the release's images in the engine, so the rescan has to pull them by digest."""
     def mine() -> list[str]:
-        listed = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"],
-                                capture_output=True, text=True, check=True).stdout.splitlines()
-        return [line.split()[1] for line in listed if f"/{shop.namespace}/" in line]
+        # By name, never by image ID: another test's shop may hold an image of the same content
+        # (same ID) under its own namespace, and `rmi -f ID` would delete it under that test.
+        listed = subprocess.run(["docker", "images", "--digests", "--format",
+                                 "{{.Repository}}:{{.Tag}} {{.Repository}}@{{.Digest}}"],
+                                capture_output=True, text=True, check=True).stdout.split()
+        return [ref for ref in listed if f"/{shop.namespace}/" in ref and not ref.endswith((":<none>", "@<none>"))]
 
-    subprocess.run(["docker", "rmi", "-f", *set(mine())], capture_output=True)
+    subprocess.run(["docker", "rmi", *set(mine())], capture_output=True)
     assert not mine(), "the release's images are gone from the engine"
 
 

@@ -158,7 +158,9 @@ BUILD_ARGS = [
     opt("build-arg-newline", ("release", "--env", "dev", "--build-arg", "X=a\nb"), "--build-arg"),
     opt("build-arg-space-key", ("scan", "--build-arg", "A B=c"), "--build-arg"),
     opt("build-arg-empty", ("build", "--build-arg", ""), "--build-arg"),
-    Case("option-control-build-arg", ("plan", "--build-arg", "DEBIAN_IMAGE=x:1", "--base", "HEAD", "--json"), 0),
+    # A base pinned by digest: the build identity takes it as it is, without asking a registry.
+    Case("option-control-build-arg", ("plan", "--build-arg", "DEBIAN_IMAGE=x:1@sha256:" + "a" * 64, "--base", "HEAD",
+                                      "--json"), 0),
 ]
 
 # -- image references and specs ------------------------------------------------------------------------
