@@ -28,6 +28,7 @@ class ProcessResult:
     stdout: str
     stderr: str
     seconds: float
+    data: bytes = b""  # stdout's bytes, with `run(..., binary=True)` (then `stdout` is empty)
 
     @property
     def ok(self) -> bool:
@@ -57,8 +58,12 @@ def run(
     check: bool = True,
     install_hint: str | None = None,
     secrets: Sequence[str] = (),
+    binary: bool = False,
 ) -> ProcessResult:
     """Run a tool to completion and return its output.
+
+    `binary=True` keeps stdout as bytes (`ProcessResult.data`): for output whose lengths are
+    counted in bytes (`git cat-file --batch`), which decoding would shift.
 
     `check=True` raises `ToolFailed` on a non-zero exit, with the output's tail; `secrets` are
     replaced by `***` in every message. `env` is added to the current environment.
@@ -75,14 +80,12 @@ def run(
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
             start_new_session=True,  # so a timeout can kill the tool's children too
         )
     except OSError as exc:
         raise ToolFailed(f"{_show(argv, secrets)}: cannot start: {exc.strerror}") from None
     try:
-        stdout, stderr = proc.communicate(stdin, timeout=timeout)
+        out, err = proc.communicate(stdin.encode() if stdin is not None else None, timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         raise ToolTimeout(
@@ -92,7 +95,9 @@ def run(
     except KeyboardInterrupt:
         _kill_group(proc)
         raise
-    result = ProcessResult(tuple(argv), proc.returncode, stdout, stderr, time.monotonic() - started)
+    stdout = "" if binary else _text(out)
+    result = ProcessResult(tuple(argv), proc.returncode, stdout, _text(err), time.monotonic() - started,
+                           out if binary else b"")
     if check and not result.ok:
         raise ToolFailed(
             f"{_show(argv, secrets)}: exited {result.returncode}: {_mask(result.tail(5), secrets)}"
@@ -100,7 +105,12 @@ def run(
     return result
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+def _text(data: bytes) -> str:
+    # What Popen(text=True, errors="replace") gave: UTF-8, universal newlines.
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:

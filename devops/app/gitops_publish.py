@@ -54,6 +54,8 @@ class GitOpsRepository(Protocol):
 
     def read_text(self, path: str) -> str | None: ...  # None: no such file
 
+    def prefetch(self, folder: str) -> None: ...  # a hint: the files under `folder` will be read
+
     def write_text(self, path: str, text: str) -> None: ...
 
     def history(self, path: str) -> list[HistoryEntry]: ...  # commits that changed `path`, newest first
@@ -110,6 +112,8 @@ class GitOpsSession:
         self.pull_requests = pull_requests or PullRequestsUnavailable(f"{repo.remote} has no pull requests")
         self.sleep = sleep
         self._pushed = ""
+        # The environment's folder is read in one go (its record, values files, freeze file).
+        repo.prefetch(settings.layout.path)
         record_path = settings.layout.record_path
         # What the caller reads is the record at the clone's tip: the base of the three-way merge.
         self._baseline = Baseline(record_or_empty(repo.read_text(record_path), self._where(record_path),

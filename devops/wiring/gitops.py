@@ -64,9 +64,12 @@ class GitOpsClones:
 
 
 def open_gitops(config: Config, environment: str, settings: RuntimeSettings, *, depth: int | None = None,
-                sleep: Callable[[float], None] = time.sleep, clones: GitOpsClones | None = None) -> GitOpsSession:
+                sleep: Callable[[float], None] = time.sleep, clones: GitOpsClones | None = None,
+                checkout: bool = True) -> GitOpsSession:
     """Clone the environment's GitOps branch (shallow: `depth` commits, by default the adapter's
     CLONE_DEPTH) into a temporary folder, or share the run's clone of it (`clones`); use in a `with`.
+    `checkout=False` for a run that only reads (`devops status`): no work tree, the files are read
+    from git's objects (checked out after all if something is written).
 
     ExternalError (exit 3) when the repository cannot be reached; BadInput (exit 2) when the
     environment is unknown, `.` has no origin, the branch does not exist, or $GITHUB_API_URL
@@ -87,10 +90,12 @@ def open_gitops(config: Config, environment: str, settings: RuntimeSettings, *, 
     clone_settings = CloneSettings(remote, target.branch, target.push.timeout_seconds, target.author.name,
                                    target.author.email, key=key, source=str(config.source))
     if clones is not None and depth is None:
-        shared = (remote.url, target.branch, tuple(sorted(env.items())), secrets, target.push.timeout_seconds)
-        clone = clones.get(shared, clone_settings, lambda: GitClone.open(clone_settings, env, secrets))
+        shared = (remote.url, target.branch, tuple(sorted(env.items())), secrets, target.push.timeout_seconds,
+                  checkout)
+        clone = clones.get(shared, clone_settings, lambda: GitClone.open(clone_settings, env, secrets,
+                                                                         checkout=checkout))
     else:
-        clone = GitClone.open(clone_settings, env, secrets, depth=depth)
+        clone = GitClone.open(clone_settings, env, secrets, depth=depth, checkout=checkout)
     try:
         return GitOpsSession(clone, publish_settings(config, environment), describe=evidence_body,
                              pull_requests=pull_requests(remote.url, remote.display, api, token, pr.token_env),

@@ -9,6 +9,7 @@ progress.
 from __future__ import annotations
 
 import getpass
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,6 +26,10 @@ from devops.report.console import Reporter
 from devops.wiring import adapters as wiring
 from devops.wiring.gitops import GitOpsClones, open_gitops
 from devops.wiring.settings import RuntimeSettings
+
+# Trivy processes of a release at once (each scan starts as its image is built): two where the
+# machine has the cores, so a scan does not wait for the one before it.
+SCANS_AT_ONCE = 2 if (os.cpu_count() or 1) >= 2 else 1
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -98,7 +103,8 @@ class CliSteps:
     """Implements ReleaseSteps, PromotionSteps, StatusSteps and RollbackSteps for the CLI."""
 
     def __init__(self, config: Config, settings: RuntimeSettings, reporter: Reporter, *,
-                 build_args: Mapping[str, str] | None = None, images: ImageSteps | None = None) -> None:
+                 build_args: Mapping[str, str] | None = None, images: ImageSteps | None = None,
+                 reads_only: bool = False) -> None:
         self.config = config
         self.settings = settings
         self.reporter = reporter
@@ -109,8 +115,11 @@ class CliSteps:
         self._scans: dict[str, Future[ScanRun]] = {}
         self._scanner: ThreadPoolExecutor | None = None
         self._scan_lock = threading.Lock()
+        self._first_scan = threading.Event()  # set when the run's first scan has ended
         # One clone per GitOps repository and branch for the whole run (status, promotion).
         self.clones = GitOpsClones()
+        # A run that only reads (status) clones without a checkout: files come from git's objects.
+        self.reads_only = reads_only
         weakref.finalize(self, self.clones.close)
 
     def close(self) -> None:
@@ -140,7 +149,8 @@ class CliSteps:
     def trivy(self) -> Trivy:
         from devops.wiring.scan import trivy
 
-        return trivy(self.config)
+        # Two scans at once need Trivy's layer cache in memory: its cache dir's bolt file admits one process.
+        return trivy(self.config, cache_backend="memory" if SCANS_AT_ONCE > 1 else None)
 
     def released_by(self) -> dict[str, Any]:
         return released_by(self.settings)
@@ -149,7 +159,8 @@ class CliSteps:
     @contextmanager
     def open_repo(self, environment: str) -> Iterator[GitOpsSession]:
         self.reporter.debug(f"{environment}: reading the GitOps repository")
-        with open_gitops(self.config, environment, self.settings, clones=self.clones) as repo:
+        with open_gitops(self.config, environment, self.settings, clones=self.clones,
+                         checkout=not self.reads_only) as repo:
             yield repo
 
     # -- release
@@ -180,8 +191,8 @@ class CliSteps:
     def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]:
         """Pull what the registry already has (the exact digest), build the rest; nothing pushed.
 
-        Each image's scan starts as soon as its build ends (one scan at a time, beside the other
-        builds); `scan()` collects them."""
+        Each image's scan starts as soon as its build ends (the first alone, then SCANS_AT_ONCE at
+        a time, beside the other builds); `scan()` collects them."""
         if self.images is None:
             raise AssertionError("CliSteps(images=...) is needed to build")
         pulled = set()
@@ -210,6 +221,7 @@ class CliSteps:
         if any(p.error for p in prepared):
             for future in self._scans.values():
                 future.cancel()
+            self._first_scan.set()  # a cancelled first scan must not hold the others
         return prepared
 
     def _start_scan(self, service: str, image: str) -> None:
@@ -223,8 +235,19 @@ class CliSteps:
             if service in self._scans:
                 return
             if self._scanner is None:
-                self._scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
-            self._scans[service] = self._scanner.submit(self._scan, [target])
+                self._scanner = ThreadPoolExecutor(max_workers=SCANS_AT_ONCE, thread_name_prefix="scan")
+            self._scans[service] = self._scanner.submit(self._scan_one, target, first=not self._scans)
+
+    def _scan_one(self, target: Any, *, first: bool) -> ScanRun:
+        # The first scan runs alone: it updates Trivy's DB if it must and remembers Trivy's
+        # version, so no step is done twice; then at most SCANS_AT_ONCE scans run together.
+        if not first:
+            self._first_scan.wait()
+        try:
+            return self._scan([target])
+        finally:
+            if first:
+                self._first_scan.set()
 
     def scan(self, prepared: Sequence[Prepared]) -> dict[str, ScanOutcome]:
         for item in prepared:  # images that were not built here (found or pulled) start now
@@ -235,6 +258,7 @@ class CliSteps:
                 run = self._scans[item.service].result()
                 outcomes[item.service] = _scan_outcome(run.scans[0], run)
         finally:
+            self._first_scan.set()
             if self._scanner is not None:
                 self._scanner.shutdown(wait=True, cancel_futures=True)
                 self._scanner = None

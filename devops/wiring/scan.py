@@ -37,7 +37,8 @@ def trivy_options(config: Config) -> TrivyOptions:
 
 
 def trivy(config: Config, *, timeout: float | None = None, cache_dir: str | None = None,
-          db_repositories: Sequence[str] = (), skip_db_update: bool = False, offline: bool = False) -> Trivy:
+          db_repositories: Sequence[str] = (), skip_db_update: bool = False, offline: bool = False,
+          cache_backend: str | None = None) -> Trivy:
     """Trivy as configured, with the command line's overrides (`devops scan --trivy-cache-dir ...`)."""
     from devops.adapters.trivy import Trivy
 
@@ -50,6 +51,8 @@ def trivy(config: Config, *, timeout: float | None = None, cache_dir: str | None
         options = replace(options, skip_db_update=True)
     if offline:
         options = replace(options, offline=True)
+    if cache_backend:
+        options = replace(options, cache_backend=cache_backend)
     return Trivy(options, timeout=timeout)
 
 

@@ -108,6 +108,9 @@ class FakeGitOpsRepository:
     def read_text(self, path: str) -> str | None:
         return self.tree.get(path)
 
+    def prefetch(self, folder: str) -> None:
+        pass  # the fake's files are in memory
+
     def write_text(self, path: str, text: str) -> None:
         self.tree[path] = text
 

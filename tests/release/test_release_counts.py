@@ -4,8 +4,9 @@ registry, Trivy and a bare GitOps remote. Counts only, never timings.
 
 - a dev release of one changed service: 1 build, 1 scan, 1 push, one GitOps commit;
 - a release with nothing changed: no build, no scan, no push, no commit;
-- status over every environment and a promotion: one clone of the GitOps repository, and a
-  control where prod lives on another branch (two clones)."""
+- status over every environment and a promotion: one clone of the GitOps repository (for status
+  without a checkout: one `git cat-file --batch` per environment), and a control where prod lives
+  on another branch (two clones)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,12 @@ def test_status_and_a_promotion_clone_the_gitops_repository_once(
     status = run_cli("--json", "status", cwd=shop.root)
     assert status.code == 0, status.err
     assert {e["environment"] for e in status.json()["environments"]} == {"dev", "prod"}  # type: ignore[index]
-    assert log.count("git")["clone"] == 1, log.count("git")
+    git_counts = log.count("git")
+    assert git_counts["clone"] == 1, git_counts
+    # No checkout: the tree listed once, one `cat-file --batch` per environment folder, nothing
+    # written or reset (the files come from git's objects).
+    assert git_counts["ls-tree"] == 1 and git_counts["cat-file"] == 2, git_counts
+    assert git_counts["reset"] == 0 and git_counts["checkout"] == 0, git_counts
     # --json: the JSON has every row; stderr has one line per environment, no tables.
     assert "prod @ " in status.err and "digest" not in status.err
     human = run_cli("status", cwd=shop.root)

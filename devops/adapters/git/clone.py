@@ -1,5 +1,9 @@
 """A GitOps repository as a shallow clone in a temporary folder: read, write, commit, push, fetch.
 
+A clone for reading (`checkout=False`: `devops status`) is made without a checkout: reads come
+from git's object database at the tip (devops/adapters/git/tip.py, one `git cat-file --batch`
+per environment folder); its work tree is checked out only if something is written after all.
+
 Implements the repository port of devops/app/gitops_publish.py (which decides what to write and
 when to push again). The clone is removed when the `with` block ends, on exceptions and
 KeyboardInterrupt, and at interpreter exit if a caller forgot the `with`. The user's work tree
@@ -24,6 +28,7 @@ from pathlib import Path
 from devops.adapters.git.credentials import Remote
 from devops.adapters.git.push import classify_push
 from devops.adapters.git.runner import GitRunner, last_line
+from devops.adapters.git.tip import TipFiles
 from devops.domain import documents
 from devops.domain.gitops.repository import HistoryEntry, PushRejection
 from devops.errors import BadInput, ExternalError, ToolFailed, ToolTimeout
@@ -55,6 +60,8 @@ class _Folder:
     def __init__(self, workdir: Path) -> None:
         self.users = 0
         self.touched = False  # written, or moved off its branch: not shared again
+        self.checked_out = False  # the work tree exists (else reads come from the tip's objects)
+        self.tip: TipFiles | None = None
         self.cleanup = weakref.finalize(self, shutil.rmtree, str(workdir), True)
 
     def release(self) -> None:
@@ -97,7 +104,7 @@ class GitClone:
 
     @classmethod
     def open(cls, settings: CloneSettings, env: dict[str, str], secrets: tuple[str, ...], *,
-             depth: int | None = None) -> GitClone:
+             depth: int | None = None, checkout: bool = True) -> GitClone:
         """Clone `settings.branch` (shallow) into a temporary folder; `env` authenticates git.
 
         ExternalError (exit 3) when the repository cannot be reached; BadInput (exit 2) when
@@ -106,7 +113,7 @@ class GitClone:
         workdir = Path(tempfile.mkdtemp(prefix="devops-gitops-"))
         clone = cls(settings, workdir, GitRunner(workdir / "repo", env, secrets, settings.timeout_seconds))
         try:
-            clone._clone(depth or CLONE_DEPTH)
+            clone._clone(depth or CLONE_DEPTH, checkout)
         except BaseException:  # also KeyboardInterrupt: never leave the clone behind
             clone.close()
             raise
@@ -125,12 +132,13 @@ class GitClone:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _clone(self, depth: int) -> None:
+    def _clone(self, depth: int, checkout: bool = True) -> None:
         branch, remote = self.settings.branch, self.settings.remote
         # core.autocrlf=false in the clone: a user's global autocrlf must not rewrite the line
         # endings of files we promise to keep byte for byte (checkout or add would).
-        result = self._git("clone", "--quiet", "--no-tags", "--single-branch", "--branch", branch,
-                           "--config", "core.autocrlf=false", f"--depth={depth}", remote.url, str(self.clone_dir),
+        result = self._git("clone", "--quiet", "--no-tags", *(() if checkout else ("--no-checkout",)),
+                           "--single-branch", "--branch", branch, "--config", "core.autocrlf=false",
+                           f"--depth={depth}", remote.url, str(self.clone_dir),
                            check=False, cwd=self.workdir)
         if not result.ok:
             if "not found in upstream" in result.stderr:
@@ -140,6 +148,7 @@ class GitClone:
                                 f"{last_line(result)}",
                                 hint=f"check {remote.setting}, the network and the credentials; nothing was written")
         self._commit = self._head()
+        self._folder.checked_out = checkout
 
     def _head(self) -> str:
         return self._git("rev-parse", "HEAD").stdout.strip()
@@ -165,11 +174,40 @@ class GitClone:
     def _path(self, relative: str) -> Path:
         # The config checked these paths are relative without `..`; a symlink committed to the
         # repository could still lead outside the clone (or into another environment), so every
-        # read and write goes through this check, which refuses symlinks (exit 2).
+        # read and write goes through this check, which refuses symlinks (exit 2); before the
+        # checkout, the same check runs on the tip's tree.
+        if not self._folder.checked_out:
+            self._tip().check(relative, f"{self.remote} ({self.settings.key})")
+            return self.clone_dir / relative
         return inside_clone(self.clone_dir, relative, f"{self.remote} ({self.settings.key})")
 
+    def _tip(self) -> TipFiles:
+        folder = self._folder
+        if folder.tip is None:
+            folder.tip = TipFiles(self._git, self._commit or self._head(), self.remote)
+        return folder.tip
+
+    def _worktree(self) -> None:
+        """Check the tip out (once), before anything is written or committed."""
+        if not self._folder.checked_out:
+            self._git("reset", "--quiet", "--hard", "HEAD")
+            self._folder.checked_out, self._folder.tip = True, None
+
+    @property
+    def files_read(self) -> int:
+        """Files read from git's object database so far (tests count them)."""
+        return self._folder.tip.blobs_read if self._folder.tip is not None else 0
+
+    def prefetch(self, folder: str) -> None:
+        """Read the files under `folder` (an environment's) in one go, before they are asked for."""
+        if not self._folder.checked_out:
+            self._tip().prefetch(folder, f"{self.remote} ({self.settings.key})")
+
     def read_text(self, relative: str) -> str | None:
-        """The text of a file of the work tree; None when it does not exist."""
+        """The text of a file at the tip; None when it does not exist."""
+        if not self._folder.checked_out:
+            data = self._tip().read(relative, f"{self.remote} ({self.settings.key})")
+            return None if data is None else documents.decode(data, f"{self.remote}: {relative}")
         self._path(relative)
         try:
             data = (self.clone_dir / relative).read_bytes()
@@ -182,6 +220,7 @@ class GitClone:
 
     def write_text(self, relative: str, text: str) -> None:
         """Write a file of the work tree (UTF-8, the line endings as given)."""
+        self._worktree()
         self._path(relative)
         self._folder.touched = True
         target = self.clone_dir / relative
@@ -229,6 +268,7 @@ class GitClone:
         author = {"GIT_AUTHOR_NAME": self.settings.author_name, "GIT_AUTHOR_EMAIL": self.settings.author_email,
                   "GIT_COMMITTER_NAME": self.settings.author_name,
                   "GIT_COMMITTER_EMAIL": self.settings.author_email}
+        self._worktree()
         self._git("add", "--", *files)
         self._git("-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", "commit", "--quiet",
                   "--no-verify", "-F", "-", env=author, stdin=message)
@@ -256,6 +296,7 @@ class GitClone:
                             f"+refs/heads/{branch}:refs/remotes/origin/{branch}", check=False)
         if fetched.ok:
             self._git("reset", "--quiet", "--hard", f"refs/remotes/origin/{branch}")
+            self._folder.checked_out, self._folder.tip = True, None
             return self._head()
         if "couldn't find remote ref" not in fetched.stderr:
             raise ExternalError(f"cannot fetch {branch} from {self.remote}: {last_line(fetched)}",

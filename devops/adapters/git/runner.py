@@ -17,11 +17,12 @@ def git_run(
     check: bool = True,
     timeout: float = 120,
     stdin: str | None = None,
+    binary: bool = False,
 ) -> ProcessResult:
     """`git ARGS` in `cwd`, with `env` added to the process environment."""
     full_env = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never", **(env or {})}
     return run(["git", *args], cwd=cwd, env=full_env, secrets=secrets, check=check, timeout=timeout,
-               stdin=stdin, install_hint="apt-get install git")
+               stdin=stdin, install_hint="apt-get install git", binary=binary)
 
 
 class GitRunner:
@@ -33,10 +34,10 @@ class GitRunner:
         self.count = 0
 
     def __call__(self, *args: str, check: bool = True, timeout: float | None = None, cwd: Path | None = None,
-                 env: dict[str, str] | None = None, stdin: str | None = None) -> ProcessResult:
+                 env: dict[str, str] | None = None, stdin: str | None = None, binary: bool = False) -> ProcessResult:
         self.count += 1
         return git_run(list(args), cwd or self.cwd, env={**self.env, **(env or {})}, secrets=self.secrets,
-                       check=check, timeout=timeout or self.timeout, stdin=stdin)
+                       check=check, timeout=timeout or self.timeout, stdin=stdin, binary=binary)
 
 
 def last_line(result: ProcessResult) -> str:

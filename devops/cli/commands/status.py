@@ -26,7 +26,7 @@ def cli(app: AppContext, environments: tuple[str, ...]) -> int:
     for name in names:
         config.environment(name)
     sources = {name: env.promote_from for name, env in config.environments.items()}
-    steps = CliSteps(config, app.settings, app.reporter)
+    steps = CliSteps(config, app.settings, app.reporter, reads_only=True)
     click.get_current_context().call_on_close(steps.close)  # the GitOps clone shared by every environment
     freezes = {name: freeze_policy(config, name) for name in names}
     render_status(app.reporter, environment_status(names, sources, list(config.services), steps, now=app.now(),

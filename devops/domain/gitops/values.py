@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from devops.domain import documents
+from devops.domain.gitops import image_block
 from devops.domain.gitops.change import ImageRef
 from devops.errors import BadInput
 
@@ -203,8 +204,12 @@ def _set_paths(data: Any, changes: Mapping[KeyPath, str]) -> Any:
 
 def read_image(text: str, file: str) -> ImageRef | None:
     """The image a values file holds; None when its digest is empty (never released)."""
-    values = read_scalars(text, file, tuple(("image", k) for k in IMAGE_KEYS))
-    repository, tag, digest = (values[("image", k)] for k in IMAGE_KEYS)
+    fast = image_block.scan(text)  # most values files: one pass, no YAML parser
+    if fast is not None:
+        repository, tag, digest = fast
+    else:
+        values = read_scalars(text, file, tuple(("image", k) for k in IMAGE_KEYS))
+        repository, tag, digest = (values[("image", k)] for k in IMAGE_KEYS)
     for key, value in zip(IMAGE_KEYS, (repository, tag, digest), strict=True):
         if value is not None and not isinstance(value, str):
             raise BadInput(f"{file}: image.{key}: expected a string, got {value!r}")
