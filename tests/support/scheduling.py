@@ -2,9 +2,10 @@
 
 Each test gets an `xdist_group`: all tests of one group run on one worker, one after the other.
 
-- Shared-state groups, the only ones correctness depends on: the demo (the shipped config's
-  fixed registry namespace `techitfactory`), the shop images (fixed tags such as
-  `svc-test/*:ci` and `e2e-*:test`, built and run by four modules), the gates images (one
+- Shared-state groups, the only ones correctness depends on: the engine (the demo, with the
+  shipped config's fixed registry namespace `techitfactory`, and the shop's images, one tag set
+  built once and run by four modules, whose containers must not starve beside the demo's
+  builds), the gates images (one
   session builds and removes `gates-test/app:secret`) and npm in the working tree (`npm ci`
   into `services/<svc>/node_modules`).
 - Every other module is its own group, so module-scoped fixtures (a Prometheus, a rendered
@@ -13,8 +14,8 @@ Each test gets an `xdist_group`: all tests of one group run on one worker, one a
   hands their tests out one at a time to whichever worker is free, which fills the gaps.
 
 The heavy groups (FIRST) go first in the collection (xdist keeps that order with
-`--no-loadscope-reorder`): the demo and the shop images are the critical path, so they start at
-once on two workers while the third takes everything else. A serial run (`-p no:xdist`) only
+`--no-loadscope-reorder`): the engine group is the critical path, so it starts at once while the
+other workers take everything else. A serial run (`-p no:xdist`) only
 sees the new order, never a different outcome.
 """
 
@@ -26,8 +27,10 @@ import pytest
 
 # Longest first: the order in which the heavy groups start.
 SHARED_STATE_GROUPS: dict[str, tuple[str, ...]] = {
-    "demo": ("tests/demo/test_demo.py", "tests/demo/test_demo_faults.py"),
-    "shop-images": (
+    # One worker for both: the demo's builds beside the shop's containers starved the containers
+    # (health checks over their 3 s timeout, readiness past 60 s) on two cores.
+    "engine": (
+        "tests/demo/test_demo.py", "tests/demo/test_demo_faults.py",
         "tests/services/test_images.py",
         "tests/observability/e2e/",
         "tests/services/test_e2e_shop.py",
@@ -53,7 +56,7 @@ def group_of(where: str) -> str | None:
 # The groups moved to the front, in this order. `npm-worktree` stays where the collection puts
 # it (late): the services' own suites have timing-sensitive tests (a MongoDB stand-in that must
 # start in 20 s, concurrent cart updates) that failed while the image builds loaded both cores.
-FIRST = ("demo", "shop-images", "gates-images")
+FIRST = ("engine", "gates-images")
 
 
 def assign_groups(items: list[pytest.Item], root: Path) -> None:
