@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from devops.domain.gitops.model_errors import first_problem
 from devops.domain.gitops.record import ReleasedBy, dump
 from devops.domain.types import Bool, Int, Line, parse_timestamp
 from devops.errors import BadInput
@@ -90,9 +91,7 @@ def validate(data: Any, file: str, *, environment: str | None = None) -> FreezeF
     try:
         freeze = FreezeFile.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        raise BadInput(f"{file}: {where}: {error['msg'].removeprefix('Value error, ')}",
+        raise BadInput(f"{file}: {first_problem(exc)}",
                        hint="fix it by hand, or run `devops freeze` / `devops unfreeze` to write it anew") from None
     if environment is not None and freeze.environment != environment:
         raise BadInput(f"{file}: environment: the file says {freeze.environment!r}, expected {environment!r}")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from devops.domain.gitops.model_errors import first_problem
 from devops.domain.types import Bool, Count, Int, Line, check_name, parse_timestamp
 from devops.errors import BadInput
 
@@ -215,11 +216,7 @@ def validate(data: Any, file: str, *, environment: str | None = None) -> Release
     try:
         record = ReleaseRecord.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        message = error["msg"].removeprefix("Value error, ")
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise BadInput(f"{file}: {where}: {message}{more}",
+        raise BadInput(f"{file}: {first_problem(exc)}",
                        hint="fix the record by hand or restore it with devops rollback") from None
     if environment is not None and record.environment != environment:
         raise BadInput(f"{file}: environment: the record says {record.environment!r}, expected {environment!r}")

@@ -145,9 +145,10 @@ def test_docker_hub_without_credentials_is_bad_input() -> None:
     login(FakeEngine(), LOCAL)  # control: a local registry without credentials is fine
 
 
-def test_no_progress_is_silent() -> None:
+def test_no_progress_is_silent(capsys: pytest.CaptureFixture[str]) -> None:
     with no_progress("build", ["a"]) as sink:
         sink("a", "building")
+    assert capsys.readouterr() == ("", ""), "no progress means nothing printed"
 
 
 def test_a_build_alone_never_asks_the_registry() -> None:

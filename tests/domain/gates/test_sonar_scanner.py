@@ -75,4 +75,4 @@ def test_arguments_that_would_move_the_token_or_the_result_are_refused(arg: str)
 
 
 def test_control_other_arguments_pass() -> None:
-    check_scanner_args(["-Dsonar.exclusions=**/*.js", "--sonar-verbose", "--"])
+    assert check_scanner_args(["-Dsonar.exclusions=**/*.js", "--sonar-verbose", "--"]) is None  # no BadInput
