@@ -138,6 +138,16 @@ def known_digests(plans: Sequence[ServicePlan], current: Mapping[str, str], prev
     return known
 
 
+def running_tag(plan: ServicePlan, previous: ReleaseRecord, current: Mapping[str, str], steps: ReleaseSteps) -> str:
+    """The tag of what the environment runs: its record entry's when that entry is the running
+    digest (no git asked: a release with nothing to do costs no revision lookup), else the tag
+    this source would get."""
+    entry = previous.services.get(plan.service)
+    if entry is not None and entry.tag and entry.digest == current.get(plan.service):
+        return entry.tag
+    return steps.human_tag(plan)
+
+
 def release(environment: str, services: Sequence[str], order: Sequence[str], steps: ReleaseSteps, *,
             now: dt.datetime, dry_run: bool = False, mode: str | None = None,
             admit: Admit | None = None) -> ReleaseReport:
@@ -153,14 +163,15 @@ def release(environment: str, services: Sequence[str], order: Sequence[str], ste
         for plan in plans:
             if plan not in candidates:
                 report.services.append(ServiceRelease(
-                    plan.service, "unchanged", plan.repository, steps.human_tag(plan), current[plan.service],
-                    current[plan.service], note="the environment already runs this digest"))
+                    plan.service, "unchanged", plan.repository, running_tag(plan, previous, current, steps),
+                    current[plan.service], current[plan.service], note="the environment already runs this digest"))
         held_back = held(previous)  # digests an automatic rollback replaced: never released again by itself
         for plan in [p for p in candidates if known[p.service] and held_back.get(p.service) == known[p.service]]:
             candidates.remove(plan)
             report.services.append(ServiceRelease(
-                plan.service, "unchanged", plan.repository, steps.human_tag(plan), current[plan.service],
-                current[plan.service], note="held: rolled back automatically after its verification failed; "
+                plan.service, "unchanged", plan.repository, running_tag(plan, previous, current, steps),
+                current[plan.service], current[plan.service],
+                note="held: rolled back automatically after its verification failed; "
                                             "change the service to release it again"))
         releases = {p.service: ServiceRelease(p.service, "would-release", p.repository, steps.human_tag(p),
                                               known[p.service] or "", current[p.service]) for p in candidates}

@@ -15,33 +15,33 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from devops.app.auto_rollback import auto_rollback
 from devops.app.freeze import admission
 from devops.app.notify import NO_NOTIFIER, Notifier
-from devops.app.promote import PromotionSteps, promote
 from devops.app.release import ReleaseSteps, release
-from devops.app.rollback import RollbackRepository, RollbackSteps
-from devops.app.signatures import SignatureGate
-from devops.app.verify_run import VerifyPorts, verify_release
-from devops.config.model import Config
-from devops.domain.notify.release_events import break_glass_event, release_event
 from devops.domain.release.evidence import EvidencePolicy, utc_now
 from devops.domain.release.freeze import FreezePolicy
 from devops.domain.release.results import ReleaseReport
-from devops.domain.release.verification import FAILED
 from devops.errors import DevopsError
+
+if TYPE_CHECKING:  # what only some runs need is imported when they need it (a no-op release stays cheap)
+    from devops.app.promote import PromotionSteps
+    from devops.app.rollback import RollbackRepository, RollbackSteps
+    from devops.app.signatures import SignatureGate
+    from devops.app.verify_run import VerifyPorts
+    from devops.config.model import Config
 
 
 def _quiet(_message: str) -> None:
     """A warning nobody asked to see."""
 
 
-class ReleaseRunSteps(ReleaseSteps, PromotionSteps, RollbackSteps, Protocol):
-    """Everything a release run may need of the outside world (devops/wiring/release.py::CliSteps)."""
+if TYPE_CHECKING:
+    class ReleaseRunSteps(ReleaseSteps, PromotionSteps, RollbackSteps, Protocol):
+        """Everything a release run may need of the outside world (devops/wiring/release.py::CliSteps)."""
 
-    def open_repo(self, environment: str) -> AbstractContextManager[RollbackRepository]: ...
+        def open_repo(self, environment: str) -> AbstractContextManager[RollbackRepository]: ...
 
 
 @dataclass(frozen=True)
@@ -77,16 +77,24 @@ def run_release(config: Config, request: ReleaseRequest, steps: ReleaseRunSteps,
     now = governance.clock()
     admit = admission(environment, governance.freezes, request.break_glass, steps.released_by, now, governance.warn)
     if target.promote_from:
+        from devops.app.promote import promote
+
         report = promote(environment, target.promote_from, chosen, order, steps, governance.evidence, now=now,
                          dry_run=request.dry_run, mode=request.mode, admit=admit, signatures=governance.signatures)
     else:
         report = release(environment, chosen or order, order, steps, now=now, dry_run=request.dry_run,
                          mode=request.mode, admit=admit)
+    from devops.app.verify_run import verify_release
+    from devops.domain.notify.release_events import break_glass_event, release_event
+    from devops.domain.release.verification import FAILED
+
     for event in (release_event(report, now), break_glass_event(report, now)):
         if event is not None:
             governance.notifier.notify(event)
     error = verify_release(report, config, chosen or order, verify, now=governance.clock)
     verdict = report.verification.verification.verdict if report.verification is not None else None
     if verdict == FAILED and target.auto_rollback:
+        from devops.app.auto_rollback import auto_rollback
+
         error = auto_rollback(report, order, steps, now=governance.clock(), notifier=governance.notifier) or error
     return report, error

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from devops.app.plan import ImageLookup
     from devops.config import Config
     from devops.domain.images.plan import Plan, ServicePlan
-    from devops.domain.images.results import BuildResult, ImagesReport
+    from devops.domain.images.results import BuildResult, ImagesReport, Revision
     from devops.wiring.settings import RuntimeSettings
 
 
@@ -74,7 +74,8 @@ def progress(app: Run, verb: str, items: Sequence[str]) -> Iterator[Callable[[st
         yield sink
 
 
-def images_settings(app: Run, *, no_cache: bool = False) -> ImagesSettings:
+def images_settings(app: Run, *, no_cache: bool = False, revision: Revision | None = None) -> ImagesSettings:
+    """`revision`: the run's, when it already has one (a release asks git once, not per step)."""
     from devops.app.images_run import ImagesSettings
 
     config = app.config
@@ -82,7 +83,7 @@ def images_settings(app: Run, *, no_cache: bool = False) -> ImagesSettings:
         builder=config.build.builder,
         parallelism=wiring.parallelism(config),
         timeout=config.build.timeout_seconds,
-        revision=wiring.revision(config),
+        revision=revision if revision is not None else wiring.revision(config),
         source_url=wiring.source_url(config, app.settings),
         retry=wiring.retry_settings(config),
         registry_path=lambda service: wiring.registry_path(config, service),
@@ -124,12 +125,13 @@ def images_ports(app: Run, *, no_cache: bool = False) -> ImagesPorts:
 
 
 def run_images(app: Run, plans: Sequence[ServicePlan], engine: DockerEngine, registry: RegistryClient | None,
-               *, build: bool, push: bool, no_cache: bool = False,
+               *, build: bool, push: bool, no_cache: bool = False, revision: Revision | None = None,
                on_built: Callable[[BuildResult], None] = lambda result: None) -> ImagesReport:
     """Build (or find the earlier build of) and push the planned services; nothing rendered."""
     from devops.app.images_run import run_images as run
 
-    return run(plans, engine, registry, images_settings(app, no_cache=no_cache), build=build, push=push,
+    return run(plans, engine, registry, images_settings(app, no_cache=no_cache, revision=revision),
+               build=build, push=push,
                progress=lambda verb, items: progress(app, verb, items), on_built=on_built)
 
 

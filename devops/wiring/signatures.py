@@ -10,6 +10,7 @@ its file; a key policy reads its public key file.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -30,6 +31,7 @@ from devops.wiring.settings import RuntimeSettings
 
 if TYPE_CHECKING:
     from devops.adapters.sigstore.attestor import Attachment, Existing, RegistryAttestations, Signer
+    from devops.adapters.sigstore.bundle import SignedBundle
     from devops.adapters.sigstore.verify import Policy
     from devops.app.gitops_publish import GitOpsSession
 
@@ -213,13 +215,21 @@ class Session:
 
     def __init__(self, attestations: RegistryAttestations, signer: Signer) -> None:
         self.attestations, self.signer = attestations, signer
+        # Services are attached concurrently; signing itself goes one at a time (a keyless
+        # signer's session, its transparency-log client, is not known to be thread-safe).
+        self._signing = threading.Lock()
+
+    def _sign(self, statement: Statement) -> SignedBundle:
+        with self._signing:
+            return self.signer.sign(statement)
 
     @property
     def identity(self) -> str:
         return self.signer.identity
 
     def attach(self, repository: str, digest: str, statement: Statement, *, classic: bool) -> Attachment:
-        return self.attestations.attach(repository, digest, self.signer.sign(statement), classic=classic)
+        return self.attestations.attach(repository, digest, self._sign(statement), classic=classic)
 
     def attach_classic_signature(self, repository: str, digest: str) -> str:
-        return self.attestations.attach_classic_signature(repository, digest, self.signer)
+        with self._signing:  # the classic payload is signed inside; the upload is short
+            return self.attestations.attach_classic_signature(repository, digest, self.signer)

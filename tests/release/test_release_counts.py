@@ -41,23 +41,35 @@ def test_one_changed_service_costs_one_build_scan_push_and_commit_and_no_change_
     assert second.code == 0, second.err
     assert {s["service"]: s["status"] for s in second.json()["services"]} == {  # type: ignore[index]
         "alpha": "unchanged", "beta": "released"}
+    git_counts = log.count("git")  # before the test's own git calls below
     docker = log.count("docker")
     assert builds(log) == 1, docker
     assert docker["push"] == 1, docker  # one push per image; the other tags through the registry API
     scans = [c for c in log.calls("trivy") if "image" in c]
     assert len(scans) == 1 and any("/beta:" in arg for arg in scans[0]), scans
     assert len(shop.commits()) == len(commits) + 1, "one GitOps commit"
-    assert log.count("git")["clone"] == 1
+    assert git_counts["clone"] == 1
+    # The source revision (commit, dirtiness, semver tag) is asked once for the build labels and
+    # the record; 16 git processes in all (what one service cost before issue 18: 16).
+    assert git_counts["log"] == 1 and git_counts["tag"] == 1 and git_counts["status"] == 1, git_counts
+    assert sum(git_counts.values()) <= 16, git_counts
 
-    log.reset()
     commits = shop.commits()
+    log.reset()
     noop = run_cli("--json", "release", "--env", "dev", cwd=shop.root)
     assert noop.code == 0, noop.err
     assert [s["status"] for s in noop.json()["services"]] == ["unchanged", "unchanged"]  # type: ignore[index]
     docker = log.count("docker")
     assert builds(log) == 0 and docker["push"] == 0, docker
+    # Nothing to do: the build identity (two `ls-files`), one clone and its `rev-parse`; no revision
+    # lookup (the unchanged rows show the tag the record holds).
+    git_counts = log.count("git")
     assert [c for c in log.calls("trivy") if "image" in c] == []
     assert shop.commits() == commits
+    assert git_counts["log"] == git_counts["tag"] == git_counts["status"] == 0, git_counts
+    assert sum(git_counts.values()) == 4, git_counts
+    assert {s["service"]: s["tag"] for s in noop.json()["services"]} == {  # type: ignore[index]
+        s["service"]: s["tag"] for s in second.json()["services"]}  # type: ignore[index]
 
 
 def test_status_and_a_promotion_clone_the_gitops_repository_once(

@@ -36,6 +36,7 @@ def cli(app: AppContext, environment: str, services_csv: str | None, kinds: tupl
     """Sign and attach the evidence of --env's recorded digests (docs/supply-chain.md)."""
     from devops.app.attest import AttestOptions, attest
     from devops.report.signatures import render_attest
+    from devops.wiring.adapters import parallelism
     from devops.wiring.signatures import CliAttestSteps, signing_run, sonar_project
 
     config = app.config
@@ -47,6 +48,7 @@ def cli(app: AppContext, environment: str, services_csv: str | None, kinds: tupl
     options = AttestOptions(
         environment, chosen, list(config.services), signing_run(config, app.settings), sonar_project(config),
         signing.method, kinds=tuple(k for k in EvidenceKind if k.value in kinds) if kinds else tuple(EvidenceKind),
-        classic_tags=signing.classic_tags if classic_tags is None else classic_tags, force=force, dry_run=dry_run)
+        classic_tags=signing.classic_tags if classic_tags is None else classic_tags, force=force, dry_run=dry_run,
+        parallelism=parallelism(config))
     render_attest(app.reporter, attest(options, CliAttestSteps(config, app.settings, app.reporter)))
     return 0

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
     from devops.app.images import ImagesReport
     from devops.app.plan import ServicePlan
-    from devops.domain.images.results import BuildResult
+    from devops.domain.images.results import BuildResult, Revision
 
 
 @json_result("devops.report.release_models:ReleaseModel")
@@ -55,7 +55,8 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
     for name in chosen:
         config.service(name)
     arguments = parse_build_args(build_args, environ=app.settings.environ)
-    steps = CliSteps(config, app.settings, app.reporter, build_args=arguments, images=_Images(app))
+    steps = CliSteps(config, app.settings, app.reporter, build_args=arguments)
+    steps.images = _Images(app, lambda: steps.revision)  # one revision lookup for the builds and the record
     click.get_current_context().call_on_close(steps.close)  # one GitOps clone for the run
     rules = governance(config, app.settings, app.reporter, environment, app.now)
     report, failed = run_release(config, ReleaseRequest(environment, tuple(chosen), dry_run, mode, break_glass), steps,
@@ -71,14 +72,16 @@ def cli(app: AppContext, environment: str, services_csv: str | None, services: t
 class _Images:
     """`devops build`'s building and `devops push`'s login, for the release steps."""
 
-    def __init__(self, app: AppContext) -> None:
+    def __init__(self, app: AppContext, revision: Callable[[], Revision]) -> None:
         self.app = app
+        self.revision = revision
 
     def build(self, plans: Sequence[ServicePlan], engine: DockerEngine,
               on_built: Callable[[BuildResult], None] = lambda result: None) -> ImagesReport:
         from devops.wiring.images import run_images
 
-        return run_images(self.app, plans, engine, None, build=True, push=False, on_built=on_built)
+        return run_images(self.app, plans, engine, None, build=True, push=False, revision=self.revision(),
+                          on_built=on_built)
 
     def login(self, engine: DockerEngine) -> None:
         from devops.wiring.images import login
