@@ -4,12 +4,15 @@ anything is asked or signed."""
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 
 from devops.app.attest import AttestOptions, attest
 from devops.domain.attestation.predicates import EvidenceKind
 from devops.domain.attestation.release import SigningRun, SonarProject
-from devops.errors import ExitCode, GateFailed
+from devops.errors import ExitCode, ExternalError, GateFailed
 from tests.app.release.conftest import record_text
 from tests.app.supplychain.conftest import (
     DIGEST_A,
@@ -22,6 +25,7 @@ from tests.app.supplychain.conftest import (
     record_of,
     released,
 )
+from tests.fakes.attestations import FakeAttestations
 
 RUN = SigningRun("o/r", ".github/workflows/release.yml", "refs/heads/main",
                  "https://github.com/actions/runner/github-hosted", "https://github.com/o/r/actions/runs/1/attempts/1")
@@ -132,3 +136,44 @@ def test_nothing_with_evidence_opens_no_signer(gitops: Gitops, steps: Steps) -> 
     released(gitops, "dev", verified=False, alpha=DIGEST_A)
     report = attest(options(kinds=(EvidenceKind.VERIFICATION,)), steps)
     assert steps.opened == [] and [k.status for k in report.services[0].kinds] == ["skipped"]
+
+
+class _Meeting(FakeAttestations):
+    """Attachments that prove two services are attached at once: alpha's first attachment waits
+    (bounded) until beta's has started; one after the other it would time out."""
+
+    def __init__(self, fail_for: str = "") -> None:
+        super().__init__()
+        self.beta_started = threading.Event()
+        self.order: list[tuple[str, str]] = []
+        self.fail_for = fail_for
+
+    def attach(self, repository: str, digest: str, statement: Any, identity: str, *, classic: bool) -> Any:
+        service = repository.rsplit("/", 1)[-1]
+        self.order.append((service, statement.predicate_type))
+        if service == "beta":
+            self.beta_started.set()
+        elif not self.beta_started.wait(timeout=10):
+            raise AssertionError("beta was not attached while alpha was")
+        if service == self.fail_for:
+            raise ExternalError(f"registry refused {service}")
+        return super().attach(repository, digest, statement, identity, classic=classic)
+
+
+def test_services_are_attached_at_once_each_ones_kinds_in_order_results_in_plan_order(
+        gitops: Gitops, steps: Steps) -> None:
+    released(gitops, "dev", alpha=DIGEST_A, beta=DIGEST_B)
+    steps.attestations = meeting = _Meeting()
+    report = attest(options(parallelism=2), steps)
+    assert [s.service for s in report.services] == ["alpha", "beta"]
+    assert report.count("signed") == 12
+    for service in ("alpha", "beta"):
+        assert [kind for name, kind in meeting.order if name == service] == [k.predicate_type for k in ALL]
+
+
+def test_a_failed_attachment_is_raised_after_the_other_services_ended(gitops: Gitops, steps: Steps) -> None:
+    released(gitops, "dev", alpha=DIGEST_A, beta=DIGEST_B)
+    steps.attestations = _Meeting(fail_for="alpha")
+    with pytest.raises(ExternalError, match="registry refused alpha"):
+        attest(options(parallelism=2), steps)
+    assert len(stored(steps, "beta", DIGEST_B)) == 6  # beta's evidence is attached; a re-run signs only alpha's
