@@ -149,7 +149,8 @@ def markdown(sides: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sides", default="plain,release")
+    parser.add_argument("--sides", default="plain,release",
+                        help="plain, release, release@CHECKOUT (another checkout's devops/), in this order")
     parser.add_argument("--services", default=",".join(bs.SHOP_SERVICES))
     parser.add_argument("--out", type=Path, required=True, help="Markdown file")
     parser.add_argument("--json", type=Path, help="the raw events and samples")
@@ -170,8 +171,10 @@ def main(argv: list[str] | None = None) -> int:
                     if root is None:
                         root, _ = bs.shop_project(where / "a", "unused", proxy.address, services)
                     steps = plain_side(where, root, services, standins, shims, cleanup)
-                else:
-                    steps = release_side(where, services, standins, shims, proxy, opts.checkout.resolve(), cleanup)
+                else:  # "release", or "release@CHECKOUT" to measure another checkout's devops/ in the same run
+                    checkout = Path(side.partition("@")[2]) if "@" in side else opts.checkout
+                    steps = release_side(where / side.replace("/", "_"), services, standins, shims, proxy,
+                                         checkout.resolve(), cleanup)
                 bs.say(f"timeline: {side}")
                 out.append(run_side(side, steps, shims, proxy))
                 bs.say(f"timeline: {side} {out[-1]['seconds']} s, CPU {out[-1]['cpu']}")

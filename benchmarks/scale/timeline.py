@@ -119,24 +119,21 @@ def _machine() -> tuple[float, float]:
     return (total - idle) / TICK, total / TICK
 
 
-def _containers(ignore: frozenset[str]) -> float:
-    """CPU of every container cgroup (the removed ones included, as their parent keeps them),
-    less the current usage of the `ignore`d ones (containers that ran before: other sessions'
-    services, whose CPU is not this command's)."""
+def _containers() -> dict[str, float]:
+    """CPU seconds of Docker's parent cgroup (which keeps the usage of removed containers: the
+    build steps' containers) as "containers", and of each container there now as "c:<id>"."""
+    found: dict[str, float] = {}
     try:
-        total = int(DOCKER_CGROUP.read_text())
+        found["containers"] = int(DOCKER_CGROUP.read_text()) / 1e9
+        for child in DOCKER_CGROUP.parent.iterdir():
+            if child.is_dir():
+                try:
+                    found[f"c:{child.name}"] = int((child / "cpuacct.usage").read_text()) / 1e9
+                except (OSError, ValueError):
+                    pass  # it ended between the listing and the read
     except (OSError, ValueError):
-        return 0.0
-    for name in ignore:
-        try:
-            total -= int((DOCKER_CGROUP.parent / name / "cpuacct.usage").read_text())
-        except (OSError, ValueError):
-            pass  # it ended: its usage stays in the parent's, a small overcount
-    return total / 1e9
-
-
-def _running_containers() -> frozenset[str]:
-    return frozenset(p.name for p in DOCKER_CGROUP.parent.iterdir() if p.is_dir())
+        found.setdefault("containers", 0.0)
+    return found
 
 
 SOURCES = ("machine", "dockerd", "containerd", "registry", "containers")
@@ -154,12 +151,11 @@ class CpuSampler:
                       "registry": _pid("docker-registry") or _pid("registry")}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._before = _running_containers() if DOCKER_CGROUP.exists() else frozenset()
+        self._lasting: set[str] = set()  # containers still running at the end: not ours (services)
 
     def read(self) -> dict[str, float]:
         busy, _total = _machine()
-        return {"machine": busy, **{k: _proc_cpu(p) for k, p in self._pids.items()},
-                "containers": _containers(self._before)}
+        return {"machine": busy, **{k: _proc_cpu(p) for k, p in self._pids.items()}, **_containers()}
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -174,6 +170,9 @@ class CpuSampler:
         self._stop.set()
         self._thread.join()
         self.samples.append((time.time(), self.read()))
+        # A build step's container is removed when the step ends; one still running now is a
+        # service someone started (other sessions' demos): its CPU is not the command's.
+        self._lasting = {k for k in self.samples[-1][1] if k.startswith("c:")}
 
     def at(self, moment: float) -> dict[str, float]:
         """The counters at `moment` (the last sample at or before it; the first one before any)."""
@@ -186,7 +185,10 @@ class CpuSampler:
 
     def between(self, start: float, end: float) -> dict[str, float]:
         a, b = self.at(start), self.at(end)
-        return {k: round(b[k] - a[k], 2) for k in SOURCES}
+        out = {k: round(b[k] - a[k], 2) for k in SOURCES}
+        lasting = sum(b.get(k, 0.0) - a.get(k, 0.0) for k in self._lasting)
+        out["containers"] = round(out["containers"] - lasting, 2)
+        return out
 
     def busy_cores(self, start: float, end: float, step: float = 1.0) -> list[tuple[float, float]]:
         """(seconds since start, busy cores of the machine) per `step` seconds."""

@@ -215,6 +215,12 @@ class Trivy:
         return [*(("--cache-backend", self.settings.cache_backend) if self.settings.cache_backend else ()),
                 *self._db_args()]
 
+    def with_cache_backend(self, backend: str) -> Trivy:
+        """The same Trivy keeping the layers it analyses in `backend` (e.g. "memory")."""
+        from dataclasses import replace
+
+        return Trivy(replace(self.settings, cache_backend=backend), timeout=self.timeout)
+
     def _server_env(self) -> dict[str, str] | None:
         return {"TRIVY_TOKEN": self.settings.server_token} if self.settings.server_token else None
 

@@ -208,7 +208,7 @@ class CliSteps:
                 self.engine.tag(f"{plan.repository}@{digest}", plan.image)
                 pulled.add(plan.service)
         by_image = {p.image: p for p in plans}
-        scanner = _ReleaseTrivy(self.trivy)
+        scanner = _ReleaseTrivy(self.trivy, serve=len(plans) > 1)
         pipeline = ImagePipeline(scan=lambda plan, image: self._scan_service(plan, image, scanner.client()),
                                  push=self._push_identity, may_push=may_push,
                                  scans_at_once=SCANS_AT_ONCE, pushes_at_once=PUSHES_AT_ONCE)
@@ -319,14 +319,16 @@ class CliSteps:
 
 
 class _ReleaseTrivy:
-    """One `trivy server` for the scans of a release, started on the first scan and stopped when
-    the release's images are done: every layer is analysed once, whatever scans run at once
-    (with a layer cache per process, each scan analysed the shared base layers again; the cache
-    dir's bolt file admits one process). Fail closed: a server that does not start is the scan's
-    error (exit 3), never a pass."""
+    """One `trivy server` for the scans of a release of several images, started on the first scan
+    and stopped when the release's images are done: every layer is analysed once, whatever scans
+    run at once (with a layer cache per process, each scan analysed the shared base layers again;
+    the cache dir's bolt file admits one process, so the server keeps them in memory). Fail
+    closed: a server that does not start is the scan's error (exit 3), never a pass."""
 
-    def __init__(self, trivy: Trivy) -> None:
-        self._trivy = trivy
+    def __init__(self, trivy: Trivy, *, serve: bool = True) -> None:
+        # One image: no server to start and wait for, the image's layers in that Trivy's memory.
+        self._trivy = trivy if serve else trivy.with_cache_backend("memory")
+        self._serve = serve
         self._lock = threading.Lock()
         self._server: TrivyServer | None = None
         self._failed: DevopsError | None = None
@@ -336,6 +338,8 @@ class _ReleaseTrivy:
         import tempfile
         from pathlib import Path
 
+        if not self._serve:
+            return self._trivy
         with self._lock:
             if self._failed is not None:
                 raise self._failed  # the server did not start: every scan of the run says so, none retries

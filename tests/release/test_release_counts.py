@@ -55,6 +55,7 @@ def test_one_changed_service_costs_one_build_scan_push_and_commit_and_no_change_
     assert docker["push"] == 1, docker  # one push per image; the other tags through the registry API
     scans = [c for c in log.calls("trivy") if "image" in c]
     assert len(scans) == 1 and any("/beta:" in arg for arg in scans[0]), scans
+    assert log.count("trivy")["server"] == 0, "one image: no server to start"
     assert len(shop.commits()) == len(commits) + 1, "one GitOps commit"
     assert log.count("git")["clone"] == 1
 

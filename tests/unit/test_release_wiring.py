@@ -168,3 +168,7 @@ def test_the_scans_of_a_release_go_through_one_trivy_server(tmp_path: Path) -> N
     assert len(started) == 1
     shared.stop()
     assert started[0].stopped
+    # One image: no server, the configured Trivy with the image's layers in its memory.
+    alone = release._ReleaseTrivy(steps.trivy, serve=False)
+    assert alone.client().settings.cache_backend == "memory" and alone.client().settings.server is None
+    alone.stop()
