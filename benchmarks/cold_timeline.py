@@ -79,6 +79,8 @@ def plain_side(where: Path, root: Path, services: tuple[str, ...], standins: dic
     env = shims.env(dict(os.environ))
     env.pop("DOCKER_BUILDKIT", None)  # what `docker build` does when a user types it here
 
+    PLAIN_IMAGES[:] = [f"bench-plain-{run}/{service}" for service in services]
+
     def steps() -> None:
         for service in services:
             bs.timed(["docker", "build", "-q", "-t", f"bench-plain-{run}/{service}", *build_args,
@@ -86,6 +88,26 @@ def plain_side(where: Path, root: Path, services: tuple[str, ...], standins: dic
         for service in services:
             bs.timed(["trivy", "image", "--quiet", "--cache-dir", str(trivy_cache), "--skip-db-update",
                       "--offline-scan", "--scanners", scanners, f"bench-plain-{run}/{service}"], env=env)
+    return steps
+
+
+PLAIN_IMAGES: list[str] = []  # what the plain side built, for the push side
+
+
+def push_side(shims: TimelineShims, proxy: CountingProxy, cleanup: list[Callable[[], None]]) -> Callable[[], Any]:
+    """`docker push` of the plain side's images into a fresh namespace, one after the other: what
+    pushing costs on its own (the compression of every layer the registry cannot mount)."""
+    if not PLAIN_IMAGES:
+        raise SystemExit("the push side needs the plain side before it")
+    namespace = f"benchpush{uuid.uuid4().hex[:8]}"
+    targets = [f"{proxy.address}/{namespace}/{image.rsplit('/', 1)[1]}:cold" for image in PLAIN_IMAGES]
+    cleanup.append(lambda: bs.remove_images(targets))
+    env = shims.env(dict(os.environ))
+
+    def steps() -> None:
+        for image, target in zip(PLAIN_IMAGES, targets, strict=True):
+            bs.timed(["docker", "tag", image, target], env=env)
+            bs.timed(["docker", "push", target], env=env)
     return steps
 
 
@@ -121,7 +143,16 @@ def release_side(where: Path, services: tuple[str, ...], standins: dict[str, str
 
 
 def markdown(sides: list[dict[str, Any]]) -> str:
-    lines = []
+    lines = ["| side | wall s | dockerd | containers | registry | containerd | processes | ours (CPU s) "
+             "| ours / cores (s) | machine busy | load 1 min |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for side in sides:
+        cpu = side["cpu"]
+        lines.append(f"| {side['label']} | {side['seconds']} | {cpu['dockerd']} | {cpu['containers']} | "
+                     f"{cpu['registry']} | {cpu['containerd']} | {cpu['processes']} | {cpu['ours']} | "
+                     f"{cpu['ours'] / side['cores']:.1f} | {cpu['machine']} | "
+                     f"{side['load_start'][0]} -> {side['load_end'][0]} |")
+    lines.append("")
     for side in sides:
         cpu = side["cpu"]
         lines += [f"### {side['label']}: {side['seconds']} s wall "
@@ -150,7 +181,8 @@ def markdown(sides: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sides", default="plain,release",
-                        help="plain, release, release@CHECKOUT (another checkout's devops/), in this order")
+                        help="plain, push (the plain images pushed, after plain), release, release@CHECKOUT "
+                             "(another checkout's devops/), in this order")
     parser.add_argument("--services", default=",".join(bs.SHOP_SERVICES))
     parser.add_argument("--out", type=Path, required=True, help="Markdown file")
     parser.add_argument("--json", type=Path, help="the raw events and samples")
@@ -163,18 +195,22 @@ def main(argv: list[str] | None = None) -> int:
     out = []
     try:
         standins = bs.standin_args()
-        with CountingProxy(bs.REGISTRY) as proxy:
-            shims = TimelineShims(where / "bin")
-            root = None
-            for side in sides:
+        shims = TimelineShims(where / "bin")
+        root = None
+        for side in sides:
+            # A proxy (a registry name) per side: dockerd remembers which layers it pushed where and
+            # mounts them from there, so a side after another one's pushes would not be cold.
+            with CountingProxy(bs.REGISTRY) as proxy:
                 if side == "plain":
                     if root is None:
                         root, _ = bs.shop_project(where / "a", "unused", proxy.address, services)
                     steps = plain_side(where, root, services, standins, shims, cleanup)
+                elif side == "push":
+                    steps = push_side(shims, proxy, cleanup)
                 else:  # "release", or "release@CHECKOUT" to measure another checkout's devops/ in the same run
                     checkout = Path(side.partition("@")[2]) if "@" in side else opts.checkout
-                    steps = release_side(where / side.replace("/", "_"), services, standins, shims, proxy,
-                                         checkout.resolve(), cleanup)
+                    steps = release_side(where / f"{len(out)}-{side.replace('/', '_')}", services, standins, shims,
+                                         proxy, checkout.resolve(), cleanup)
                 bs.say(f"timeline: {side}")
                 out.append(run_side(side, steps, shims, proxy))
                 bs.say(f"timeline: {side} {out[-1]['seconds']} s, CPU {out[-1]['cpu']}")

@@ -97,7 +97,8 @@ class Event:
 
 
 def _pid(name: str) -> int | None:
-    found = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split()
+    """The oldest process of that name (tests start registries of their own beside the shared one)."""
+    found = subprocess.run(["pgrep", "-o", "-x", name], capture_output=True, text=True).stdout.split()
     return int(found[0]) if found else None
 
 
