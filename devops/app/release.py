@@ -232,10 +232,7 @@ def release(environment: str, services: Sequence[str], order: Sequence[str], ste
                 releases[plan.service].digest = done.digest
                 releases[plan.service].note = f"kept in the registry as {plan.repository}:{plan.inputs.tag} only"
             report.services.extend(releases.values())
-            message = f"release to {environment} stopped, nothing released: " + "; ".join(refused + failed) + (
-                "; passed its gates and kept under its identity tag only (the next release reuses it, no rebuild): "
-                + ", ".join(f"{p.service} ({p.repository}:{p.inputs.tag})" for p, _ in kept)
-                if kept else "; no image was pushed")
+            message = stopped(environment, refused + failed, [p for p, _ in kept])
             if refused:
                 raise GateFailed(message, hint="see `devops scan` / `devops gate sonar` for the findings")
             if len(errors) == 1 and len(failed) == 1:
@@ -285,6 +282,15 @@ def _ordered(report: ReleaseReport, order: Sequence[str]) -> ReleaseReport:
     report.services.sort(key=lambda s: rank.get(s.service, len(rank)))
     return report
 
+
+
+def stopped(environment: str, problems: Sequence[str], kept: Sequence[ServicePlan]) -> str:
+    """The one line of a release that stopped: every problem, then the images that passed their
+    own gates and are in the registry under their identity tag (or that none is)."""
+    where = ("; passed their own gates, kept in the registry under their identity tag only (the next "
+             "release reuses them, no rebuild): " + ", ".join(f"{p.service} ({p.repository}:{p.inputs.tag})"
+                                                           for p in kept)) if kept else "; no image was pushed"
+    return f"release to {environment} stopped, nothing released: " + "; ".join(problems) + where
 
 
 def passed(done: Delivered, sonar: SonarResult | None) -> bool:

@@ -190,6 +190,7 @@ class CliSteps:
         """Pull what the registry already has (the exact digest), build the rest; scan each image as
         soon as it is ready and push it under its identity tag only, as soon as `may_push` says its
         gates passed (devops/wiring/release_images.py)."""
+        from devops.domain.images.plan import push_first_order
         from devops.wiring.release_images import ImagePipeline
 
         if self.images is None:
@@ -217,8 +218,8 @@ class CliSteps:
             if not result.error and result.image in by_image:
                 pipeline.start(by_image[result.image], result)
 
-        try:
-            self._images = self.images.build(plans, self.engine, on_built=built)
+        try:  # images that bring new base layers first: their pushes overlap the builds that reuse them
+            self._images = self.images.build(push_first_order(list(plans)), self.engine, on_built=built)
             for outcome in self._images.outcomes:  # found or pulled, not built: they start now
                 if outcome.build is not None:
                     pipeline.start(outcome.plan, outcome.build)
