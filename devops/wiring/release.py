@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
-from devops.app.release import Prepared, ScanOutcome, SonarResult
+from devops.app.release import Delivered, MayPush, ScanOutcome, SonarResult
 from devops.app.verify_run import VerifyPorts
 from devops.config import Config
 from devops.domain.release.evidence import EvidenceSettings
-from devops.errors import ExternalError, GateFailed
+from devops.errors import DevopsError, GateFailed
 from devops.report.console import Reporter
 from devops.wiring import adapters as wiring
 from devops.wiring.gitops import GitOpsClones, open_gitops
@@ -30,13 +30,14 @@ from devops.wiring.settings import RuntimeSettings
 # Trivy processes of a release at once (each scan starts as its image is built): two where the
 # machine has the cores, so a scan does not wait for the one before it.
 SCANS_AT_ONCE = 2 if (os.cpu_count() or 1) >= 2 else 1
+# `docker push` processes of a release at once: one, so the base layers the images share are
+# compressed and uploaded once, and mounted by the pushes after it.
+PUSHES_AT_ONCE = 1
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
-
     from devops.adapters.docker import DockerEngine
     from devops.adapters.registry import RegistryClient
-    from devops.adapters.trivy import Trivy
+    from devops.adapters.trivy import Trivy, TrivyServer
     from devops.app.base_images import BaseResolver
     from devops.app.gitops_publish import GitOpsSession
     from devops.app.images import ImagesReport
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from devops.app.scan import ImageTarget, ScanRun
     from devops.app.verify import MetricsSource
     from devops.config.observability import PrometheusEndpoint
-    from devops.domain.images.results import BuildResult
+    from devops.domain.images.results import BuildResult, PushResult
 
 
 class ImageSteps(Protocol):
@@ -112,10 +113,6 @@ class CliSteps:
         self.images = images
         self._images: ImagesReport | None = None
         self._sonar: dict[str, SonarResult] = {}
-        self._scans: dict[str, Future[ScanRun]] = {}
-        self._scanner: ThreadPoolExecutor | None = None
-        self._scan_lock = threading.Lock()
-        self._first_scan = threading.Event()  # set when the run's first scan has ended
         # One clone per GitOps repository and branch for the whole run (status, promotion).
         self.clones = GitOpsClones()
         # A run that only reads (status) clones without a checkout: files come from git's objects.
@@ -149,8 +146,8 @@ class CliSteps:
     def trivy(self) -> Trivy:
         from devops.wiring.scan import trivy
 
-        # Two scans at once need Trivy's layer cache in memory: its cache dir's bolt file admits one process.
-        return trivy(self.config, cache_backend="memory" if SCANS_AT_ONCE > 1 else None)
+        # Scans of a release go through one `trivy server` (_ReleaseTrivy); a rescan runs alone.
+        return trivy(self.config)
 
     def released_by(self) -> dict[str, Any]:
         return released_by(self.settings)
@@ -188,13 +185,19 @@ class CliSteps:
         moment = parse_iso(self.revision.committed_at)
         return iso(moment) if moment is not None else None
 
-    def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]:
-        """Pull what the registry already has (the exact digest), build the rest; nothing pushed.
+    def deliver(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None],
+                may_push: MayPush) -> list[Delivered]:
+        """Pull what the registry already has (the exact digest), build the rest; scan each image as
+        soon as it is ready and push it under its identity tag only, as soon as `may_push` says its
+        gates passed (devops/wiring/release_images.py)."""
+        from devops.domain.images.plan import push_first_order
+        from devops.wiring.release_images import ImagePipeline
 
-        Each image's scan starts as soon as its build ends (the first alone, then SCANS_AT_ONCE at
-        a time, beside the other builds); `scan()` collects them."""
         if self.images is None:
             raise AssertionError("CliSteps(images=...) is needed to build")
+        # Before anything is built: a push must not wait for it, and credentials that do not
+        # work stop the run before any build.
+        self.images.login(self.engine)
         pulled = set()
         wanted = [p for p in plans if known.get(p.service)]
         present = self.engine.existing([p.image for p in wanted]) if wanted else set()
@@ -205,64 +208,63 @@ class CliSteps:
                 self.engine.pull(f"{plan.repository}@{digest}")
                 self.engine.tag(f"{plan.repository}@{digest}", plan.image)
                 pulled.add(plan.service)
-        by_image = {p.image: p.service for p in plans}
+        by_image = {p.image: p for p in plans}
+        scanner = _ReleaseTrivy(self.trivy, serve=len(plans) > 1)
+        pipeline = ImagePipeline(scan=lambda plan, image: self._scan_service(plan, image, scanner.client()),
+                                 push=self._push_identity, may_push=may_push,
+                                 scans_at_once=SCANS_AT_ONCE, pushes_at_once=PUSHES_AT_ONCE)
 
-        def built(result: Any) -> None:
+        def built(result: BuildResult) -> None:
             if not result.error and result.image in by_image:
-                self._start_scan(by_image[result.image], result.image)
+                pipeline.start(by_image[result.image], result)
 
-        self._images = self.images.build(plans, self.engine, on_built=built)
-        prepared = []
-        for outcome in self._images.outcomes:
-            build = outcome.build
-            how = "pulled" if outcome.plan.service in pulled else (str(build.status) if build else "")
-            error = build.error if build and build.error else ""
-            prepared.append(Prepared(outcome.plan.service, outcome.plan.image, how, error))
-        if any(p.error for p in prepared):
-            for future in self._scans.values():
-                future.cancel()
-            self._first_scan.set()  # a cancelled first scan must not hold the others
-        return prepared
+        try:  # images that bring new base layers first: their pushes overlap the builds that reuse them
+            self._images = self.images.build(push_first_order(list(plans)), self.engine, on_built=built)
+            for outcome in self._images.outcomes:  # found or pulled, not built: they start now
+                if outcome.build is not None:
+                    pipeline.start(outcome.plan, outcome.build)
+        finally:
+            outcomes = self._images.outcomes if self._images is not None else []
+            how = {o.plan.service: "pulled" if o.plan.service in pulled else (str(o.build.status) if o.build else "")
+                   for o in outcomes}
+            errors = {o.plan.service: o.build.error for o in outcomes if o.build and o.build.error}
+            try:
+                delivered = pipeline.wait(plans, how, errors)
+            finally:
+                scanner.stop()
+        return delivered
 
-    def _start_scan(self, service: str, image: str) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
+    def _scan_service(self, plan: ServicePlan, image: str, trivy: Trivy) -> ScanOutcome:
         from devops.app.scan import ImageTarget
 
-        target = ImageTarget(ref=image, policy=self._policy(service), service=service,
-                             location=str(self.config.dockerfile(service)))
-        with self._scan_lock:  # builds end on their own threads
-            if service in self._scans:
-                return
-            if self._scanner is None:
-                self._scanner = ThreadPoolExecutor(max_workers=SCANS_AT_ONCE, thread_name_prefix="scan")
-            self._scans[service] = self._scanner.submit(self._scan_one, target, first=not self._scans)
+        target = ImageTarget(ref=image, policy=self._policy(plan.service), service=plan.service,
+                             location=str(self.config.dockerfile(plan.service)))
+        run = self._scan([target], trivy)
+        return _scan_outcome(run.scans[0], run)
 
-    def _scan_one(self, target: Any, *, first: bool) -> ScanRun:
-        # The first scan runs alone: it updates Trivy's DB if it must and remembers Trivy's
-        # version, so no step is done twice; then at most SCANS_AT_ONCE scans run together.
-        if not first:
-            self._first_scan.wait()
-        try:
-            return self._scan([target])
-        finally:
-            if first:
-                self._first_scan.set()
+    def _push_identity(self, plan: ServicePlan, build: BuildResult) -> PushResult:
+        """`docker push` of the identity tag alone (the human tags wait for every gate: tag_release)."""
+        from dataclasses import replace
 
-    def scan(self, prepared: Sequence[Prepared]) -> dict[str, ScanOutcome]:
-        for item in prepared:  # images that were not built here (found or pulled) start now
-            self._start_scan(item.service, item.local_ref)
-        outcomes = {}
-        try:
-            for item in prepared:
-                run = self._scans[item.service].result()
-                outcomes[item.service] = _scan_outcome(run.scans[0], run)
-        finally:
-            self._first_scan.set()
-            if self._scanner is not None:
-                self._scanner.shutdown(wait=True, cancel_futures=True)
-                self._scanner = None
-        return outcomes
+        from devops.app.images import push_outcomes
+        from devops.domain.images.results import ServiceOutcome
+
+        config = self.config
+        outcome = ServiceOutcome(plan, replace(build, tags=[f"{plan.repository}:{plan.inputs.tag}"]))
+        push_outcomes([outcome], self.engine, self.registry, lambda s: wiring.registry_path(config, s),
+                      wiring.retry_settings(config), on_event=lambda item, message: self.reporter.info(
+                          f"push {item}: {message}"))
+        assert outcome.push is not None, "push_outcomes pushes every image whose build did not fail"
+        return outcome.push
+
+    def tag_release(self, plans: Sequence[ServicePlan], digests: Mapping[str, str]) -> None:
+        from devops.domain.images.results import image_tags
+
+        revision = self.revision
+        for plan in plans:
+            path = wiring.registry_path(self.config, plan.service)
+            for tag in image_tags(plan, revision)[1:]:
+                self.registry.tag(path, digests[plan.service], tag)
 
     def sonar(self, service: str) -> SonarResult:
         from devops.app.sonar_gate import report_task_candidates
@@ -281,24 +283,6 @@ class CliSteps:
                 outcome.status, reason, verdict.dashboard_url if verdict else "",
                 "; ".join(c.describe() for c in verdict.failing) if verdict else "", outcome=outcome.outcome)
         return self._sonar[key]
-
-    def push(self, plans: Sequence[ServicePlan]) -> dict[str, str]:
-        from devops.app.images import push_outcomes
-        from devops.report.progress import progress
-
-        assert self._images is not None and self.images is not None, "prepare() runs before push()"
-        config = self.config
-        self.images.login(self.engine)
-        wanted = {p.service for p in plans}
-        outcomes = [o for o in self._images.outcomes if o.plan.service in wanted]
-        with progress(self.reporter, "push", [o.plan.service for o in outcomes]) as sink:
-            push_outcomes(outcomes, self.engine, self.registry, lambda s: wiring.registry_path(config, s),
-                          wiring.retry_settings(config), on_event=sink, parallelism=wiring.parallelism(config))
-        failed = [o for o in outcomes if o.failed or not (o.push and o.push.digest)]
-        if failed:
-            raise ExternalError("push failed, nothing written to the GitOps repository: " + "; ".join(
-                f"{o.plan.service}: {(o.push.error if o.push else 'not pushed').splitlines()[0]}" for o in failed))
-        return {o.plan.service: o.push.digest for o in outcomes if o.push}
 
     # -- promotion and rollback
     def repository(self, service: str) -> str | None:
@@ -327,12 +311,58 @@ class CliSteps:
 
         return policy(self.config, service)
 
-    def _scan(self, targets: Sequence[ImageTarget]) -> ScanRun:
+    def _scan(self, targets: Sequence[ImageTarget], trivy: Trivy | None = None) -> ScanRun:
         from devops.adapters.scan_cache import ScanCache
         from devops.app.scan import scan_images
 
         cache = ScanCache(self.config.root / self.config.gates.cache_dir)
-        return scan_images(targets, self.trivy, cache, self.engine.image_ids, progress=self.reporter.debug)
+        return scan_images(targets, trivy or self.trivy, cache, self.engine.image_ids, progress=self.reporter.debug)
+
+
+class _ReleaseTrivy:
+    """One `trivy server` for the scans of a release of several images, started on the first scan
+    and stopped when the release's images are done: every layer is analysed once, whatever scans
+    run at once (with a layer cache per process, each scan analysed the shared base layers again;
+    the cache dir's bolt file admits one process, so the server keeps them in memory). Fail
+    closed: a server that does not start is the scan's error (exit 3), never a pass."""
+
+    def __init__(self, trivy: Trivy, *, serve: bool = True) -> None:
+        # One image: no server to start and wait for, the image's layers in that Trivy's memory.
+        self._trivy = trivy if serve else trivy.with_cache_backend("memory")
+        self._serve = serve
+        self._lock = threading.Lock()
+        self._server: TrivyServer | None = None
+        self._failed: DevopsError | None = None
+        self._folder: str | None = None
+
+    def client(self) -> Trivy:
+        import tempfile
+        from pathlib import Path
+
+        if not self._serve:
+            return self._trivy
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed  # the server did not start: every scan of the run says so, none retries
+            if self._server is None:
+                self._folder = self._folder or tempfile.mkdtemp(prefix="devops-trivy-server-")
+                try:
+                    self._server = self._trivy.serve(Path(self._folder) / "trivy-server.log")
+                except DevopsError as exc:
+                    self._failed = exc
+                    raise
+            return self._server.client()
+
+    def stop(self) -> None:
+        import shutil
+
+        with self._lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+            if self._folder is not None:
+                shutil.rmtree(self._folder, ignore_errors=True)
+                self._folder = None
 
 
 def _scan_outcome(scan: Any, run: ScanRun) -> ScanOutcome:

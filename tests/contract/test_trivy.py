@@ -17,6 +17,8 @@ from devops.errors import ToolFailed
 from tests.fakes.trivy import FakeTrivy, Vuln
 
 REAL = pytest.param("real", marks=[pytest.mark.docker, pytest.mark.slow])
+# The real Trivy as a release runs it: a client of the run's `trivy server` (Trivy.serve).
+SERVER = pytest.param("server", marks=[pytest.mark.docker, pytest.mark.slow])
 
 
 @dataclass
@@ -34,7 +36,7 @@ def planted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_db(tmp_path_factory.mktemp("trivy-db"), ADVISORIES)
 
 
-@pytest.fixture(params=["fake", REAL])
+@pytest.fixture(params=["fake", REAL, SERVER])
 def side(request: pytest.FixtureRequest) -> Iterator[Side]:
     if request.param == "fake":
         image, image_id = "localhost:5000/standin/debian:bookworm", "sha256:" + "d" * 64
@@ -52,7 +54,15 @@ def side(request: pytest.FixtureRequest) -> Iterator[Side]:
     assert image_id, f"the stand-in {image} is not in the engine"
     options = TrivyOptions(cache_dir=request.getfixturevalue("planted_db"), offline=True, timeout_seconds=120,
                            fallback_dir=Path(sysconfig.get_path("scripts")))
-    yield Side(Trivy(options), image, image_id)
+    if request.param == "real":
+        yield Side(Trivy(options), image, image_id)
+        return
+    server = Trivy(options).serve(request.getfixturevalue("tmp_path") / "server.log")
+    try:
+        yield Side(server.client(), image, image_id)
+    finally:
+        server.stop()
+    assert not server.alive()
 
 
 def test_the_db_is_known_before_any_scan(side: Side) -> None:

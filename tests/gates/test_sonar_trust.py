@@ -363,6 +363,7 @@ class Steps:
         app = AppContext(config_path=str(config_path), json_mode=True)
         self.cli = CliSteps(app.config, app.settings, app.reporter)
         self.repo = FakeRepo()
+        self.pushed: list[str] = []  # the services whose image may_push let into the registry
 
     def plan(self, services: Any) -> list[Any]:
         from devops.app.plan import ServicePlan
@@ -375,21 +376,23 @@ class Steps:
     def registry_digest(self, _plan: Any) -> None:
         return None
 
-    def prepare(self, plans: Any, _known: Any) -> list[Any]:
-        from devops.app.release import Prepared
+    def deliver(self, plans: Any, _known: Any, may_push: Any) -> list[Any]:
+        from devops.app.release import Delivered, ScanOutcome
 
-        return [Prepared(p.service, f"local/{p.service}", "built") for p in plans]
-
-    def scan(self, prepared: Any) -> dict[str, Any]:
-        from devops.app.release import ScanOutcome
-
-        return {p.service: ScanOutcome(True, {}, 0, "0.76.0", None) for p in prepared}
+        scan = ScanOutcome(True, {}, 0, "0.76.0", None)
+        out = []
+        for p in plans:
+            allowed = may_push(p.service, scan)  # waits for the Sonar verdict, as the real steps do
+            self.pushed += [p.service] if allowed else []
+            out.append(Delivered(p.service, f"local/{p.service}", "built", scan=scan,
+                                 digest="sha256:" + "a" * 64 if allowed else "", pushed=allowed))
+        return out
 
     def sonar(self, service: str) -> Any:
         return self.cli.sonar(service)
 
-    def push(self, plans: Any) -> dict[str, str]:
-        return {p.service: "sha256:" + "a" * 64 for p in plans}
+    def tag_release(self, plans: Any, digests: Any) -> None:
+        pass
 
     def human_tag(self, _plan: Any) -> str:
         return "sha-abcdef0"
@@ -418,7 +421,9 @@ def release_exit(config_path: Path) -> tuple[int, dict[str, Any] | None]:
         release("dev", ["app"], ["app"], steps, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     except DevopsError as exc:
         assert not steps.repo.published, "nothing is written when the release stops"
+        assert steps.pushed == [], "an image whose Sonar verdict did not pass never reaches the registry"
         return int(exc.exit_code), None
+    assert steps.pushed == ["app"], "control: pushed when the verdict lets it through"
     (change,) = steps.repo.published
     return 0, change.record["services"]["app"]["sonar"]
 

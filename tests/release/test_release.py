@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,6 +18,7 @@ import requests
 from tests.release.conftest import SERVICES, Shop
 from tests.support.cli import run_cli
 from tests.support.project import git
+from tests.support.toollog import ToolLog
 
 pytestmark = pytest.mark.docker
 ACCEPT = {"Accept": "application/vnd.docker.distribution.manifest.v2+json"}
@@ -97,16 +99,58 @@ def test_only_the_changed_service_is_rebuilt_and_rewritten(shop: Shop) -> None:
     assert shop.record("dev")["services"]["alpha"]["digest"] == alpha, "the unchanged entry is kept"
 
 
-def test_a_failing_scan_stops_the_release_before_any_push(shop: Shop, dirty_db) -> None:  # type: ignore[no-untyped-def]
+def identity_tag(shop: Shop, service: str) -> str:
+    """The `in-<hash>` tag of the service's local image (what the release pushes first)."""
+    return next(image.rsplit(":", 1)[1] for image in local_images(shop)
+                if image.startswith(f"{shop.registry}/{shop.namespace}/{service}:in-"))
+
+
+def test_a_failing_scan_stops_the_release_and_no_failing_image_reaches_the_registry(  # type: ignore[no-untyped-def]
+        shop: Shop, dirty_db) -> None:
     shop.config(trivy_cache=dirty_db)
     before = shop.commits()
     outcome = release(shop, "--env", "dev")
     assert outcome.code == 1, outcome.err
-    assert "nothing pushed" in outcome.err and "alpha" in outcome.err
+    assert "release to dev stopped, nothing released: " in outcome.err and "alpha" in outcome.err
+    assert "no image was pushed" in outcome.err
     assert shop.commits() == before
     assert shop.record("dev")["services"] == {}
     assert local_images(shop), "the images were built and scanned"
     assert registry_tags(shop, "alpha") == registry_tags(shop, "beta") == [], "no image reached the registry"
+
+
+def test_an_image_that_passed_is_kept_under_its_identity_tag_only_when_a_sibling_fails(
+        shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """beta's policy also refuses MEDIUM (the planted zlib finding); alpha's does not. alpha is
+    pushed as soon as its gates passed, under `in-<hash>` alone; beta never reaches the registry;
+    no human tag, no GitOps commit; the next release reuses alpha from the registry (no rebuild)."""
+    shop.config(extra="  services: {beta: {scan: {severities: [CRITICAL, HIGH, MEDIUM]}}}\n")
+    before = shop.commits()
+    outcome = release(shop, "--env", "dev")
+    assert outcome.code == 1, outcome.err
+    assert "release to dev stopped, nothing released: beta: 1 finding(s) over the scan policy" in outcome.err
+    alpha_tag = identity_tag(shop, "alpha")
+    assert registry_tags(shop, "alpha") == [alpha_tag], "alpha: its identity tag, no sha-/semver tag"
+    assert registry_tags(shop, "beta") == [], "the failing image never reaches the registry"
+    assert f"{shop.registry}/{shop.namespace}/alpha:{alpha_tag}" in outcome.err, "the message names what was kept"
+    assert shop.commits() == before and shop.record("dev")["services"] == {}
+
+    # The next release, on a fresh machine (no local image) with beta's policy as alpha's, finds
+    # alpha by its identity tag: alpha pulled by that digest and scanned, one build (beta's).
+    subprocess.run(["docker", "rmi", "-f", *local_images(shop)], capture_output=True, check=True)
+    shop.config()
+    log = ToolLog(tmp_path / "bin", monkeypatch)
+    again = release(shop, "--env", "dev")
+    assert again.code == 0, again.err
+    docker = log.calls("docker")
+    builds = [c for c in docker if c[:1] == ["build"] or c[:2] == ["buildx", "build"]]
+    assert len(builds) == 1 and any("/beta:" in arg for arg in builds[0]), builds
+    kept = registry_digest(shop, "alpha", alpha_tag)
+    assert [c[-1] for c in docker if c[:1] == ["pull"]] == [f"{shop.registry}/{shop.namespace}/alpha@{kept}"]
+    assert [c[-1] for c in docker if c[:1] == ["push"]] == [f"{shop.registry}/{shop.namespace}/beta:"
+                                                            f"{identity_tag(shop, 'beta')}"], "alpha not pushed again"
+    assert registry_digest(shop, "alpha", alpha_tag) == values_digest(shop, "dev", "alpha")
+    assert len(registry_tags(shop, "alpha")) == 2, "the human tag is added once every gate passed"
 
 
 def test_an_unreachable_gitops_repo_is_exit_3_before_anything_is_built(shop: Shop) -> None:

@@ -2,6 +2,8 @@
 `git`, `docker` and `trivy` processes devops starts (logging shims on PATH), on the real engine,
 registry, Trivy and a bare GitOps remote. Counts only, never timings.
 
+- a cold dev release of two services: each image pushed once under its identity tag, one Trivy
+  server whose clients are the two scans;
 - a dev release of one changed service: 1 build, 1 scan, 1 push, one GitOps commit;
 - a release with nothing changed: no build, no scan, no push, no commit;
 - status over every environment and a promotion: one clone of the GitOps repository (for status
@@ -33,6 +35,13 @@ def test_one_changed_service_costs_one_build_scan_push_and_commit_and_no_change_
     first = run_cli("--json", "release", "--env", "dev", cwd=shop.root)
     assert first.code == 0, first.err
     assert builds(log) == 2 and log.count("docker")["push"] == 2, log.count("docker")  # control: both built
+    # Each image pushed once, under its identity tag only (the sha- tag is added in the registry).
+    assert all(":in-" in c[-1] for c in log.calls("docker") if c[0] == "push")
+    # One Trivy server for the release, its scans its clients: each layer analysed once.
+    trivy = log.calls("trivy")
+    assert [c[0] for c in trivy if c[0] == "server"] == ["server"], trivy
+    scans = [c for c in trivy if c[0] == "image"]
+    assert len(scans) == 2 and all("--server" in c and "--cache-backend" not in c for c in scans), scans
 
     shop.change_service("beta", "beta v2\n")
     commits = shop.commits()
@@ -47,6 +56,7 @@ def test_one_changed_service_costs_one_build_scan_push_and_commit_and_no_change_
     assert docker["push"] == 1, docker  # one push per image; the other tags through the registry API
     scans = [c for c in log.calls("trivy") if "image" in c]
     assert len(scans) == 1 and any("/beta:" in arg for arg in scans[0]), scans
+    assert log.count("trivy")["server"] == 0, "one image: no server to start"
     assert len(shop.commits()) == len(commits) + 1, "one GitOps commit"
     assert git_counts["clone"] == 1
     # The source revision (commit, dirtiness, semver tag) is asked once for the build labels and

@@ -32,7 +32,7 @@ ceTaskUrl={SERVER}/api/ce/task?id={TASK_ID}
 """
 
 
-def test_a_failing_sonar_gate_stops_the_release_before_any_push(
+def test_a_failing_sonar_gate_keeps_every_image_out_of_the_registry(
         shop: Shop, shared_fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The answers are ../shared/fixtures/sonar's documented examples: the task SUCCESS, the gate ERROR."""
     written = shop.root / ".devops" / "sonar" / "repository"  # where `devops quality` writes it
@@ -54,7 +54,8 @@ def test_a_failing_sonar_gate_stops_the_release_before_any_push(
         mock.get(f"{SERVER}/api/qualitygates/project_status", json=gate)
         outcome = release(shop, "--env", "dev")
     assert outcome.code == 1, outcome.err
-    assert "Sonar quality gate ERROR" in outcome.err and "nothing pushed" in outcome.err
+    assert "Sonar quality gate ERROR" in outcome.err and "release to dev stopped, nothing released" in outcome.err
+    assert "no image was pushed" in outcome.err  # Sonar refuses both: neither image reaches the registry
     assert shop.commits() == before
     assert registry_tags(shop, "alpha") == registry_tags(shop, "beta") == [], "no image reached the registry"
 

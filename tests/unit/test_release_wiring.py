@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from devops.config import load_config
 from devops.domain.release.evidence import EvidenceSettings
 from devops.wiring.release import evidence_policy, released_by
@@ -54,56 +52,123 @@ environments:
         EvidenceSettings(scan_max_age_days=7, require_sonar=True, require_verification=False)
 
 
-def test_a_release_scans_at_most_two_images_at_once_and_the_first_scan_alone(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The scans of a release start as their builds end (CliSteps._start_scan): the first runs alone
-    # (it may update Trivy's DB and remembers Trivy's version), then at most SCANS_AT_ONCE together,
-    # each image once. `_scan` (Trivy) is replaced by a recorder; counts, never timings.
-    import io
+def _plan(service: str):  # type: ignore[no-untyped-def]
+    from devops.app.plan import ServicePlan
+    from devops.domain.images.identity import BuildInputs
+
+    inputs = BuildInputs(Path(f"/p/{service}"), Path(f"/p/{service}/Dockerfile"), {}, (), 1, service * 64)
+    return ServicePlan(service, f"services/{service}", f"reg.example/ns/{service}", inputs, True, "new")
+
+
+def _pipeline_run(services: str, *, scans_at_once: int, refused: str = "", broken: str = ""):  # type: ignore[no-untyped-def]
+    """Run an ImagePipeline whose scan and push are recorders; `refused` services fail their gate,
+    `broken` ones failed to build. Returns (events, delivered)."""
     import threading
     import time
+
+    from devops.app.release import ScanOutcome
+    from devops.domain.images.results import BuildResult, PushResult, Status
+    from devops.wiring.release_images import ImagePipeline
+
+    lock, running, events = threading.Lock(), {"scan": 0, "push": 0}, []
+
+    def step(kind: str, service: str) -> None:
+        with lock:
+            running[kind] += 1
+            events.append((f"{kind} start", service, running[kind]))
+        time.sleep(0.03)
+        with lock:
+            running[kind] -= 1
+            events.append((f"{kind} end", service, running[kind]))
+
+    def scan(plan, image):  # type: ignore[no-untyped-def]
+        step("scan", plan.service)
+        return ScanOutcome(plan.service not in refused, {}, 0, "0.76.0", None)
+
+    def may_push(service: str, outcome: ScanOutcome) -> bool:
+        with lock:
+            events.append(("gate", service, outcome.passed))
+        return outcome.passed
+
+    def push(plan, build):  # type: ignore[no-untyped-def]
+        step("push", plan.service)
+        return PushResult(plan.service, plan.repository, [plan.inputs.tag], digest="sha256:" + plan.service * 64)
+
+    plans = [_plan(s) for s in services]
+    pipeline = ImagePipeline(scan=scan, push=push, may_push=may_push, scans_at_once=scans_at_once)
+    for plan in [*plans, plans[1]]:  # the second one again: started once
+        error = "COPY failed" if plan.service in broken else ""
+        pipeline.start(plan, BuildResult(plan.service, Status.FAILED if error else Status.BUILT, plan.image,
+                                         [plan.image], error=error))
+    delivered = pipeline.wait(plans, {p.service: "built" for p in plans}, {s: "COPY failed" for s in broken})
+    return events, {d.service: d for d in delivered}
+
+
+def test_each_image_is_scanned_once_the_first_alone_and_pushed_after_its_own_gate_one_at_a_time() -> None:
+    # The images of a release go their own ways (devops/wiring/release_images.py): counts and
+    # order of events, never timings. c fails its gate, e failed to build.
+    events, delivered = _pipeline_run("abcde", scans_at_once=2, refused="c", broken="e")
+    scans = [e[1] for e in events if e[0] == "scan start"]
+    assert sorted(scans) == list("abcd"), "each built image scanned once; the broken one never"
+    assert events[:2] == [("scan start", "a", 1), ("scan end", "a", 0)], "the first scan runs alone"
+    assert max(e[2] for e in events if e[0].startswith("scan")) == 2, "then two at once"
+    pushes = [e[1] for e in events if e[0] == "push start"]
+    assert sorted(pushes) == list("abd"), "c failed its gate: never pushed"
+
+    def at(kind: str, service: str) -> int:
+        return next(i for i, e in enumerate(events) if e[:2] == (kind, service))
+
+    for service in pushes:  # a push follows its own scan and its own gate, never before
+        assert at("scan end", service) < at("gate", service) < at("push start", service)
+    assert max(e[2] for e in events if e[0].startswith("push")) == 1, "one push at a time"
+    assert [e[1] for e in events if e[0] == "gate"].count("c") == 1
+    assert (delivered["c"].digest, delivered["c"].pushed, delivered["c"].scan.passed) == ("", False, False)
+    assert delivered["e"].error == "COPY failed" and delivered["e"].scan is None and not delivered["e"].pushed
+    assert all(delivered[s].pushed and delivered[s].digest == "sha256:" + s * 64 for s in "abd")
+
+
+def test_one_scan_at_a_time_where_the_machine_has_one_core() -> None:
+    events, _ = _pipeline_run("abc", scans_at_once=1)
+    assert max(e[2] for e in events if e[0].startswith("scan")) == 1
+
+
+def test_the_scans_of_a_release_go_through_one_trivy_server(tmp_path: Path) -> None:
+    """CliSteps' Trivy is the configured one (a rescan runs alone); a release's scans are clients
+    of `_ReleaseTrivy`'s server: started once, whatever the number of clients, and stopped."""
+    import io
 
     from devops.report.console import Reporter
     from devops.wiring import release
 
-    monkeypatch.setattr(release, "SCANS_AT_ONCE", 2)
-    root = make_project(tmp_path / "p", services=("a", "b", "c", "d"))
+    root = make_project(tmp_path / "p")
     config = load_config(root / "pipelines" / "devops.yaml", environ={})
-    steps = release.CliSteps(config, RuntimeSettings.from_environ({}), Reporter(out=io.StringIO(), err=io.StringIO(),
-                                                                                 environ={}))
-    lock, running, events = threading.Lock(), [0], []
+    steps = release.CliSteps(config, RuntimeSettings.from_environ({}), Reporter(out=io.StringIO(),
+                                                                               err=io.StringIO(), environ={}))
+    assert steps.trivy.settings.cache_backend is None and steps.trivy.settings.server is None
+    started = []
 
-    def scan(targets):  # type: ignore[no-untyped-def]
-        with lock:
-            running[0] += 1
-            events.append(("start", targets[0].service, running[0]))
-        time.sleep(0.05)
-        with lock:
-            running[0] -= 1
-            events.append(("end", targets[0].service, running[0]))
-        return targets[0].service
+    class Server:
+        def __init__(self, url: str) -> None:
+            self.url, self.stopped = url, False
 
-    monkeypatch.setattr(steps, "_scan", scan)
-    for name in ("a", "b", "c", "d", "b"):  # b again: started once
-        steps._start_scan(name, f"img/{name}:1")
-    assert [steps._scans[n].result(timeout=30) for n in "abcd"] == list("abcd")
-    assert steps._scanner is not None
-    steps._scanner.shutdown(wait=True)
-    assert [e[1] for e in events if e[0] == "start"].count("b") == 1
-    assert events[:2] == [("start", "a", 1), ("end", "a", 0)], "the first scan runs alone"
-    assert max(e[2] for e in events) == 2, "two at once after the first"
-    # Two Trivy processes cannot share the cache dir's bolt file: the layers are kept in memory.
-    assert steps.trivy.settings.cache_backend == "memory"
-    # Control: one at a time where the machine has one core.
-    monkeypatch.setattr(release, "SCANS_AT_ONCE", 1)
-    single = release.CliSteps(config, RuntimeSettings.from_environ({}), Reporter(out=io.StringIO(),
-                                                                                 err=io.StringIO(), environ={}))
-    events.clear()
-    monkeypatch.setattr(single, "_scan", scan)
-    for name in "abc":
-        single._start_scan(name, f"img/{name}:1")
-    assert [single._scans[n].result(timeout=30) for n in "abc"] == list("abc")
-    assert max(e[2] for e in events) == 1
-    assert single.trivy.settings.cache_backend is None
-    assert single._scanner is not None
-    single._scanner.shutdown(wait=True)
+        def client(self):  # type: ignore[no-untyped-def]
+            return f"client of {self.url}"
+
+        def stop(self) -> None:
+            self.stopped = True
+
+    class Binary:
+        def serve(self, log: Path) -> Server:
+            started.append(Server(f"http://127.0.0.1:{len(started) + 1}"))
+            assert log.parent.is_dir()
+            return started[-1]
+
+    shared = release._ReleaseTrivy(Binary())  # type: ignore[arg-type]
+    assert [shared.client() for _ in range(3)] == ["client of http://127.0.0.1:1"] * 3
+    assert len(started) == 1
+    shared.stop()
+    assert started[0].stopped
+    # One image: no server, the configured Trivy with the image's layers in its memory.
+    alone = release._ReleaseTrivy(steps.trivy, serve=False)
+    assert alone.client().settings.cache_backend == "memory" and alone.client().settings.server is None
+    alone.stop()

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from devops.adapters import daemon
+from devops.adapters.daemon import free_port, port_open, wait_until
 from devops.adapters.demo import docker
 from devops.adapters.process import run
 from devops.domain.demo import STACK_HINT, aws_env
-from devops.domain.retry import RetryPolicy, retrying
 from devops.errors import ExternalError, ToolMissing
 
 PROMETHEUS = "/usr/bin/prometheus"
@@ -37,39 +36,6 @@ def check_registry(registry: str) -> None:
                 what=f"the local registry at http://{registry}/v2/")
     except HttpError as exc:
         raise ExternalError(exc.message.splitlines()[0], hint=STACK_HINT) from None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str,
-               server: daemon.Background | None = None) -> None:
-    """Poll `check` until it holds; ExternalError when `timeout` passes or `server` exits first."""
-
-    class NotYet(Exception):
-        pass
-
-    policy = RetryPolicy(attempts=1_000_000, base_seconds=0.15, max_seconds=0.3, deadline_seconds=timeout)
-    try:
-        for attempt in retrying(policy, retry_on=lambda error: isinstance(error, NotYet)):
-            with attempt:
-                if server is not None and not server.alive():
-                    raise ExternalError(f"{what}: exited ({server.returncode}): {server.log_tail(400).strip()}",
-                                        hint=f"see {server.log}")
-                if not check():
-                    raise NotYet
-    except NotYet:
-        raise ExternalError(f"{what}: not ready after {timeout:g} s",
-                            hint=f"see {server.log}" if server else None) from None
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def start_moto(logs: Path, cluster: str, region: str) -> tuple[daemon.Background, str]:

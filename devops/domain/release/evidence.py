@@ -18,7 +18,7 @@ from devops.domain.release.soak import soak_refusal
 from devops.errors import BadInput
 
 __all__ = ["PASSED", "FAILED", "SKIPPED", "EvidencePolicy", "EvidenceSettings", "check_entry", "iso", "parse_iso",
-           "scan_evidence", "sonar_evidence", "utc_now"]
+           "scan_evidence", "sonar_evidence", "sonar_verdict", "utc_now"]
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 PASSED, FAILED, SKIPPED = "PASSED", "FAILED", "SKIPPED"
@@ -70,12 +70,16 @@ def scan_evidence(verdict_passed: bool, counts: Mapping[str, int], checked_at: d
     }
 
 
+def sonar_verdict(outcome: str) -> str:
+    """PASSED, SKIPPED or FAILED from the Sonar gate's outcome; anything unknown fails closed."""
+    return {"pass": PASSED, "skipped": SKIPPED}.get(outcome, FAILED)
+
+
 def sonar_evidence(status: str, outcome: str, reason: str, checked_at: dt.datetime,
                    dashboard_url: str = "") -> dict[str, Any]:
     """The `sonar` block, from the gate's outcome (pass -> PASSED, skipped -> SKIPPED, anything
     else -> FAILED) and the status Sonar gave (OK, WARN, ERROR, NONE), kept beside it."""
-    verdict = {"pass": PASSED, "skipped": SKIPPED}.get(outcome, FAILED)
-    block: dict[str, Any] = {"verdict": verdict, "reason": reason or None, "checked_at": iso(checked_at)}
+    block: dict[str, Any] = {"verdict": sonar_verdict(outcome), "reason": reason or None, "checked_at": iso(checked_at)}
     if status != "SKIPPED":
         block["status"] = status
     if dashboard_url:

@@ -16,12 +16,12 @@ import pytest
 from devops.app.gitops_publish import GitOpsSession
 from devops.app.plan import ServicePlan
 from devops.app.promote import promote
-from devops.app.release import Prepared, ScanOutcome, SonarResult, release
+from devops.app.release import Delivered, MayPush, ScanOutcome, SonarResult, release
 from devops.app.rollback import releases, rollback
 from devops.app.status import environment_status
 from devops.domain.images.identity import BuildInputs
 from devops.domain.release.evidence import EvidenceSettings
-from devops.errors import BadInput, ExitCode, ExternalError, GateFailed
+from devops.errors import BadInput, DevopsError, ExitCode, ExternalError, GateFailed, GateUnavailable
 from tests.app.release.conftest import (
     DIGEST_A,
     DIGEST_B,
@@ -53,6 +53,8 @@ class Steps:
     scans: dict[str, ScanOutcome] = field(default_factory=dict)
     sonars: dict[str, SonarResult] = field(default_factory=dict)
     broken: dict[str, str] = field(default_factory=dict)  # service -> build error
+    push_errors: dict[str, str] = field(default_factory=dict)  # service -> why its push failed
+    sonar_errors: dict[str, DevopsError] = field(default_factory=dict)  # service -> Sonar could not be evaluated
     in_registry: set[str] = field(default_factory=lambda: {DIGEST_A, DIGEST_B, DIGEST_C})
     asked: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)  # service -> its input hash (default: letter x 64)
@@ -75,19 +77,34 @@ class Steps:
         self.registry_asked.append(plan.service)
         return self.known.get(plan.service)
 
-    def prepare(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None]) -> list[Prepared]:
-        self.asked.append("prepare " + ",".join(p.service for p in plans))
-        return [Prepared(p.service, f"local/{p.service}", "built", self.broken.get(p.service, "")) for p in plans]
-
-    def scan(self, prepared: Sequence[Prepared]) -> dict[str, ScanOutcome]:
-        return {p.service: self.scans.get(p.service, CLEAN) for p in prepared}
+    def deliver(self, plans: Sequence[ServicePlan], known: Mapping[str, str | None],
+                may_push: MayPush) -> list[Delivered]:
+        """Build (or `broken`), scan (`scans`, else CLEAN), and push each image that `may_push` lets
+        through, one after the other in the order asked, as the real steps do as each scan ends."""
+        self.asked.append("deliver " + ",".join(p.service for p in plans))
+        delivered = []
+        for p in plans:
+            if p.service in self.broken:
+                delivered.append(Delivered(p.service, f"local/{p.service}", "built", error=self.broken[p.service]))
+                continue
+            scan = self.scans.get(p.service, CLEAN)
+            if not may_push(p.service, scan):
+                delivered.append(Delivered(p.service, f"local/{p.service}", "built", scan=scan))
+                continue
+            self.asked.append(f"push {p.service}")
+            failure = self.push_errors.get(p.service, "")
+            delivered.append(Delivered(p.service, f"local/{p.service}", "built", scan=scan, push_error=failure,
+                                       digest="" if failure else self.pushed[p.service], pushed=not failure))
+        return delivered
 
     def sonar(self, service: str) -> SonarResult:
+        self.asked.append(f"sonar {service}")
+        if service in self.sonar_errors:
+            raise self.sonar_errors[service]
         return self.sonars.get(service, SonarResult("SKIPPED", "SONAR_TOKEN is not set", outcome="skipped"))
 
-    def push(self, plans: Sequence[ServicePlan]) -> dict[str, str]:
-        self.asked.append("push " + ",".join(p.service for p in plans))
-        return {p.service: self.pushed[p.service] for p in plans}
+    def tag_release(self, plans: Sequence[ServicePlan], digests: Mapping[str, str]) -> None:
+        self.asked.append("tag " + ",".join(f"{p.service}@{digests[p.service][7:10]}" for p in plans))
 
     def human_tag(self, plan: ServicePlan) -> str:
         return "sha-1234567"
@@ -140,7 +157,11 @@ def test_a_release_gates_pushes_and_commits_values_and_record(gitops: Gitops, st
     alpha = written["services"]["alpha"]
     assert (alpha["digest"], alpha["scan"]["verdict"], alpha["sonar"]["verdict"]) == (DIGEST_A, "PASSED", "SKIPPED")
     assert alpha["source_committed_at"] == "2026-11-25T09:00:00Z"  # where DORA's lead time starts
-    assert steps.asked == ["open dev", "prepare beta,alpha", "push beta,alpha"]  # as asked, gated together
+    # Each image is pushed (identity tag) after its own gates, Sonar's verdicts first; the human
+    # tags only once every gate of every service passed, then the one commit.
+    assert [a for a in steps.asked if not a.startswith("sonar")] == [
+        "open dev", "deliver beta,alpha", "push beta", "push alpha", "tag beta@bbb,alpha@aaa"]
+    assert max(steps.asked.index(f"sonar {s}") for s in ORDER) < steps.asked.index("push beta")
 
 
 def test_the_record_knows_the_inputs_it_runs_so_nothing_is_asked(gitops: Gitops, steps: Steps) -> None:
@@ -173,7 +194,7 @@ def test_what_the_environment_runs_already_is_unchanged_and_not_rebuilt(gitops: 
     steps.known = {"alpha": DIGEST_A}
     report = release("dev", ORDER, ORDER, steps, now=NOW)
     assert [(s.service, s.status) for s in report.services] == [("alpha", "unchanged"), ("beta", "released")]
-    assert "prepare beta" in steps.asked and "prepare alpha,beta" not in steps.asked
+    assert "deliver beta" in steps.asked and "deliver alpha,beta" not in steps.asked
 
 
 def test_nothing_to_release_publishes_nothing(gitops: Gitops, steps: Steps) -> None:
@@ -197,27 +218,79 @@ def test_a_dry_run_with_new_inputs_says_they_are_built_on_release(steps: Steps) 
     assert steps.asked == ["open dev"]
 
 
-def test_a_build_that_failed_stops_before_any_push(gitops: Gitops, steps: Steps) -> None:
+def identity(service: str) -> str:
+    """Where an image that passed its own gates is kept when a sibling fails: its identity tag."""
+    return f"{REPOSITORY.format(service=service)}:{inputs_of(service).tag}"
+
+
+def assert_nothing_released(gitops: Gitops, steps: Steps, message: str, *, kept: list[str]) -> None:
+    """The precise rule when a release stops: only the images that passed their own gates were
+    pushed, under their identity tag alone (no human tags), the message names exactly those,
+    and the GitOps branch is unchanged."""
+    assert message.startswith("release to dev stopped, nothing released: "), message
+    assert [a.removeprefix("push ") for a in steps.asked if a.startswith("push ")] == kept
+    assert not [a for a in steps.asked if a.startswith("tag ")], "no human tag without every gate"
+    for service in ORDER:
+        assert (identity(service) in message) == (service in kept), message
+    assert ("no image was pushed" in message) == (not kept)
+    assert gitops.commits() == 1 and gitops.record("dev")["services"] == {}
+
+
+def test_a_build_that_failed_stops_the_release_and_only_its_siblings_that_passed_are_kept(
+        gitops: Gitops, steps: Steps) -> None:
     steps.broken = {"beta": "COPY failed: no such file\nmore"}
-    with pytest.raises(ExternalError, match="release stopped before any push: beta: COPY failed: no such file$"):
+    with pytest.raises(ExternalError) as caught:
         release("dev", ORDER, ORDER, steps, now=NOW)
-    assert not [a for a in steps.asked if a.startswith("push")] and gitops.commits() == 1
+    assert caught.value.exit_code == ExitCode.EXTERNAL
+    assert str(caught.value).startswith("release to dev stopped, nothing released: beta: COPY failed: no such file; ")
+    assert_nothing_released(gitops, steps, str(caught.value), kept=["alpha"])
 
 
-@pytest.mark.parametrize(("scans", "sonars", "why"), [
-    ({"alpha": DIRTY}, {}, "alpha: 1 finding(s) over the scan policy"),
+@pytest.mark.parametrize(("scans", "sonars", "why", "kept"), [
+    ({"alpha": DIRTY}, {}, "alpha: 1 finding(s) over the scan policy", ["beta"]),
+    ({"alpha": DIRTY, "beta": DIRTY}, {}, "beta: 1 finding(s) over the scan policy", []),
     ({}, {"beta": SonarResult("ERROR", failing="coverage < 80", outcome="fail")},
-     "beta: Sonar quality gate ERROR (coverage < 80)"),
-    ({}, {"beta": SonarResult("ERROR")}, "beta: Sonar quality gate ERROR"),  # outcome unset: fail closed
+     "beta: Sonar quality gate ERROR (coverage < 80)", ["alpha"]),
+    ({}, {"beta": SonarResult("ERROR")}, "beta: Sonar quality gate ERROR", ["alpha"]),  # outcome unset: fail closed
 ])
 def test_a_gate_that_says_no_refuses_the_whole_release(gitops: Gitops, steps: Steps, scans: dict[str, ScanOutcome],
-                                                      sonars: dict[str, SonarResult], why: str) -> None:
+                                                      sonars: dict[str, SonarResult], why: str,
+                                                      kept: list[str]) -> None:
     steps.scans, steps.sonars = scans, sonars
     with pytest.raises(GateFailed) as caught:
         release("dev", ORDER, ORDER, steps, now=NOW)
     assert caught.value.exit_code == ExitCode.GATE_FAILED and why in str(caught.value)
-    assert "nothing pushed" in str(caught.value)
-    assert not [a for a in steps.asked if a.startswith("push")] and gitops.commits() == 1
+    assert_nothing_released(gitops, steps, str(caught.value), kept=kept)
+
+
+def test_a_sonar_that_cannot_be_evaluated_keeps_every_image_out_with_its_exit_code(
+        gitops: Gitops, steps: Steps) -> None:
+    steps.sonar_errors = {"alpha": GateUnavailable("api/qualitygates/project_status: 503 after 5 attempts")}
+    with pytest.raises(DevopsError) as caught:
+        release("dev", ORDER, ORDER, steps, now=NOW)
+    assert caught.value.exit_code == ExitCode.EXTERNAL
+    assert "Sonar: api/qualitygates/project_status: 503 after 5 attempts" in str(caught.value)
+    assert_nothing_released(gitops, steps, str(caught.value), kept=[])
+
+
+def test_a_push_that_failed_stops_the_release_and_names_what_was_kept(gitops: Gitops, steps: Steps) -> None:
+    steps.push_errors = {"alpha": "docker push: unauthorized: authentication required"}
+    with pytest.raises(ExternalError) as caught:
+        release("dev", ORDER, ORDER, steps, now=NOW)
+    assert caught.value.exit_code == ExitCode.EXTERNAL
+    assert "alpha: push failed: docker push: unauthorized" in str(caught.value)
+    # alpha's push was tried (and failed): not in the registry, so not named as kept.
+    assert identity("alpha") not in str(caught.value) and identity("beta") in str(caught.value)
+    assert not [a for a in steps.asked if a.startswith("tag ")] and gitops.commits() == 1
+
+
+def test_a_gate_refusal_wins_over_a_failed_step(gitops: Gitops, steps: Steps) -> None:
+    """A build failed (exit 3) and a scan said no (exit 1): exit 1, and both are named."""
+    steps.broken, steps.scans = {"beta": "COPY failed"}, {"alpha": DIRTY}
+    with pytest.raises(GateFailed) as caught:
+        release("dev", ORDER, ORDER, steps, now=NOW)
+    assert "alpha: 1 finding(s) over the scan policy" in str(caught.value) and "beta: COPY failed" in str(caught.value)
+    assert_nothing_released(gitops, steps, str(caught.value), kept=[])
 
 
 def test_a_sonar_pass_is_recorded_as_passed(gitops: Gitops, steps: Steps) -> None:
