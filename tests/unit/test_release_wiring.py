@@ -134,11 +134,11 @@ def test_one_scan_at_a_time_where_the_machine_has_one_core() -> None:
 
 def test_the_scans_of_a_release_go_through_one_trivy_server(tmp_path: Path) -> None:
     """CliSteps' Trivy is the configured one (a rescan runs alone); a release's scans are clients
-    of `_ReleaseTrivy`'s server: started once, whatever the number of clients, and stopped."""
+    of `ReleaseTrivy`'s server: started once, whatever the number of clients, and stopped."""
     import io
 
     from devops.report.console import Reporter
-    from devops.wiring import release
+    from devops.wiring import release, release_trivy
 
     root = make_project(tmp_path / "p")
     config = load_config(root / "pipelines" / "devops.yaml", environ={})
@@ -163,12 +163,12 @@ def test_the_scans_of_a_release_go_through_one_trivy_server(tmp_path: Path) -> N
             assert log.parent.is_dir()
             return started[-1]
 
-    shared = release._ReleaseTrivy(Binary())  # type: ignore[arg-type]
+    shared = release_trivy.ReleaseTrivy(Binary())  # type: ignore[arg-type]
     assert [shared.client() for _ in range(3)] == ["client of http://127.0.0.1:1"] * 3
     assert len(started) == 1
     shared.stop()
     assert started[0].stopped
     # One image: no server, the configured Trivy with the image's layers in its memory.
-    alone = release._ReleaseTrivy(steps.trivy, serve=False)
+    alone = release_trivy.ReleaseTrivy(steps.trivy, serve=False)
     assert alone.client().settings.cache_backend == "memory" and alone.client().settings.server is None
     alone.stop()
