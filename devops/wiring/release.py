@@ -209,7 +209,10 @@ class CliSteps:
                 self.engine.tag(f"{plan.repository}@{digest}", plan.image)
                 pulled.add(plan.service)
         by_image = {p.image: p for p in plans}
-        scanner = ReleaseTrivy(self.trivy, serve=len(plans) > 1)
+        # A trivy server needs the vulnerability DB to start: a release that scans for secrets
+        # only (the demo on a machine without a DB) scans each image on its own.
+        vulnerabilities = all("vuln" in self._policy(p.service).scanners for p in plans)
+        scanner = ReleaseTrivy(self.trivy, serve=len(plans) > 1 and vulnerabilities)
         pipeline = ImagePipeline(scan=lambda plan, image: self._scan_service(plan, image, scanner.client()),
                                  push=self._push_identity, may_push=may_push,
                                  scans_at_once=SCANS_AT_ONCE, pushes_at_once=PUSHES_AT_ONCE)

@@ -32,7 +32,10 @@ HelloHandler.prototype.handle = async function handle(context) {
   response.topologyVersion.processId = processId;
   const { command } = context;
   const wait = Number(command.maxAwaitTimeMS);
-  if (command.topologyVersion && Number.isFinite(wait) && wait > 0 && !stopping) {
+  // As mongod: a client that last saw another process (this one restarted) is answered at once.
+  const seen = command.topologyVersion?.processId;
+  const current = seen !== undefined && String(seen) === String(processId);
+  if (current && Number.isFinite(wait) && wait > 0 && !stopping) {
     await new Promise((resolve) => {
       const timer = setTimeout(() => { parked.delete(resume); resolve(); }, Math.min(wait, 60000));
       const resume = () => { clearTimeout(timer); resolve(); };
