@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import textwrap
 from pathlib import Path
 
 # The default base is the Debian stand-in the local stack builds and pushes (scripts/local-stack.sh):
 # the build identity resolves every FROM image to a digest, and Docker Hub cannot be asked here.
+# Each project's images are its own (the label): two tests building the same small service at
+# once on the classic builder shared its cached intermediate images, and one test removing its
+# tags deleted the chain the other was still tagging ("failed to get digest").
 DOCKERFILE = """\
 ARG DEBIAN_IMAGE=localhost:5000/standin/debian:bookworm
-FROM ${DEBIAN_IMAGE}
+FROM ${{DEBIAN_IMAGE}}
+LABEL dev.test.project={project}
 COPY app.txt /srv/app.txt
 CMD ["cat", "/srv/app.txt"]
 """
@@ -57,7 +62,7 @@ def make_project(root: Path, *, namespace: str = "test", services: tuple[str, ..
     for name in services:
         folder = root / "services" / name
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "Dockerfile").write_text(DOCKERFILE)
+        (folder / "Dockerfile").write_text(DOCKERFILE.format(project=hashlib.sha256(str(root).encode()).hexdigest()[:12]))
         (folder / "app.txt").write_text(f"{name} v1\n")
         (folder / ".dockerignore").write_text("*.log\nnode_modules\n")
     if commit:

@@ -1,11 +1,10 @@
-"""How the suite splits across pytest-xdist workers (`nox -s tests` runs `-n 3 --dist loadgroup`).
+"""How the suite splits across pytest-xdist workers (`nox -s tests` runs `-n 4 --dist loadgroup`).
 
 Each test gets an `xdist_group`: all tests of one group run on one worker, one after the other.
 
-- Shared-state groups, the only ones correctness depends on: the engine (the demo, with the
-  shipped config's fixed registry namespace `techitfactory`, and the shop's images, one tag set
-  built once and run by four modules, whose containers must not starve beside the demo's
-  builds), the gates images (one
+- Shared-state groups, the only ones correctness depends on: the demo (the shipped config's
+  fixed registry namespace `techitfactory`), the shop's images (one tag set built once and run
+  by four modules), the gates images (one
   session builds and removes `gates-test/app:secret`) and npm in the working tree (`npm ci`
   into `services/<svc>/node_modules`).
 - Every other module is its own group, so module-scoped fixtures (a Prometheus, a rendered
@@ -14,7 +13,7 @@ Each test gets an `xdist_group`: all tests of one group run on one worker, one a
   hands their tests out one at a time to whichever worker is free, which fills the gaps.
 
 The heavy groups (FIRST) go first in the collection (xdist keeps that order with
-`--no-loadscope-reorder`): the engine group is the critical path, so it starts at once while the
+`--no-loadscope-reorder`): the demo group is the critical path, so it starts at once while the
 other workers take everything else. A serial run (`-p no:xdist`) only
 sees the new order, never a different outcome.
 """
@@ -27,10 +26,12 @@ import pytest
 
 # Longest first: the order in which the heavy groups start.
 SHARED_STATE_GROUPS: dict[str, tuple[str, ...]] = {
-    # One worker for both: the demo's builds beside the shop's containers starved the containers
-    # (health checks over their 3 s timeout, readiness past 60 s) on two cores.
-    "engine": (
-        "tests/demo/test_demo.py", "tests/demo/test_demo_faults.py",
+    # The demo: the shipped config's fixed registry namespace `techitfactory`.
+    "demo": ("tests/demo/test_demo.py", "tests/demo/test_demo_faults.py"),
+    # The shop's images: one tag set built once (a session fixture, so one worker) and run by four
+    # modules. (They shared the demo's worker while the MongoDB stand-in's hello loop burned a
+    # core per running shop and starved whatever ran beside it: tests/services/mongo-standin.)
+    "shop": (
         "tests/services/test_images.py",
         "tests/observability/e2e/",
         "tests/services/test_e2e_shop.py",
@@ -56,7 +57,7 @@ def group_of(where: str) -> str | None:
 # The groups moved to the front, in this order. `npm-worktree` stays where the collection puts
 # it (late): the services' own suites have timing-sensitive tests (a MongoDB stand-in that must
 # start in 20 s, concurrent cart updates) that failed while the image builds loaded both cores.
-FIRST = ("engine", "gates-images")
+FIRST = ("demo", "shop", "gates-images")
 
 
 def assign_groups(items: list[pytest.Item], root: Path) -> None:
