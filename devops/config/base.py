@@ -3,6 +3,8 @@ environment variables it may read (it never reads the process environment itself
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -26,3 +28,14 @@ def variable(environ: Variables | None, name: str | None) -> str | None:
     if environ is None or not name:
         return None
     return environ.get(name) or None
+
+
+# The names users give to services, environments, calendars, schedules, targets, channels.
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+
+
+def check_names(names: Iterable[str], example: str) -> None:
+    """ValueError naming the first name that is not a lower-case name like `example`."""
+    for name in names:
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise ValueError(f"expected a lower-case name like {example!r}, got {name!r}")

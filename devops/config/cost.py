@@ -38,7 +38,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from devops.config.base import Section
+from devops.config.base import NAME_PATTERN, Section, check_names
 from devops.config.cost_cluster import WorkloadsConfig
 from devops.domain.cost.target import Capacity as DomainCapacity
 from devops.domain.cost.target import FixedCounts, Selector, Target
@@ -50,7 +50,7 @@ from devops.domain.types import Bool, Float, HttpUrl, Int, Line, check_year
 if typing.TYPE_CHECKING:
     from devops.domain.calendars.model import Calendar
 
-NAME = r"^[a-z][a-z0-9-]{0,62}$"
+
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
 # EKS names: letters, digits, hyphens and underscores, starting with a letter or digit.
 CLUSTER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
@@ -166,7 +166,7 @@ class TargetConfig(Section):
 
     cluster: str = Field(pattern=CLUSTER_NAME)
     region: Annotated[str, Field(pattern=REGION)] = "ap-south-1"
-    schedule: str = Field(pattern=NAME)
+    schedule: str = Field(pattern=NAME_PATTERN)
     # A label; `prod`/`production` (or a cluster named like one) marks the target production.
     environment: str | None = None
     # Production is never scaled unless this is true (on purpose, in review).
@@ -269,9 +269,7 @@ class CostConfig(Section):
     @field_validator("schedules", "targets")
     @classmethod
     def _names(cls, value: dict[str, object]) -> dict[str, object]:
-        for name in value:
-            if not re.fullmatch(NAME, name):
-                raise ValueError(f"expected a lower-case name like 'office-hours', got {name!r}")
+        check_names(value, "office-hours")
         return value
 
     @field_validator("opt_out_tag")

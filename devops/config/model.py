@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from devops.config.base import Section
+from devops.config.base import NAME_PATTERN, Section, check_names
 from devops.config.calendars import CalendarConfig
 from devops.config.cluster import ClusterConfig
 from devops.config.cost import CostConfig
@@ -50,7 +50,6 @@ __all__ = ["BuildConfig", "ClusterRef", "Config", "EnvironmentConfig", "GitAutho
            "GitOpsTarget", "PullRequestConfig", "PushRetryConfig", "RegistryConfig", "RegistryCredentials",
            "ServiceConfig", "VerifyEvidencePolicy"]
 
-NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # A git branch name that cannot pass for an option or a refspec.
 BRANCH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$"
@@ -214,9 +213,7 @@ class Config(Section):
     @field_validator("services", "environments", "calendars")
     @classmethod
     def _names(cls, value: dict[str, object], info: ValidationInfo) -> dict[str, object]:
-        for name in value:
-            if not re.fullmatch(NAME_PATTERN, name):
-                raise ValueError(f"expected a lower-case name like 'cart', got {name!r}")
+        check_names(value, "cart")
         if not value and info.field_name != "calendars":
             raise ValueError("expected at least one entry")
         return value

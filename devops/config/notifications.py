@@ -25,11 +25,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from devops.config.base import Section
+from devops.config.base import Section, check_names
 from devops.domain.notify.event import EVENTS
 from devops.domain.types import EnvVar, Float, Int
-
-NAME = r"^[a-z][a-z0-9-]{0,62}$"
 
 
 class ChannelConfig(Section):
@@ -66,9 +64,5 @@ class NotificationsConfig(Section):
     @field_validator("channels")
     @classmethod
     def _names(cls, value: dict[str, ChannelConfig]) -> dict[str, ChannelConfig]:
-        import re
-
-        for name in value:
-            if not re.fullmatch(NAME, name):
-                raise ValueError(f"expected a lower-case name like 'team', got {name!r}")
+        check_names(value, "team")
         return value

@@ -24,7 +24,7 @@ from devops.errors import GateFailed
 from devops.report.console import Reporter
 from devops.wiring import adapters as wiring
 from devops.wiring.gitops import GitOpsClones, open_gitops
-from devops.wiring.release_trivy import ReleaseTrivy, scan_outcome
+from devops.wiring.release_trivy import ReleaseTrivy, scan_outcome, serves
 from devops.wiring.settings import RuntimeSettings
 
 # Trivy processes of a release at once (each scan starts as its image is built): two where the
@@ -209,10 +209,7 @@ class CliSteps:
                 self.engine.tag(f"{plan.repository}@{digest}", plan.image)
                 pulled.add(plan.service)
         by_image = {p.image: p for p in plans}
-        # A trivy server needs the vulnerability DB to start: a release that scans for secrets
-        # only (the demo on a machine without a DB) scans each image on its own.
-        vulnerabilities = all("vuln" in self._policy(p.service).scanners for p in plans)
-        scanner = ReleaseTrivy(self.trivy, serve=len(plans) > 1 and vulnerabilities)
+        scanner = ReleaseTrivy(self.trivy, serve=serves([self._policy(p.service).scanners for p in plans]))
         pipeline = ImagePipeline(scan=lambda plan, image: self._scan_service(plan, image, scanner.client()),
                                  push=self._push_identity, may_push=may_push,
                                  scans_at_once=SCANS_AT_ONCE, pushes_at_once=PUSHES_AT_ONCE)

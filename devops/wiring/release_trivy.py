@@ -4,6 +4,7 @@ verdict as the release records it (devops/wiring/release.py)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from devops.app.release import ScanOutcome
@@ -12,6 +13,14 @@ from devops.errors import DevopsError
 if TYPE_CHECKING:
     from devops.adapters.trivy import Trivy, TrivyServer
     from devops.app.scan import ScanRun
+
+
+def serves(scanners: Sequence[Sequence[str]]) -> bool:
+    """Whether a release whose images scan with these scanners gets a `trivy server`: only with
+    several images (one alone needs no shared layer cache) that all scan for vulnerabilities (a
+    server needs the vulnerability DB to start: a release that scans for secrets only, the demo
+    on a machine without a DB, scans each image on its own)."""
+    return len(scanners) > 1 and all("vuln" in chosen for chosen in scanners)
 
 
 class ReleaseTrivy:

@@ -172,3 +172,12 @@ def test_the_scans_of_a_release_go_through_one_trivy_server(tmp_path: Path) -> N
     alone = release_trivy.ReleaseTrivy(steps.trivy, serve=False)
     assert alone.client().settings.cache_backend == "memory" and alone.client().settings.server is None
     alone.stop()
+
+
+def test_a_trivy_server_only_for_several_images_that_all_scan_for_vulnerabilities() -> None:
+    from devops.wiring.release_trivy import serves
+
+    assert serves([("vuln", "secret"), ("vuln",)])
+    assert not serves([("vuln", "secret")]), "one image: scanned alone"
+    assert not serves([("secret",), ("secret",)]), "no vulnerability scan: no DB is needed, no server"
+    assert not serves([("vuln",), ("secret",)]), "a server would refuse to start without the DB"

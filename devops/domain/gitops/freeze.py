@@ -19,12 +19,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from devops.domain.gitops.model_errors import first_problem
+from devops.domain.gitops.model_errors import validated
 from devops.domain.gitops.record import ReleasedBy, dump
 from devops.domain.types import Bool, Int, Line, parse_timestamp
-from devops.errors import BadInput
 
 SCHEMA_VERSION = 1
 
@@ -86,13 +85,5 @@ def parse(text: str, file: str, *, environment: str | None = None) -> FreezeFile
 
 
 def validate(data: Any, file: str, *, environment: str | None = None) -> FreezeFile:
-    if not isinstance(data, dict):
-        raise BadInput(f"{file}: expected a JSON object, got {type(data).__name__}")
-    try:
-        freeze = FreezeFile.model_validate(data)
-    except ValidationError as exc:
-        raise BadInput(f"{file}: {first_problem(exc)}",
-                       hint="fix it by hand, or run `devops freeze` / `devops unfreeze` to write it anew") from None
-    if environment is not None and freeze.environment != environment:
-        raise BadInput(f"{file}: environment: the file says {freeze.environment!r}, expected {environment!r}")
-    return freeze
+    return validated(FreezeFile, data, file, environment=environment,
+                     hint="fix it by hand, or run `devops freeze` / `devops unfreeze` to write it anew")

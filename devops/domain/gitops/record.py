@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from devops.domain.gitops.model_errors import first_problem
+from devops.domain.gitops.model_errors import validated
 from devops.domain.types import Bool, Count, Int, Line, check_name, parse_timestamp
-from devops.errors import BadInput
 
 SCHEMA_VERSION = 1
 OPTIONAL_KEYS = ("break_glass", "rollback")
@@ -211,13 +210,5 @@ def parse(text: str, file: str, *, environment: str | None = None) -> ReleaseRec
 
 def validate(data: Any, file: str, *, environment: str | None = None) -> ReleaseRecord:
     """A record from plain data (what `ChangeSet.record` holds); BadInput naming the key path."""
-    if not isinstance(data, dict):
-        raise BadInput(f"{file}: expected a JSON object, got {type(data).__name__}")
-    try:
-        record = ReleaseRecord.model_validate(data)
-    except ValidationError as exc:
-        raise BadInput(f"{file}: {first_problem(exc)}",
-                       hint="fix the record by hand or restore it with devops rollback") from None
-    if environment is not None and record.environment != environment:
-        raise BadInput(f"{file}: environment: the record says {record.environment!r}, expected {environment!r}")
-    return record
+    return validated(ReleaseRecord, data, file, environment=environment, kind="record",
+                     hint="fix the record by hand or restore it with devops rollback")
