@@ -36,7 +36,7 @@ function main() {
   const db = mongo.db();
   const metrics = c.createMetrics(SERVICE);
   const app = createApp({ db, logger, metrics, config });
-  const stopIndexes = c.ensureIndexesForever(logger, () => createIndexes(db));
+  const stopIndexes = c.ensureIndexesForever(logger, mongo, () => createIndexes(db));
   c.serve(app, {
     ...config,
     logger,

@@ -258,14 +258,18 @@ function mongoOptions(timeoutMs) {
 }
 
 /**
- * Create indexes (idempotent: createIndex with the same spec is a no-op), retrying in the
- * background until the database answers, so the service starts without its database.
+ * Connect, then create indexes (idempotent: createIndex with the same spec is a no-op),
+ * retrying in the background until the database answers, so the service starts without its
+ * database. The explicit connect() matters: when the driver's first (automatic) connection
+ * fails, the client keeps a closed topology and every later query fails with "Topology is
+ * closed" for ever; connect() replaces a topology that is not connected.
  */
-function ensureIndexesForever(logger, create, retryMs = 2000) {
+function ensureIndexesForever(logger, mongo, create, retryMs = 2000) {
   let stopped = false;
   let timer;
   const attempt = async () => {
     try {
+      await mongo.connect();
       await create();
       logger.info('indexes ensured');
     } catch (err) {

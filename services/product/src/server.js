@@ -21,7 +21,7 @@ function main() {
   const db = mongo.db();
   const metrics = c.createMetrics(SERVICE);
   const app = createApp({ db, logger, metrics });
-  const stopIndexes = c.ensureIndexesForever(logger, async () => {
+  const stopIndexes = c.ensureIndexesForever(logger, mongo, async () => {
     await createIndexes(db);
     if (seed) {
       const n = await seedCatalog(db);
