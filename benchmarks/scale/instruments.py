@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -177,10 +178,23 @@ class Measured:
                 "registry_requests": self.registry.get("total", 0), "registry": self.registry}
 
 
+@functools.cache
+def compiled_bytecode(checkout: Path) -> None:
+    """Compile the checkout's devops/ once, beside its sources (`__pycache__/`, ignored by git),
+    as an installed package has it: pip compiles at install, and Python's own library and the
+    dependencies already have theirs. Without it a shell with PYTHONDONTWRITEBYTECODE=1 (this
+    machine's) compiles the ~140 modules a command imports from source on every run, about
+    0.1 s added to each figure (measured: a cached scan 0.56 -> 0.44 s)."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout / "devops")], check=True,
+                   capture_output=True, timeout=600)
+
+
 def devops_env(shims: Shims | None, extra: dict[str, str] | None = None, checkout: Path = ROOT) -> dict[str, str]:
     """The environment a user has: the checkout measured (this one by default) on PYTHONPATH,
-    a git identity, no CI variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DEVOPS_")) and k != "CI"}
+    its bytecode compiled as an install has it, a git identity, no CI variables."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GITHUB_", "DEVOPS_")) and k not in ("CI", "PYTHONDONTWRITEBYTECODE")}
+    compiled_bytecode(checkout)
     env.update({"PYTHONPATH": str(checkout), "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
                 "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"})
     env.update(extra or {})
