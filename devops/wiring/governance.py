@@ -23,10 +23,11 @@ def freeze_policy(config: Config, environment: str) -> FreezePolicy:
 
 def governance(config: Config, settings: RuntimeSettings, reporter: Reporter, environment: str,
                clock: Callable[[], dt.datetime]) -> Governance:
-    from devops.wiring.signatures import signature_gate
+    signatures = None
+    if config.environment(environment).promote_from:  # signatures are checked on promotion only
+        from devops.wiring.signatures import signature_gate
 
-    signatures = signature_gate(config, environment, settings) if config.environment(environment).promote_from \
-        else None
+        signatures = signature_gate(config, environment, settings)
     return Governance(evidence=evidence_policy(config, environment), freezes=freeze_policy(config, environment),
                       notifier=notifier(config, settings, reporter), clock=clock, warn=reporter.warn,
                       signatures=signatures)

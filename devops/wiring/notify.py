@@ -35,11 +35,11 @@ class Unset:
 def notifier(config: Config, settings: RuntimeSettings, reporter: Reporter, *,
              sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> Notifier:
     """The run's notifier; NO_NOTIFIER when no channel is configured."""
-    from devops.adapters.webhook import WebhookChannel
-
     block = config.notifications
     if not block.channels:
         return NO_NOTIFIER
+    from devops.adapters.webhook import WebhookChannel  # only a run with channels needs HTTP
+
     subscriptions = []
     for name, channel in sorted(block.channels.items()):
         url = settings.get(channel.url_env)

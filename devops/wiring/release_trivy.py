@@ -40,8 +40,9 @@ class ReleaseTrivy:
         self._folder: str | None = None
 
     def client(self) -> Trivy:
-        import tempfile
         from pathlib import Path
+
+        from devops.adapters.scratch import scratch_folder
 
         if not self._serve:
             return self._trivy
@@ -49,7 +50,7 @@ class ReleaseTrivy:
             if self._failed is not None:
                 raise self._failed  # the server did not start: every scan of the run says so, none retries
             if self._server is None:
-                self._folder = self._folder or tempfile.mkdtemp(prefix="devops-trivy-server-")
+                self._folder = self._folder or str(scratch_folder("devops-trivy-server-"))
                 try:
                     self._server = self._trivy.serve(Path(self._folder) / "trivy-server.log")
                 except DevopsError as exc:

@@ -191,8 +191,8 @@ def test_clone_is_removed_on_exceptions_and_interrupts(config: Config, monkeypat
         raise RuntimeError("boom")
     assert not workdir.exists()
 
-    import devops.adapters.git.clone as module
     import devops.adapters.git.runner as runner
+    import devops.adapters.scratch as module
 
     created: list[str] = []
     real_mkdtemp = tempfile.mkdtemp

@@ -161,8 +161,12 @@ def test_a_protected_branch_refusal_is_exit_3_naming_the_remote_and_not_retried(
     assert shop.record("dev")["services"] == {}
 
 
-def test_a_release_killed_mid_build_writes_nothing_and_the_next_one_lands(shop: Shop) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+def test_a_release_killed_mid_build_writes_nothing_and_the_next_one_lands(shop: Shop, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # A temporary folder of its own, to see the GitOps clone the killed run leaves behind.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "TMPDIR": str(scratch)}
     before = shop.commits()
     proc = subprocess.Popen([sys.executable, "-m", "devops", "release", "--env", "dev"], cwd=shop.root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -177,6 +181,11 @@ def test_a_release_killed_mid_build_writes_nothing_and_the_next_one_lands(shop: 
     assert proc.returncode == -signal.SIGKILL, "killed while building, before it could finish"
     assert shop.commits() == before, "a killed release leaves the GitOps repository as it was"
     assert registry_tags(shop, "alpha") == registry_tags(shop, "beta") == []
+    left = list(scratch.glob("devops-gitops-*"))
+    assert len(left) == 1, "SIGKILL gives the run no chance to remove its clone"
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))  # the next run (in this process) uses it too
     again = release(shop, "--env", "dev")
     assert again.code == 0, again.err
     assert set(shop.record("dev")["services"]) == set(SERVICES)
+    assert not left[0].exists(), "the next run removes the clone of the killed one"
+    assert list(scratch.glob("devops-gitops-*")) == [], "and its own when it ends"

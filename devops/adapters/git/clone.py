@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from devops.adapters.git.credentials import Remote
 from devops.adapters.git.push import classify_push
 from devops.adapters.git.runner import GitRunner, last_line
 from devops.adapters.git.tip import TipFiles
+from devops.adapters.scratch import scratch_folder
 from devops.domain import documents
 from devops.domain.gitops.repository import HistoryEntry, PushRejection
 from devops.errors import BadInput, ExternalError, ToolFailed, ToolTimeout
@@ -110,7 +110,7 @@ class GitClone:
         ExternalError (exit 3) when the repository cannot be reached; BadInput (exit 2) when
         the branch does not exist.
         """
-        workdir = Path(tempfile.mkdtemp(prefix="devops-gitops-"))
+        workdir = scratch_folder("devops-gitops-")  # also removes the clones of killed runs
         clone = cls(settings, workdir, GitRunner(workdir / "repo", env, secrets, settings.timeout_seconds))
         try:
             clone._clone(depth or CLONE_DEPTH, checkout)
