@@ -1,7 +1,7 @@
 """The fixed cost of a `devops` process before it does any work: what importing the modules of a
 command costs, against the command's whole "nothing to do" run (issue 18 item 3).
 
-    python benchmarks/import_floor.py [--repeat 7] [--checkout DIR]
+    python benchmarks/bench_import_floor.py [--repeat 7] [--checkout DIR]
 
 Each line is the median wall time of `python -c "import ..."` (a fresh interpreter, this
 checkout's devops/ on PYTHONPATH, its bytecode compiled as an install has it), printed with its
