@@ -1,6 +1,7 @@
 """Timeline of a cold release of the shop against the plain side (issue 18 item 4).
 
     python benchmarks/cold_timeline.py --out /tmp/timeline.md [--json /tmp/timeline.json] [--sides plain,release]
+    [--sides plain,release-bases-in-registry]   # the bases pushed to the release's registry first
 
 The same two sides as `bench_scale.py --sections shop` (the same helpers: fresh labelled copies
 of the stand-in bases, a fresh namespace, fresh Trivy and scan caches, the counting proxy in
@@ -112,10 +113,13 @@ def push_side(shims: TimelineShims, proxy: CountingProxy, cleanup: list[Callable
 
 
 def release_side(where: Path, services: tuple[str, ...], standins: dict[str, str], shims: TimelineShims,
-                 proxy: CountingProxy, checkout: Path, cleanup: list[Callable[[], None]]) -> Callable[[], Any]:
+                 proxy: CountingProxy, checkout: Path, cleanup: list[Callable[[], None]],
+                 bases_in_registry: bool = False) -> Callable[[], Any]:
     run = uuid.uuid4().hex[:8]
     namespace = f"benchshop{run}"
-    bases = bs.fresh_bases(standins, run)
+    # bases_in_registry: the bases are pushed to the release's registry first (before the clock),
+    # as a user's come from one: the daemon mounts their layers (bench_scale.py::fresh_bases).
+    bases = bs.fresh_bases(standins, run, registry=proxy.address if bases_in_registry else None)
     cleanup.append(lambda: bs.remove_images(bs.namespace_images(f"bench-cold-{run}") + bs.namespace_images(namespace)))
     cleanup.append(lambda: bs.remove_images(bs.cold_leftovers(run)))
     root, remote = bs.shop_project(where / "c", namespace, proxy.address, services)
@@ -207,10 +211,13 @@ def main(argv: list[str] | None = None) -> int:
                     steps = plain_side(where, root, services, standins, shims, cleanup)
                 elif side == "push":
                     steps = push_side(shims, proxy, cleanup)
-                else:  # "release", or "release@CHECKOUT" to measure another checkout's devops/ in the same run
-                    checkout = Path(side.partition("@")[2]) if "@" in side else opts.checkout
+                else:  # "release", or "release@CHECKOUT" to measure another checkout's devops/ in the same run;
+                    # "release-bases-in-registry[@CHECKOUT]": its bases pushed to its registry first
+                    kind, _, at = side.partition("@")
+                    checkout = Path(at) if at else opts.checkout
                     steps = release_side(where / f"{len(out)}-{side.replace('/', '_')}", services, standins, shims,
-                                         proxy, checkout.resolve(), cleanup)
+                                         proxy, checkout.resolve(), cleanup,
+                                         bases_in_registry=kind == "release-bases-in-registry")
                 bs.say(f"timeline: {side}")
                 out.append(run_side(side, steps, shims, proxy))
                 bs.say(f"timeline: {side} {out[-1]['seconds']} s, CPU {out[-1]['cpu']}")
