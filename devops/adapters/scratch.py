@@ -6,8 +6,9 @@ kill, a cancelled CI job, `kill -9`) gives it no chance, and a laptop's temporar
 collect a clone per killed release. So each folder holds an owner record (host, PID namespace,
 PID and the process's start time), and making a folder first removes the folders of the same
 kind whose owner is certainly dead. Certainly: a folder of another host or PID namespace (a
-temporary folder shared between containers), a live PID, a PID reused by a process that started
-later, a record that cannot be read: all are left alone. A removal that fails is left for later.
+temporary folder shared between containers), a live PID, a record that cannot be read, a
+symlink, a folder of another user: all are left alone (a PID reused by a process that started
+later counts as dead). A removal that fails is left for later.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import shutil
 import socket
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -34,13 +36,13 @@ def _started(pid: int) -> str | None:
     """The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat); "" where
     /proc does not exist; None when the process does not exist."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        line = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
         return None if Path("/proc/self/stat").exists() else ""
     except OSError:
         return ""
     # The command name (field 2) is in parentheses and may hold spaces: count after the last ")".
-    return stat.rsplit(")", 1)[1].split()[19]
+    return line.rsplit(")", 1)[1].split()[19]
 
 
 def owner_record(pid: int | None = None) -> dict[str, object]:
@@ -77,12 +79,21 @@ def owner_is_dead(folder: Path, alive: Callable[[int, str], bool] = _alive) -> b
     return not alive(pid, started)
 
 
+def _ours(path: Path) -> bool:
+    """A real folder (not a symlink) of this user: the temporary folder is shared with everyone."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+
+
 def sweep(prefix: str, parent: Path | None = None) -> list[Path]:
     """Remove the `prefix*` folders under `parent` (the temporary folder) whose owner is dead."""
     parent = Path(tempfile.gettempdir()) if parent is None else parent
     removed: list[Path] = []
     try:
-        candidates = [path for path in parent.iterdir() if path.name.startswith(prefix) and path.is_dir()]
+        candidates = [path for path in parent.iterdir() if path.name.startswith(prefix) and _ours(path)]
     except OSError:
         return removed
     for folder in candidates:

@@ -44,6 +44,11 @@ def test_a_killed_runs_folder_goes_and_everything_uncertain_stays(tmp_path: Path
     other_namespace = _folder(tmp_path, "ns", {**killed_pid_record, "pid_namespace": "pid:[1]"})
     no_record = _folder(tmp_path, "norecord", None)
     unreadable = _folder(tmp_path, "garbage", "{not json")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / scratch.OWNER_FILE).write_text(json.dumps(killed_pid_record))
+    symlink = tmp_path / f"{PREFIX}symlink"
+    symlink.symlink_to(elsewhere)  # a dead owner's record behind a symlink: never followed
     other_kind = tmp_path / "devops-other-dead"
     other_kind.mkdir()
     (other_kind / scratch.OWNER_FILE).write_text(json.dumps(killed_pid_record))
@@ -52,8 +57,17 @@ def test_a_killed_runs_folder_goes_and_everything_uncertain_stays(tmp_path: Path
 
     assert removed == [dead]
     assert not dead.exists()
-    for kept in (mine, other_host, other_namespace, no_record, unreadable, other_kind):
+    for kept in (mine, other_host, other_namespace, no_record, unreadable, other_kind, symlink, elsewhere):
         assert kept.exists(), kept
+    assert (elsewhere / scratch.OWNER_FILE).exists()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="making a folder of another user needs root")
+def test_a_folder_of_another_user_stays(tmp_path: Path, killed_pid_record: dict[str, object]) -> None:
+    theirs = _folder(tmp_path, "theirs", killed_pid_record)
+    os.chown(theirs, 12345, 12345)
+    assert scratch.sweep(PREFIX, tmp_path) == []
+    assert theirs.exists()
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="start times come from /proc (Linux)")
