@@ -462,6 +462,28 @@ def shop_project(where: Path, namespace: str, registry: str, services: tuple[str
     return root, remote
 
 
+def release_project(where: Path, namespace: str, registry: str, services: tuple[str, ...]) -> Path:
+    """The shop's services as a committed project ready for `devops release --env dev` into
+    `namespace` (its GitOps remote, a fresh Trivy cache with the planted DB, an empty scan cache)."""
+    root, remote = shop_project(where, namespace, registry, services)
+    trivy = build_db(where / "trivy", CLEAN)
+    (root / "pipelines").mkdir()
+    (root / "pipelines" / "devops.yaml").write_text(shop_config(namespace, registry, remote, trivy,
+                                                                where / "scan-cache", services))
+    (root / ".gitignore").write_text(".devops/\n")
+    git(root, "init", "-q", "-b", "main")
+    commit_all(root, "shop")
+    return root
+
+
+def cold_sample(cold: Measured) -> dict[str, Any]:
+    """A cold release's time with what it did: builds, scans, pushes, images given a manifest."""
+    return sample([cold], {"builds": cold.docker.get("build", 0), "scans": cold.trivy.get("image", 0),
+                           "docker_pushes": cold.docker.get("push", 0),
+                           "images_pushed": cold.registry.get("repositories_given_a_manifest", 0),
+                           "registry_requests": cold.registry.get("total", 0)})
+
+
 def bench_shop(where: Path, proxy: CountingProxy, shims: Shims, standins: dict[str, str], repeat: int,
                services: tuple[str, ...], cleanup: list[Callable[[], None]]) -> dict[str, Any]:
     out: dict[str, Any] = {"services": list(services)}
@@ -536,21 +558,12 @@ def bench_shop(where: Path, proxy: CountingProxy, shims: Shims, standins: dict[s
     bases_c = fresh_bases(standins, run_c)
     cleanup.append(lambda: remove_images(namespace_images(f"bench-cold-{run_c}") + namespace_images(ns_c)))
     cleanup.append(lambda: remove_images(cold_leftovers(run_c)))
-    root_c, remote_c = shop_project(where / "c", ns_c, proxy.address, services)
-    trivy_c = build_db(where / "c" / "trivy", CLEAN)
-    (root_c / "pipelines").mkdir()
-    (root_c / "pipelines" / "devops.yaml").write_text(shop_config(ns_c, proxy.address, remote_c, trivy_c,
-                                                                  where / "c" / "scan-cache", services))
-    (root_c / ".gitignore").write_text(".devops/\n")
-    git(root_c, "init", "-q", "-b", "main")
-    commit_all(root_c, "shop")
+    root_c = release_project(where / "c", ns_c, proxy.address, services)
     env_c = {**base_env, "DEVOPS_BUILD_ARGS": " ".join(f"{k}={v}" for k, v in bases_c.items())}
     note_load()
     say("shop: cold devops release --env dev")
     cold = shop_devops(root_c, env_c, "release", "--env", "dev")
-    out["release_cold"] = sample([cold], {"builds": cold.docker.get("build", 0), "scans": cold.trivy.get("image", 0),
-                                          "docker_pushes": cold.docker.get("push", 0),
-                                          "images_pushed": cold.registry.get("repositories_given_a_manifest", 0)})
+    out["release_cold"] = cold_sample(cold)
     say(f"shop: cold release {cold.seconds:.1f} s (the registry had never seen the bases' layers)")
     out["release_cold_bases_in_registry"] = cold_release_bases_in_registry(where / "d", proxy, shims, standins,
                                                                           services, base_env, cleanup)
@@ -582,24 +595,14 @@ def cold_release_bases_in_registry(where: Path, proxy: CountingProxy, shims: Shi
     cleanup.append(lambda: remove_images(namespace_images(f"bench-cold-{run}") + namespace_images(namespace)))
     cleanup.append(lambda: remove_images(cold_leftovers(run)))
     bases = fresh_bases(standins, run, registry=proxy.address)
-    root, remote = shop_project(where, namespace, proxy.address, services)
-    trivy = build_db(where / "trivy", CLEAN)
-    (root / "pipelines").mkdir()
-    (root / "pipelines" / "devops.yaml").write_text(shop_config(namespace, proxy.address, remote, trivy,
-                                                                where / "scan-cache", services))
-    (root / ".gitignore").write_text(".devops/\n")
-    git(root, "init", "-q", "-b", "main")
-    commit_all(root, "shop")
+    root = release_project(where, namespace, proxy.address, services)
     env = {**base_env, "DEVOPS_BUILD_ARGS": " ".join(f"{k}={v}" for k, v in bases.items())}
     note_load()
     say("shop: cold devops release --env dev, bases in the registry")
     cold = run_devops(["release", "--env", "dev"], cwd=root, env=env, shims=shims, proxy=proxy,
                       source_roots=(where.parent,))
     say(f"shop: cold release, bases in the registry {cold.seconds:.1f} s")
-    return sample([cold], {"builds": cold.docker.get("build", 0), "scans": cold.trivy.get("image", 0),
-                           "docker_pushes": cold.docker.get("push", 0),
-                           "images_pushed": cold.registry.get("repositories_given_a_manifest", 0),
-                           "registry_requests": cold.registry.get("total", 0)})
+    return cold_sample(cold)
 
 
 def yaml_scan_scanners() -> list[str]:

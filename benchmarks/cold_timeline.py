@@ -122,14 +122,7 @@ def release_side(where: Path, services: tuple[str, ...], standins: dict[str, str
     bases = bs.fresh_bases(standins, run, registry=proxy.address if bases_in_registry else None)
     cleanup.append(lambda: bs.remove_images(bs.namespace_images(f"bench-cold-{run}") + bs.namespace_images(namespace)))
     cleanup.append(lambda: bs.remove_images(bs.cold_leftovers(run)))
-    root, remote = bs.shop_project(where / "c", namespace, proxy.address, services)
-    trivy_cache = build_db(where / "c" / "trivy", bs.CLEAN)
-    (root / "pipelines").mkdir()
-    (root / "pipelines" / "devops.yaml").write_text(bs.shop_config(namespace, proxy.address, remote, trivy_cache,
-                                                                   where / "c" / "scan-cache", services))
-    (root / ".gitignore").write_text(".devops/\n")
-    bs.git(root, "init", "-q", "-b", "main")
-    bs.commit_all(root, "shop")
+    root = bs.release_project(where / "c", namespace, proxy.address, services)
     env = {**devops_env(None, checkout=checkout),
            "DEVOPS_BUILD_ARGS": " ".join(f"{k}={v}" for k, v in bases.items())}
     env = shims.env(env)

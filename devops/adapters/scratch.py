@@ -8,7 +8,9 @@ PID and the process's start time), and making a folder first removes the folders
 kind whose owner is certainly dead. Certainly: a folder of another host or PID namespace (a
 temporary folder shared between containers), a live PID, a record that cannot be read, a
 symlink, a folder of another user: all are left alone (a PID reused by a process that started
-later counts as dead). A removal that fails is left for later.
+later counts as dead). A removal that fails is left for later. A server the dead run started in a
+session of its own (`adopt`: the Trivy server), which its SIGKILL did not reach, is ended first,
+while its start time shows it is still that server.
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from devops.errors import ExternalError
+
 OWNER_FILE = "devops-owner.json"
+CHILDREN_FILE = "devops-children.json"  # servers the run started in their own session (`adopt`)
+NO_FOLDER_HINT = "free space there, or point TMPDIR at a writable folder; nothing was written"
 
 
 def _pid_namespace() -> str:
@@ -98,16 +105,59 @@ def sweep(prefix: str, parent: Path | None = None) -> list[Path]:
         return removed
     for folder in candidates:
         if owner_is_dead(folder):
+            _stop_children(folder)
             shutil.rmtree(folder, ignore_errors=True)
             if not folder.exists():
                 removed.append(folder)
     return removed
 
 
+def adopt(folder: Path, pid: int) -> None:
+    """Note in `folder` a server this run started in a session of its own (`trivy server`): a
+    SIGKILL of the run does not reach it, so the run that sweeps the folder ends it."""
+    children = _children(folder)
+    children.append({"pid": pid, "started": _started(pid) or ""})
+    (folder / CHILDREN_FILE).write_text(json.dumps(children))
+
+
+def _children(folder: Path) -> list[dict[str, object]]:
+    try:
+        listed = json.loads((folder / CHILDREN_FILE).read_text())
+    except (OSError, ValueError):
+        return []
+    return [child for child in listed if isinstance(child, dict)] if isinstance(listed, list) else []
+
+
+def _stop_children(folder: Path) -> None:
+    """SIGTERM the process group of each server a dead run left, only while its start time
+    shows it is still that process (a reused PID, or no /proc to tell, is left alone)."""
+    for child in _children(folder):
+        try:
+            pid, started = int(child["pid"]), str(child["started"])  # type: ignore[call-overload]
+        except (KeyError, ValueError, TypeError):
+            continue
+        if pid <= 1 or not started or _started(pid) != started:
+            continue
+        try:
+            os.killpg(pid, signal.SIGTERM)  # spawned with a session of its own: its group is its PID
+        except OSError:
+            pass
+
+
 def scratch_folder(prefix: str) -> Path:
     """A new temporary folder `prefix*` owned by this process, after removing the ones of the
-    same prefix that killed runs left."""
+    same prefix that killed runs left. ExternalError (exit 3) when it cannot be made."""
     sweep(prefix)
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
-    (folder / OWNER_FILE).write_text(json.dumps(owner_record()))
+    parent = tempfile.gettempdir()
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+    except OSError as exc:
+        raise ExternalError(f"cannot make a temporary folder in {parent}: {exc.strerror or exc}",
+                            hint=NO_FOLDER_HINT) from None
+    try:
+        (folder / OWNER_FILE).write_text(json.dumps(owner_record()))
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ExternalError(f"cannot write in the temporary folder {folder}: {exc.strerror or exc}",
+                            hint=NO_FOLDER_HINT) from None
     return folder

@@ -318,6 +318,11 @@ class TrivyServer:
         return Trivy(replace(self._trivy.settings, server=self.url, server_token=self._token, cache_backend=None),
                      timeout=self._trivy.timeout)
 
+    @property
+    def pid(self) -> int:
+        """The server's process (also its process group)."""
+        return self._process.pid
+
     def alive(self) -> bool:
         return self._process.alive()
 

@@ -42,7 +42,7 @@ class ReleaseTrivy:
     def client(self) -> Trivy:
         from pathlib import Path
 
-        from devops.adapters.scratch import scratch_folder
+        from devops.adapters.scratch import adopt, scratch_folder
 
         if not self._serve:
             return self._trivy
@@ -56,6 +56,9 @@ class ReleaseTrivy:
                 except DevopsError as exc:
                     self._failed = exc
                     raise
+                # A SIGKILL of this run does not reach the server (a session of its own): the
+                # next run's sweep of this folder ends it.
+                adopt(Path(self._folder), self._server.pid)
             return self._server.client()
 
     def stop(self) -> None:

@@ -211,6 +211,22 @@ def test_clone_is_removed_on_exceptions_and_interrupts(config: Config, monkeypat
     assert created and not Path(created[0]).exists()
 
 
+def test_a_temporary_folder_that_cannot_be_made_is_exit_3_and_nothing_is_written(
+        config_path: Path, remote: Remote, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full or unwritable temporary folder (injected: TMPDIR names a file): the clone cannot be
+    made, the CLI says where and what to do, exit 3, the GitOps remote unchanged."""
+    before = git(remote.bare, "rev-parse", "main")
+    not_a_folder = tmp_path / "tmp-is-a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setattr("tempfile.tempdir", str(not_a_folder))
+    outcome = run_cli("--config", str(config_path), "gitops", "set-image", "--env", "dev",
+                      f"alpha=docker.io/test/alpha:v1@{DIGEST_A}")
+    assert outcome.code == 3, outcome.err
+    assert f"cannot make a temporary folder in {not_a_folder}" in outcome.err and "TMPDIR" in outcome.err
+    assert "internal error" not in outcome.err
+    assert git(remote.bare, "rev-parse", "main") == before
+
+
 def test_values_file_missing_is_bad_input(config: Config, remote: Remote) -> None:
     git(remote.seed, "rm", "-q", VALUES.format("beta"))
     git(remote.seed, "-c", "user.name=s", "-c", "user.email=s@e", "commit", "-qm", "drop beta")

@@ -3,6 +3,8 @@ which evidence a promotion needs."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from devops.config import load_config
@@ -150,6 +152,7 @@ def test_the_scans_of_a_release_go_through_one_trivy_server(tmp_path: Path) -> N
     class Server:
         def __init__(self, url: str) -> None:
             self.url, self.stopped = url, False
+            self.pid = os.getpid()  # a live process: noted for the sweep of a killed run, never signalled here
 
         def client(self):  # type: ignore[no-untyped-def]
             return f"client of {self.url}"
@@ -166,8 +169,13 @@ def test_the_scans_of_a_release_go_through_one_trivy_server(tmp_path: Path) -> N
     shared = release_trivy.ReleaseTrivy(Binary())  # type: ignore[arg-type]
     assert [shared.client() for _ in range(3)] == ["client of http://127.0.0.1:1"] * 3
     assert len(started) == 1
+    # The server is noted in the run's folder, so a run that sweeps it after a SIGKILL ends it.
+    from devops.adapters.scratch import CHILDREN_FILE
+
+    folder = Path(shared._folder or "")
+    assert [child["pid"] for child in json.loads((folder / CHILDREN_FILE).read_text())] == [os.getpid()]
     shared.stop()
-    assert started[0].stopped
+    assert started[0].stopped and not folder.exists()
     # One image: no server, the configured Trivy with the image's layers in its memory.
     alone = release_trivy.ReleaseTrivy(steps.trivy, serve=False)
     assert alone.client().settings.cache_backend == "memory" and alone.client().settings.server is None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from devops.adapters import scratch
+from devops.errors import ExitCode, ExternalError
 
 PREFIX = "devops-test-scratch-"
 
@@ -89,3 +90,52 @@ def test_scratch_folder_claims_the_new_folder_and_sweeps_first(tmp_path: Path, m
     record = json.loads((made / scratch.OWNER_FILE).read_text())
     assert record["pid"] == os.getpid() and record["host"]
     assert not scratch.owner_is_dead(made)  # this process is alive: the next sweep keeps it
+
+
+def test_a_temporary_folder_that_cannot_be_made_is_exit_3_naming_it(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setattr("tempfile.tempdir", str(not_a_folder))
+    with pytest.raises(ExternalError) as raised:
+        scratch.scratch_folder(PREFIX)
+    assert raised.value.exit_code == ExitCode.EXTERNAL
+    assert str(not_a_folder) in str(raised.value) and "TMPDIR" in str(raised.value)
+
+
+def _server() -> subprocess.Popen[bytes]:
+    """A stand-in for `trivy server`: a real process in a session of its own, as daemon.spawn starts it."""
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+
+
+def test_a_dead_runs_server_is_ended_with_its_folder_and_a_reused_pid_is_not(
+        tmp_path: Path, killed_pid_record: dict[str, object]) -> None:
+    orphan, bystander = _server(), _server()
+    try:
+        folder = _folder(tmp_path, "server", killed_pid_record)
+        scratch.adopt(folder, orphan.pid)
+        # The bystander's PID, recorded with another start time: a later process that got the PID.
+        listed = json.loads((folder / scratch.CHILDREN_FILE).read_text())
+        listed.append({"pid": bystander.pid, "started": "1"})
+        (folder / scratch.CHILDREN_FILE).write_text(json.dumps(listed))
+
+        assert scratch.sweep(PREFIX, tmp_path) == [folder]
+
+        assert orphan.wait(timeout=10) == -signal.SIGTERM, "the orphaned server is ended"
+        assert bystander.poll() is None, "a process that only has the PID is left alone"
+    finally:
+        for proc in (orphan, bystander):
+            proc.kill()
+            proc.wait()
+
+
+def test_a_live_runs_server_is_left_alone(tmp_path: Path) -> None:
+    server = _server()
+    try:
+        folder = _folder(tmp_path, "live", scratch.owner_record())
+        scratch.adopt(folder, server.pid)
+        assert scratch.sweep(PREFIX, tmp_path) == []
+        assert server.poll() is None and folder.exists()
+    finally:
+        server.kill()
+        server.wait()

@@ -16,23 +16,6 @@ after(async () => {
   await standin?.stop();
 });
 
-async function waitFor(predicate, ms, what) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
-
-async function status(url) {
-  try {
-    return (await fetch(url)).status;
-  } catch {
-    return 0; // not listening yet
-  }
-}
-
 test('started before its database, it serves once the database arrives', async () => {
   const dbPort = await h.freePort(); // nothing listens here yet
   const port = await h.freePort();
@@ -53,9 +36,9 @@ test('started before its database, it serves once the database arrives', async (
   child.stderr.on('data', (c) => { logs += c; });
   const url = `http://127.0.0.1:${port}`;
   // The first attempts must really have failed: /ready answers 503 and the retry was logged.
-  await waitFor(async () => (await status(`${url}/ready`)) === 503, 10000, '/ready 503 without a database');
-  await waitFor(() => logs.includes('index creation failed'), 10000, 'a failed first connection');
+  await h.waitFor(async () => (await h.httpStatus(`${url}/ready`)) === 503, 10000, '/ready 503 without a database');
+  await h.waitFor(() => logs.includes('index creation failed'), 10000, 'a failed first connection');
   standin = await h.startStandin({ port: dbPort });
-  await waitFor(async () => (await status(`${url}/ready`)) === 200, 20000, `/ready 200 once the database is up\n${logs}`);
-  await waitFor(() => logs.includes('indexes ensured'), 10000, `the indexes\n${logs}`);
+  await h.waitFor(async () => (await h.httpStatus(`${url}/ready`)) === 200, 20000, () => `/ready 200 once the database is up\n${logs}`);
+  await h.waitFor(() => logs.includes('indexes ensured'), 10000, () => `the indexes\n${logs}`);
 });

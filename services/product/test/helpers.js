@@ -174,6 +174,26 @@ function memoryLogger() {
   return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
+/** Poll `predicate` (sync or async) every 100 ms; throw naming `what` after `ms` (a function
+ * when the message should show what was known at the timeout, e.g. the logs by then). */
+async function waitFor(predicate, ms, what) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
+}
+
+/** The HTTP status of a GET, 0 when nothing listens yet. */
+async function httpStatus(url) {
+  try {
+    return (await fetch(url)).status;
+  } catch {
+    return 0;
+  }
+}
+
 /** fetch + JSON helper. */
 async function call(url, { method = 'GET', body, raw, headers = {} } = {}) {
   const init = { method, headers: { ...headers } };
@@ -195,4 +215,4 @@ async function call(url, { method = 'GET', body, raw, headers = {} } = {}) {
   return { status: res.status, headers: res.headers, json, text };
 }
 
-module.exports = { freePort, startStandin, startProxy, listen, memoryLogger, call };
+module.exports = { freePort, startStandin, startProxy, listen, memoryLogger, call, waitFor, httpStatus };

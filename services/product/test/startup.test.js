@@ -17,23 +17,6 @@ after(async () => {
   await standin?.stop();
 });
 
-async function waitFor(predicate, ms, what) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
-
-async function status(url) {
-  try {
-    return (await fetch(url)).status;
-  } catch {
-    return 0; // not listening yet
-  }
-}
-
 test('started before its database, it serves once the database arrives', async () => {
   const dbPort = await h.freePort(); // nothing listens here yet
   const port = await h.freePort();
@@ -54,11 +37,11 @@ test('started before its database, it serves once the database arrives', async (
   child.stderr.on('data', (c) => { logs += c; });
   const url = `http://127.0.0.1:${port}`;
   // The first attempts must really have failed: /ready answers 503 and the retry was logged.
-  await waitFor(async () => (await status(`${url}/ready`)) === 503, 10000, '/ready 503 without a database');
-  await waitFor(() => logs.includes('index creation failed'), 10000, 'a failed first connection');
+  await h.waitFor(async () => (await h.httpStatus(`${url}/ready`)) === 503, 10000, '/ready 503 without a database');
+  await h.waitFor(() => logs.includes('index creation failed'), 10000, 'a failed first connection');
   standin = await h.startStandin({ port: dbPort });
-  await waitFor(async () => (await status(`${url}/ready`)) === 200, 20000, `/ready 200 once the database is up\n${logs}`);
-  await waitFor(() => logs.includes('catalogue seeded'), 10000, `the seed\n${logs}`);
+  await h.waitFor(async () => (await h.httpStatus(`${url}/ready`)) === 200, 20000, () => `/ready 200 once the database is up\n${logs}`);
+  await h.waitFor(() => logs.includes('catalogue seeded'), 10000, () => `the seed\n${logs}`);
   const listed = await h.call(`${url}/products?limit=1`);
   assert.equal(listed.status, 200);
   assert.equal(listed.json.total, 12);
